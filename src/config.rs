@@ -1,0 +1,563 @@
+//! Configuration files and validated run settings: county names, policy files (TOML), BEAR/gogen
+//! options (JSON). File formats are boundary types here; they are validated and converted to the
+//! domain types of `eligibility` so the rules never see an unchecked value.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::eligibility::gogen::GogenOptions;
+use crate::eligibility::{
+    AdditionalRelief, Policy, PolicyAction, RelatedCharges, RelatedChargesAction, Rules,
+    SectionRule, matchers,
+};
+use crate::model::{Date, Level};
+
+/// A configuration problem: the user must fix a file or a flag.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("unknown county {name:?}: not one of California's 58 counties{}", suggestions_text(.suggestions))]
+    UnknownCounty { name: String, suggestions: Vec<String> },
+    #[error("invalid date {text:?}: expected YYYY-MM-DD")]
+    InvalidDate { text: String },
+}
+
+fn suggestions_text(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", suggestions.join(", "))
+    }
+}
+
+/// California's 58 counties, as the DOJ writes them in `STP_ORI_CNTY_NAME`.
+pub const CALIFORNIA_COUNTIES: [&str; 58] = [
+    "ALAMEDA", "ALPINE", "AMADOR", "BUTTE", "CALAVERAS", "COLUSA", "CONTRA COSTA", "DEL NORTE",
+    "EL DORADO", "FRESNO", "GLENN", "HUMBOLDT", "IMPERIAL", "INYO", "KERN", "KINGS", "LAKE",
+    "LASSEN", "LOS ANGELES", "MADERA", "MARIN", "MARIPOSA", "MENDOCINO", "MERCED", "MODOC",
+    "MONO", "MONTEREY", "NAPA", "NEVADA", "ORANGE", "PLACER", "PLUMAS", "RIVERSIDE", "SACRAMENTO",
+    "SAN BENITO", "SAN BERNARDINO", "SAN DIEGO", "SAN FRANCISCO", "SAN JOAQUIN", "SAN LUIS OBISPO",
+    "SAN MATEO", "SANTA BARBARA", "SANTA CLARA", "SANTA CRUZ", "SHASTA", "SIERRA", "SISKIYOU",
+    "SOLANO", "SONOMA", "STANISLAUS", "SUTTER", "TEHAMA", "TRINITY", "TULARE", "TUOLUMNE",
+    "VENTURA", "YOLO", "YUBA",
+];
+
+/// A validated county: its DOJ spelling in upper case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct County(String);
+
+impl County {
+    /// Accepts any case and surrounding spaces; refuses names that are not a California county,
+    /// suggesting close ones.
+    pub fn parse(text: &str) -> Result<County, ConfigError> {
+        let normalized = text.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+        if CALIFORNIA_COUNTIES.contains(&normalized.as_str()) {
+            return Ok(County(normalized));
+        }
+        let mut scored: Vec<(usize, &str)> = CALIFORNIA_COUNTIES
+            .iter()
+            .map(|county| (edit_distance(&normalized, county), *county))
+            .filter(|(distance, county)| *distance <= 3 || county.starts_with(normalized.as_str()))
+            .collect();
+        scored.sort_unstable();
+        Err(ConfigError::UnknownCounty {
+            name: text.to_string(),
+            suggestions: scored.into_iter().take(3).map(|(_, county)| county.to_string()).collect(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    /// "San Francisco", for documents.
+    pub fn title_case(&self) -> String {
+        self.0
+            .split(' ')
+            .map(|word| {
+                let mut characters = word.chars();
+                characters.next().map_or_else(String::new, |first| {
+                    first.to_string() + &characters.as_str().to_lowercase()
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b_chars: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b_chars.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, b_char) in b_chars.iter().enumerate() {
+            let substitution = previous[j] + usize::from(a_char != *b_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b_chars.len()]
+}
+
+/// Parses `--as-of`.
+pub fn parse_as_of(text: &str) -> Result<Date, ConfigError> {
+    Date::parse_iso(text).ok_or_else(|| ConfigError::InvalidDate { text: text.to_string() })
+}
+
+/// Where the rules came from, for the summary and the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RulesSource {
+    /// `statutory`, `policy`, or `gogen`.
+    pub kind: &'static str,
+    pub name: String,
+    pub path: Option<String>,
+    /// SHA-256 of the file, hex.
+    pub sha256: Option<String>,
+}
+
+/// Loads `--policy`: absent → the statute alone; `gogen:FILE` → BEAR/gogen options; else a
+/// policy TOML file.
+pub fn load_rules(argument: Option<&str>) -> Result<(Rules, RulesSource), ConfigError> {
+    let Some(argument) = argument else {
+        let policy = Policy::statutory();
+        return Ok((
+            Rules::Clearance(policy.clone()),
+            RulesSource { kind: "statutory", name: policy.name, path: None, sha256: None },
+        ));
+    };
+    if let Some(path) = argument.strip_prefix("gogen:") {
+        let bytes = read(Path::new(path))?;
+        let options = parse_gogen_options(&bytes, path)?;
+        return Ok((
+            Rules::Gogen(options),
+            RulesSource {
+                kind: "gogen",
+                name: "BEAR/gogen eligibility options".into(),
+                path: Some(path.to_string()),
+                sha256: Some(sha256_hex(&bytes)),
+            },
+        ));
+    }
+    let bytes = read(Path::new(argument))?;
+    let text = String::from_utf8(bytes.clone()).map_err(|_| ConfigError::Parse {
+        path: argument.to_string(),
+        message: "not UTF-8 text".into(),
+    })?;
+    let policy = parse_policy(&text, argument)?;
+    Ok((
+        Rules::Clearance(policy.clone()),
+        RulesSource {
+            kind: "policy",
+            name: policy.name,
+            path: Some(argument.to_string()),
+            sha256: Some(sha256_hex(&bytes)),
+        },
+    ))
+}
+
+pub fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
+        let _ = write!(text, "{byte:02x}");
+        text
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy TOML
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct PolicyFile {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default = "default_true")]
+    misdemeanors_always_dismissed: bool,
+    #[serde(default = "default_true")]
+    disqualifiers_block_policy_relief: bool,
+    #[serde(default)]
+    section: Vec<SectionRuleFile>,
+    #[serde(default)]
+    additional_relief: AdditionalReliefFile,
+    #[serde(default)]
+    related_charges: Option<RelatedChargesFile>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct SectionRuleFile {
+    section: String,
+    #[serde(default)]
+    subsection: Option<String>,
+    #[serde(default)]
+    level: Option<String>,
+    action: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct AdditionalReliefFile {
+    #[serde(default)]
+    under_21_at_conviction: bool,
+    #[serde(default)]
+    age_at_least: Option<u32>,
+    #[serde(default)]
+    conviction_at_least_years_old: Option<u32>,
+    #[serde(default)]
+    crime_free_years: Option<u32>,
+    #[serde(default)]
+    only_prop64_convictions: bool,
+    #[serde(default)]
+    deceased: bool,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RelatedChargesFile {
+    action: String,
+    #[serde(default)]
+    sections: Option<Vec<String>>,
+}
+
+/// Parses and validates a policy file.
+pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
+    let file: PolicyFile = toml::from_str(text).map_err(|error| ConfigError::Parse {
+        path: path.to_string(),
+        message: error.to_string().trim().replace('\n', " "),
+    })?;
+    let invalid = |message: String| ConfigError::Invalid { path: path.to_string(), message };
+    let _ = file.description;
+    let mut section_rules = Vec::new();
+    for (index, rule) in file.section.iter().enumerate() {
+        let position = format!("[[section]] #{}", index + 1);
+        if !matchers::PROP64_SECTIONS.contains(&rule.section.as_str()) {
+            return Err(invalid(format!(
+                "{position}: section {:?} is not a Prop 64 section ({})",
+                rule.section,
+                matchers::PROP64_SECTIONS.join(", ")
+            )));
+        }
+        let subsection = match &rule.subsection {
+            None => None,
+            Some(text) => Some(canonical_subsection(text).ok_or_else(|| {
+                invalid(format!("{position}: subsection {text:?} must look like \"(b)\" or \"(a)(3)\""))
+            })?),
+        };
+        let level = match rule.level.as_deref() {
+            None | Some("any") => None,
+            Some("felony") => Some(Level::Felony),
+            Some("misdemeanor") => Some(Level::Misdemeanor),
+            Some("infraction") => Some(Level::Infraction),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "{position}: level {other:?} must be felony, misdemeanor, infraction or any"
+                )));
+            }
+        };
+        let action = match rule.action.as_str() {
+            "dismiss" => PolicyAction::Dismiss,
+            "reduce" => PolicyAction::Reduce,
+            "statutory" => PolicyAction::Statutory,
+            "review" => PolicyAction::Review,
+            other => {
+                return Err(invalid(format!(
+                    "{position}: action {other:?} must be dismiss, reduce, statutory or review"
+                )));
+            }
+        };
+        section_rules.push(SectionRule {
+            section: rule.section.clone(),
+            subsection,
+            level,
+            action,
+        });
+    }
+    let relief = &file.additional_relief;
+    check_range(relief.age_at_least, 40..=65, "additional-relief.age-at-least").map_err(invalid)?;
+    check_range(relief.conviction_at_least_years_old, 1..=15, "additional-relief.conviction-at-least-years-old")
+        .map_err(invalid)?;
+    check_range(relief.crime_free_years, 1..=15, "additional-relief.crime-free-years").map_err(invalid)?;
+    let related_charges = match &file.related_charges {
+        None => RelatedCharges::default(),
+        Some(related) => {
+            let action = match related.action.as_str() {
+                "off" => RelatedChargesAction::Off,
+                "dismiss" => RelatedChargesAction::Dismiss,
+                "review" => RelatedChargesAction::Review,
+                other => {
+                    return Err(invalid(format!(
+                        "related-charges.action {other:?} must be off, dismiss or review"
+                    )));
+                }
+            };
+            let sections = match &related.sections {
+                None => RelatedCharges::default().sections,
+                Some(list) => list
+                    .iter()
+                    .map(|text| parse_section_reference(text).ok_or_else(|| {
+                        invalid(format!("related-charges.sections: {text:?} must look like \"PC 647(f)\""))
+                    }))
+                    .collect::<Result<_, _>>()?,
+            };
+            RelatedCharges { action, sections }
+        }
+    };
+    Ok(Policy {
+        name: file.name,
+        section_rules,
+        misdemeanors_always_dismissed: file.misdemeanors_always_dismissed,
+        disqualifiers_block_policy_relief: file.disqualifiers_block_policy_relief,
+        additional_relief: AdditionalRelief {
+            under_21_at_conviction: relief.under_21_at_conviction,
+            age_at_least: relief.age_at_least,
+            conviction_at_least_years_old: relief.conviction_at_least_years_old,
+            crime_free_years: relief.crime_free_years,
+            only_prop64_convictions: relief.only_prop64_convictions,
+            deceased: relief.deceased,
+        },
+        related_charges,
+    })
+}
+
+fn check_range(value: Option<u32>, range: std::ops::RangeInclusive<u32>, key: &str) -> Result<(), String> {
+    match value {
+        Some(value) if !range.contains(&value) => Err(format!(
+            "{key} = {value} is out of range ({}..={})",
+            range.start(),
+            range.end()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `(B)`, `(a)(3)` → `(b)`, `(a)(3)`.
+fn canonical_subsection(text: &str) -> Option<String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let mut rest = lower.as_str();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let inner = rest.strip_prefix('(')?;
+        let close = inner.find(')')?;
+        if close == 0 || !inner[..close].chars().all(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        rest = &inner[close + 1..];
+    }
+    Some(lower)
+}
+
+/// `PC 647(f)` → (`PC`, `647`, `(f)`).
+fn parse_section_reference(text: &str) -> Option<(String, String, String)> {
+    let (code, rest) = text.trim().split_once(' ')?;
+    let rest = rest.trim();
+    let (section, subsection) = match rest.find('(') {
+        Some(index) => (&rest[..index], canonical_subsection(&rest[index..])?),
+        None => (rest, String::new()),
+    };
+    if section.is_empty() || !code.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    Some((code.to_ascii_uppercase(), section.to_ascii_lowercase(), subsection))
+}
+
+// ---------------------------------------------------------------------------------------------
+// BEAR/gogen options JSON
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GogenOptionsFile {
+    #[serde(default)]
+    baseline_eligibility: Option<GogenBaseline>,
+    #[serde(default)]
+    additional_relief: Option<GogenAdditionalRelief>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct GogenBaseline {
+    #[serde(default)]
+    dismiss: Option<Vec<String>>,
+    #[serde(default)]
+    reduce: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GogenAdditionalRelief {
+    #[serde(default)]
+    subject_under21_at_conviction: Option<bool>,
+    #[serde(default)]
+    subject_age_threshold: Option<u32>,
+    #[serde(default)]
+    years_since_conviction_threshold: Option<u32>,
+    #[serde(default)]
+    years_crime_free_threshold: Option<u32>,
+    #[serde(default)]
+    subject_has_only_prop64_charges: Option<bool>,
+    #[serde(default)]
+    subject_is_deceased: Option<bool>,
+}
+
+/// Parses a BEAR/gogen options file. Unknown keys are ignored (BEAR sends UI keys); values are
+/// validated as gogen validates them, and section keys gogen would crash on are refused.
+pub fn parse_gogen_options(bytes: &[u8], path: &str) -> Result<GogenOptions, ConfigError> {
+    let file: GogenOptionsFile = serde_json::from_slice(bytes).map_err(|error| ConfigError::Parse {
+        path: path.to_string(),
+        message: error.to_string(),
+    })?;
+    let invalid = |message: String| ConfigError::Invalid { path: path.to_string(), message };
+    let baseline = file.baseline_eligibility.unwrap_or_default();
+    let relief = file.additional_relief.unwrap_or_default();
+    let dismiss = baseline.dismiss.unwrap_or_default();
+    let reduce = baseline.reduce.unwrap_or_default();
+    for section in dismiss.iter().chain(&reduce) {
+        if !["11357", "11358", "11359", "11360"].contains(&section.as_str()) {
+            return Err(invalid(format!(
+                "baselineEligibility: {section:?} is not one of \"11357\", \"11358\", \"11359\", \"11360\""
+            )));
+        }
+    }
+    let options = GogenOptions {
+        dismiss,
+        reduce,
+        subject_under_21_at_conviction: relief.subject_under21_at_conviction.unwrap_or(false),
+        subject_age_threshold: relief.subject_age_threshold.unwrap_or(0),
+        years_since_conviction_threshold: relief.years_since_conviction_threshold.unwrap_or(0),
+        years_crime_free_threshold: relief.years_crime_free_threshold.unwrap_or(0),
+        subject_has_only_prop64_charges: relief.subject_has_only_prop64_charges.unwrap_or(false),
+        subject_is_deceased: relief.subject_is_deceased.unwrap_or(false),
+    };
+    let zero_or = |value: u32, range: std::ops::RangeInclusive<u32>, key: &str| {
+        if value == 0 || range.contains(&value) {
+            Ok(())
+        } else {
+            Err(invalid(format!("additionalRelief.{key} = {value} must be 0 or {}..={}", range.start(), range.end())))
+        }
+    };
+    zero_or(options.subject_age_threshold, 40..=65, "subjectAgeThreshold")?;
+    zero_or(options.years_since_conviction_threshold, 1..=15, "yearsSinceConvictionThreshold")?;
+    zero_or(options.years_crime_free_threshold, 1..=15, "yearsCrimeFreeThreshold")?;
+    Ok(options)
+}
+
+/// Validated settings of `clearance check`.
+#[derive(Clone, Debug)]
+pub struct CheckConfig {
+    pub inputs: Vec<PathBuf>,
+    pub county: County,
+    pub rules: Rules,
+    pub rules_source: RulesSource,
+    pub as_of: Date,
+    pub out_dir: PathBuf,
+    pub skip_bad_rows: bool,
+    /// Threads for reading and writing large files.
+    pub jobs: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counties_are_validated_with_suggestions() {
+        assert_eq!(County::parse(" san  francisco ").unwrap().name(), "SAN FRANCISCO");
+        assert_eq!(County::parse("SAN JOAQUIN").unwrap().title_case(), "San Joaquin");
+        let error = County::parse("San Fransisco").unwrap_err();
+        assert!(error.to_string().contains("SAN FRANCISCO"), "{error}");
+        assert!(County::parse("Gotham").is_err());
+    }
+
+    #[test]
+    fn parses_a_full_policy() {
+        let policy = parse_policy(
+            r#"
+name = "test"
+misdemeanors-always-dismissed = false
+[[section]]
+section = "11359"
+level = "felony"
+action = "dismiss"
+[[section]]
+section = "11357"
+subsection = "(C)"
+action = "review"
+[additional-relief]
+age-at-least = 50
+crime-free-years = 10
+[related-charges]
+action = "dismiss"
+sections = ["PC 647(f)", "hs 11364"]
+"#,
+            "test.toml",
+        )
+        .unwrap();
+        assert!(!policy.misdemeanors_always_dismissed);
+        assert_eq!(policy.section_rules[1].subsection.as_deref(), Some("(c)"));
+        assert_eq!(policy.additional_relief.age_at_least, Some(50));
+        assert_eq!(
+            policy.related_charges.sections,
+            vec![("PC".into(), "647".into(), "(f)".into()), ("HS".into(), "11364".into(), String::new())]
+        );
+    }
+
+    #[test]
+    fn policy_errors_name_the_problem() {
+        for (text, expected) in [
+            ("name = \"x\"\nbogus = 1", "unknown field"),
+            ("name = \"x\"\n[[section]]\nsection = \"11350\"\naction = \"dismiss\"", "not a Prop 64 section"),
+            ("name = \"x\"\n[[section]]\nsection = \"11357\"\naction = \"pardon\"", "action \"pardon\""),
+            ("name = \"x\"\n[additional-relief]\nage-at-least = 30", "out of range"),
+            ("name = \"x\"\n[[section]]\nsection = \"11357\"\nsubsection = \"b\"\naction = \"dismiss\"", "subsection"),
+        ] {
+            let error = parse_policy(text, "p.toml").unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+            assert!(error.starts_with("p.toml"), "{error}");
+        }
+    }
+
+    #[test]
+    fn parses_gogen_options_like_gogen() {
+        let options = parse_gogen_options(
+            br#"{"baselineEligibility":{"dismiss":["11357","11358"],"reduce":["11359","11360"]},
+                "additionalRelief":{"subjectUnder21AtConviction":true,"subjectAgeThreshold":57,
+                "yearsSinceConvictionThreshold":10,"yearsCrimeFreeThreshold":0,
+                "subjectHasOnlyProp64Charges":true,"subjectIsDeceased":true,
+                "dismissYearsSinceConvictionThreshold":true}}"#,
+            "options.json",
+        )
+        .unwrap();
+        assert_eq!(options.dismiss, ["11357", "11358"]);
+        assert_eq!(options.subject_age_threshold, 57);
+        assert!(parse_gogen_options(br#"{"baselineEligibility":{"dismiss":["11362.1"]}}"#, "o").is_err());
+        assert!(parse_gogen_options(br#"{"additionalRelief":{"subjectAgeThreshold":30}}"#, "o").is_err());
+        assert_eq!(parse_gogen_options(b"{}", "o").unwrap(), GogenOptions::default());
+    }
+}

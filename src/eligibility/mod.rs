@@ -1,0 +1,290 @@
+//! Eligibility: what relief Prop 64 (HS 11361.8) and the county's policy give each conviction.
+//!
+//! Pure: no I/O, no clock, no environment; the as-of date is an argument. Two layers are kept
+//! apart so a filing can say which basis applies: [`statute`] decides what § 11361.8 itself
+//! gives (and why), then [`policy`] applies the county's choices, which can add relief or send a
+//! count to review but never take statutory relief away. Every [`Determination`] names the rule
+//! that fired, its authority and a reason a person can read. [`gogen`] reproduces Code for
+//! America's gogen decisions for counties that want to check clearance against what they filed.
+//!
+//! Only convictions in the processed county are determined: a prosecutor and a court can act only
+//! on their own cases. Convictions elsewhere still count as priors and in the statistics.
+
+pub mod gogen;
+pub mod matchers;
+pub mod policy;
+pub mod statute;
+pub mod summary;
+
+pub use matchers::gogen_matches_prop64;
+pub use policy::{AdditionalRelief, Policy, PolicyAction, RelatedCharges, RelatedChargesAction, SectionRule};
+
+use crate::model::{Conviction, Date, Person};
+
+/// What happens to a conviction count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Dismissed and sealed as legally invalid (§ 11361.8(e)–(f)); serving: sentence dismissed.
+    DismissAndSeal,
+    /// Felony redesignated (completed) or recalled and resentenced (serving) as a misdemeanor.
+    RedesignateMisdemeanor,
+    /// Redesignated or resentenced as an infraction.
+    RedesignateInfraction,
+    NotEligible,
+    NeedsReview,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::DismissAndSeal => "dismiss_and_seal",
+            Outcome::RedesignateMisdemeanor => "redesignate_misdemeanor",
+            Outcome::RedesignateInfraction => "redesignate_infraction",
+            Outcome::NotEligible => "not_eligible",
+            Outcome::NeedsReview => "needs_review",
+        }
+    }
+
+    /// The words gogen's CSVs use for this outcome.
+    pub fn gogen_words(self) -> &'static str {
+        match self {
+            Outcome::DismissAndSeal => "Eligible for Dismissal",
+            Outcome::RedesignateMisdemeanor | Outcome::RedesignateInfraction => {
+                "Eligible for Reduction"
+            }
+            Outcome::NotEligible => "Not eligible",
+            Outcome::NeedsReview => "Hand Review",
+        }
+    }
+
+    /// How much relief: dismissal > infraction > misdemeanor > review > none. Policy may only
+    /// move a count up this scale (or to review).
+    pub fn relief_rank(self) -> u8 {
+        match self {
+            Outcome::DismissAndSeal => 4,
+            Outcome::RedesignateInfraction => 3,
+            Outcome::RedesignateMisdemeanor => 2,
+            Outcome::NeedsReview => 1,
+            Outcome::NotEligible => 0,
+        }
+    }
+
+    /// Dismissal or redesignation: something a court order grants.
+    pub fn grants_relief(self) -> bool {
+        matches!(
+            self,
+            Outcome::DismissAndSeal | Outcome::RedesignateMisdemeanor | Outcome::RedesignateInfraction
+        )
+    }
+
+    pub const ALL: [Outcome; 5] = [
+        Outcome::DismissAndSeal,
+        Outcome::RedesignateMisdemeanor,
+        Outcome::RedesignateInfraction,
+        Outcome::NotEligible,
+        Outcome::NeedsReview,
+    ];
+}
+
+/// Which procedure of § 11361.8 applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Track {
+    /// Sentence completed: application, § 11361.8(e)–(g).
+    Completed,
+    /// Still serving on the as-of date: petition, § 11361.8(a)–(d).
+    Serving,
+}
+
+impl Track {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Track::Completed => "completed",
+            Track::Serving => "serving",
+        }
+    }
+
+    /// The subdivisions of § 11361.8 that govern this track.
+    pub fn authority(self) -> &'static str {
+        match self {
+            Track::Completed => "HS 11361.8(e)-(f)",
+            Track::Serving => "HS 11361.8(a)-(b)",
+        }
+    }
+}
+
+/// Why the outcome applies: the statute itself, or the county's policy beyond it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    Statute,
+    Policy,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Statute => "statute",
+            Basis::Policy => "policy",
+        }
+    }
+}
+
+/// Facts worth a human's attention, attached to a determination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// Recorded as an attempt under PC 664.
+    Attempt,
+    /// No level recorded; treated as the section's usual level.
+    UnknownLevel,
+    /// The conviction date is not recorded.
+    UnknownDate,
+    /// Neither DOB nor age at arrest is recorded; the presumption of eligibility applies.
+    UnknownAge,
+    /// The amount or plant count the law turns on is not in the record; presumption applies.
+    UnknownQuantity,
+    /// A sentence part could not be read; the track may be wrong.
+    UnknownSentence,
+    /// A possibly disqualifying prior conviction has no date.
+    UnknownPriorDate,
+    /// The charge was read from COMMENT_TEXT (`SEE COMMENT FOR CHARGE`).
+    ChargeFromComment,
+    /// COMMENT_TEXT names a different Prop 64 charge than the offence text.
+    PossibleP64InComment,
+    /// HS 11361.5: records of old 11357(b)–(e) and 11360(b) more than two years old must be
+    /// destroyed.
+    RecordsDestruction113615,
+    /// A post-Prop 64 subsection (11359(c)(3), 11359(d), 11360(a)(3)(C)/(D)).
+    PostProp64Subsection,
+    /// Section recorded without a subsection.
+    NoSubsection,
+    /// A Prop 64 section recorded under a code other than HS (`11357(A)PC`).
+    UnexpectedCode,
+    /// The person is recorded as deceased.
+    Deceased,
+    /// A related charge in the same case as a relieved Prop 64 count (policy).
+    RelatedCharge,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Attempt => "attempt",
+            Flag::UnknownLevel => "unknown_level",
+            Flag::UnknownDate => "unknown_date",
+            Flag::UnknownAge => "unknown_age",
+            Flag::UnknownQuantity => "unknown_quantity",
+            Flag::UnknownSentence => "unknown_sentence",
+            Flag::UnknownPriorDate => "unknown_prior_date",
+            Flag::ChargeFromComment => "charge_from_comment",
+            Flag::PossibleP64InComment => "possible_p64_in_comment",
+            Flag::RecordsDestruction113615 => "records_destruction_11361_5",
+            Flag::PostProp64Subsection => "post_prop64_subsection",
+            Flag::NoSubsection => "no_subsection",
+            Flag::UnexpectedCode => "unexpected_code",
+            Flag::Deceased => "deceased",
+            Flag::RelatedCharge => "related_charge",
+        }
+    }
+}
+
+/// A decision with its explanation: outcome, the rule that fired, its authority and reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub outcome: Outcome,
+    pub rule_id: &'static str,
+    pub authority: String,
+    pub reason: String,
+}
+
+/// The determination for one conviction count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Determination {
+    /// Index into the people slice given to [`evaluate`].
+    pub person_index: usize,
+    /// Index into that person's convictions.
+    pub conviction_index: usize,
+    pub decision: Decision,
+    pub basis: Basis,
+    pub track: Track,
+    pub sentence_end: Option<Date>,
+    /// Sorted, without duplicates.
+    pub flags: Vec<Flag>,
+    /// The statutory decision, when policy changed the outcome.
+    pub statutory: Option<Decision>,
+}
+
+impl Determination {
+    pub fn outcome(&self) -> Outcome {
+        self.decision.outcome
+    }
+
+    pub fn person<'a>(&self, people: &'a [Person]) -> &'a Person {
+        &people[self.person_index]
+    }
+
+    pub fn conviction<'a>(&self, people: &'a [Person]) -> &'a Conviction {
+        &people[self.person_index].convictions[self.conviction_index]
+    }
+}
+
+/// What the run decides with: clearance's rules under a policy, or gogen's flow.
+#[derive(Clone, Debug)]
+pub enum Rules {
+    Clearance(Policy),
+    Gogen(gogen::GogenOptions),
+}
+
+/// Determines every conviction in the processed county under `policy` as of `as_of`.
+/// `in_county[county_id]` says which recorded county names are the processed county.
+pub fn evaluate(people: &[Person], in_county: &[bool], policy: &Policy, as_of: Date) -> Vec<Determination> {
+    let mut determinations = Vec::new();
+    for (person_index, person) in people.iter().enumerate() {
+        let first_of_person = determinations.len();
+        for (conviction_index, conviction) in person.convictions.iter().enumerate() {
+            if !is_in_county(conviction, in_county) {
+                continue;
+            }
+            let Some(section) = &conviction.offense else { continue };
+            if !matchers::is_prop64(section) && !matchers::is_prop64_with_unexpected_code(section) {
+                continue;
+            }
+            let statutory = statute::decide(person, conviction_index, as_of);
+            let determination = policy::apply(policy, person, conviction_index, statutory, as_of);
+            determinations.push(Determination {
+                person_index,
+                conviction_index,
+                ..determination
+            });
+        }
+        policy::add_related_charges(
+            policy,
+            person,
+            person_index,
+            in_county,
+            &mut determinations,
+            first_of_person,
+            as_of,
+        );
+    }
+    determinations
+}
+
+pub(crate) fn is_in_county(conviction: &Conviction, in_county: &[bool]) -> bool {
+    in_county
+        .get(usize::from(conviction.county.0))
+        .copied()
+        .unwrap_or(false)
+}
+
+/// The track of a conviction on the as-of date, and when its sentence ends.
+pub fn track_of(conviction: &Conviction, as_of: Date) -> (Track, Option<Date>) {
+    let Some(date) = conviction.date else {
+        return (Track::Completed, None);
+    };
+    let end = conviction.sentence.end_date(date);
+    let track = if end > as_of { Track::Serving } else { Track::Completed };
+    (track, Some(end))
+}

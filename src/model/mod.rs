@@ -1,0 +1,328 @@
+//! The domain model: people, their convictions and court cases, read from the DOJ file.
+//!
+//! Only what the rules, the documents and the statistics need is kept, so that a 500,000-row
+//! county file fits in a few tens of megabytes. Every conviction remembers the row it came from
+//! ([`RowRef`]) so outputs can point back to file and line.
+
+mod code_section;
+mod date;
+
+pub use code_section::{CodeSection, LawCode, ParsedOffense, is_comment_redirect, parse_offense};
+pub use date::{Date, PROP64_EFFECTIVE_DATE, days_in_month, is_leap_year};
+
+use std::fmt;
+
+macro_rules! string_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.0, formatter)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// The DOJ's person key (`SUBJECT_ID`).
+    SubjectId
+);
+string_newtype!(
+    /// California Criminal Identification Index number (`CII_NUMBER`), usually 10 characters.
+    Cii
+);
+string_newtype!(
+    /// A court case number from `OFN` on a court step (e.g. `SCN123456`).
+    CaseNumber
+);
+string_newtype!(
+    /// The person's name as the DOJ records it, `LAST,FIRST M`.
+    PersonName
+);
+
+impl PersonName {
+    /// `FIRST M LAST` for letters and captions; the DOJ form when there is no comma.
+    pub fn natural_order(&self) -> String {
+        match self.0.split_once(',') {
+            Some((last, first)) if !first.trim().is_empty() => {
+                format!("{} {}", first.trim(), last.trim())
+            }
+            _ => self.0.trim().to_string(),
+        }
+    }
+}
+
+/// The count key `CNT_ORDER`, normally 12 digits `CCCSSSNNNxxx`: cycle, step, count.
+///
+/// clearance's own mode accepts exactly twelve digits ([`CountKey::parse_strict`]); the gogen
+/// compatibility mode accepts what gogen accepts without crashing, 6 to 16 bytes
+/// ([`CountKey::parse_lenient`]). Stored inline: the model keeps one per conviction.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CountKey {
+    bytes: [u8; 16],
+    length: u8,
+}
+
+impl CountKey {
+    /// Accepts exactly twelve ASCII digits.
+    pub fn parse_strict(text: &[u8]) -> Option<CountKey> {
+        (text.len() == 12 && text.iter().all(u8::is_ascii_digit)).then(|| CountKey::inline(text))
+    }
+
+    /// Accepts 6 to 16 bytes of anything: long enough for gogen's `CNT_ORDER[0:6]`.
+    pub fn parse_lenient(text: &[u8]) -> Option<CountKey> {
+        (6..=16).contains(&text.len()).then(|| CountKey::inline(text))
+    }
+
+    fn inline(text: &[u8]) -> CountKey {
+        let mut bytes = [0u8; 16];
+        bytes[..text.len()].copy_from_slice(text);
+        CountKey {
+            bytes,
+            length: text.len() as u8,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.length)]
+    }
+
+    pub fn as_str(&self) -> String {
+        String::from_utf8_lossy(self.as_bytes()).into_owned()
+    }
+
+    /// The court case this count belongs to: cycle + step (`CNT_ORDER[0..6]`).
+    pub fn case_key(&self) -> CaseKey {
+        let mut key = [0u8; 6];
+        key.copy_from_slice(&self.bytes[..6]);
+        CaseKey(key)
+    }
+
+    /// The arrest/citation cycle (`CNT_ORDER[0..3]`).
+    pub fn cycle(&self) -> [u8; 3] {
+        [self.bytes[0], self.bytes[1], self.bytes[2]]
+    }
+
+    /// The count number within the step (`CNT_ORDER[6..9]`), for the count table; 0 when the
+    /// key is not the usual digits.
+    pub fn count_number(&self) -> u32 {
+        let digits = self.bytes.get(6..9).unwrap_or_default();
+        if self.length < 9 || !digits.iter().all(u8::is_ascii_digit) {
+            return 0;
+        }
+        digits
+            .iter()
+            .fold(0, |acc, digit| acc * 10 + u32::from(digit - b'0'))
+    }
+}
+
+impl fmt::Display for CountKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+impl fmt::Debug for CountKey {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, formatter)
+    }
+}
+
+/// Cycle + step: one court case (`CNT_ORDER[0..6]`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct CaseKey(pub [u8; 6]);
+
+/// Where a record came from: the input file (index into the run's file list), the 0-based data
+/// row within that file (gogen's "Index") and the 1-based physical line it starts on.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct RowRef {
+    pub file: u16,
+    pub row: u32,
+    pub line: u32,
+}
+
+/// Index of a county name in the run's county table (see `ingest::Ingested::counties`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct CountyId(pub u16);
+
+/// The level of a conviction, from `CONV_STAT_DESCR`, or `OFFENSE_TOC` when that is blank.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Felony,
+    Misdemeanor,
+    Infraction,
+    Unknown,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Felony => "felony",
+            Level::Misdemeanor => "misdemeanor",
+            Level::Infraction => "infraction",
+            Level::Unknown => "unknown",
+        }
+    }
+}
+
+/// One count the person was convicted of (first row of its `CNT_ORDER`; later rows of the same
+/// count added their sentence parts).
+#[derive(Clone, Debug)]
+pub struct Conviction {
+    pub count_key: CountKey,
+    pub source: RowRef,
+    pub county: CountyId,
+    /// Text before the first `-` of the offence (or of COMMENT_TEXT when redirected), untrimmed:
+    /// exactly what gogen calls the code section and lists in its superstrike columns.
+    pub raw_code_section: Box<str>,
+    /// The whole offence text as recorded (OFFENSE_DESCR, or COMMENT_TEXT when redirected).
+    pub offense_text: Box<str>,
+    pub offense: Option<CodeSection>,
+    /// The charge came from COMMENT_TEXT (`SEE COMMENT FOR CHARGE`).
+    pub charge_from_comment: bool,
+    /// COMMENT_TEXT when it is not where the charge came from and is not blank (it sometimes
+    /// names a different charge than the offence text).
+    pub comment_text: Option<Box<str>>,
+    pub level: Level,
+    /// gogen's felony test: `CONV_STAT_DESCR == "FELONY"`, or blank with `OFFENSE_TOC == "F"`.
+    pub gogen_felony: bool,
+    /// STP_EVENT_DATE of the court step: the conviction (disposition) date.
+    pub date: Option<Date>,
+    /// CYC_DATE: the arrest or citation date, the best proxy for the date of the offence.
+    pub cycle_date: Option<Date>,
+    /// CYC_AGE, when recorded.
+    pub age_at_cycle: Option<u16>,
+    pub sentence: Sentence,
+    /// DISP_DESCR as recorded (`CONVICTED-PROBATION`), for display.
+    pub disposition: Box<str>,
+}
+
+/// The sentence of one count: the sum of its parts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sentence {
+    pub days: u32,
+    pub months: u32,
+    pub years: u32,
+    /// Some part had a length or unit that could not be read.
+    pub has_unreadable_part: bool,
+}
+
+impl Sentence {
+    /// The day the sentence ends, counting calendar years and months from the conviction date.
+    pub fn end_date(&self, conviction_date: Date) -> Date {
+        conviction_date
+            .add_months_clamped((self.years * 12 + self.months) as i32)
+            .add_days(self.days as i32)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.days == 0 && self.months == 0 && self.years == 0
+    }
+
+    /// Adds another part (or sum of parts) of the same count's sentence.
+    pub fn add(&mut self, other: &Sentence) {
+        self.days += other.days;
+        self.months += other.months;
+        self.years += other.years;
+        self.has_unreadable_part |= other.has_unreadable_part;
+    }
+}
+
+/// A court case (cycle + step) and the case number(s) recorded on its court rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CourtCase {
+    pub key: CaseKey,
+    /// Distinct non-blank OFN values of the court step, in first-seen order, untrimmed.
+    pub case_numbers: Vec<CaseNumber>,
+}
+
+/// One person of the DOJ file with everything the rules need.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub subject_id: SubjectId,
+    pub cii: Cii,
+    pub name: PersonName,
+    pub dob: Option<Date>,
+    /// Any `DECEASED` step.
+    pub deceased: bool,
+    /// Dates of `REGISTRATION` steps whose offence starts with `290` (None = undated).
+    pub pc290_registrations: Vec<Option<Date>>,
+    pub convictions: Vec<Conviction>,
+    pub court_cases: Vec<CourtCase>,
+}
+
+impl Person {
+    /// Case numbers of a court case, `; `-joined as gogen prints them.
+    pub fn case_numbers_joined(&self, key: CaseKey) -> String {
+        self.case_numbers(key)
+            .iter()
+            .map(CaseNumber::as_str)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn case_numbers(&self, key: CaseKey) -> &[CaseNumber] {
+        self.court_cases
+            .iter()
+            .find(|case| case.key == key)
+            .map_or(&[], |case| &case.case_numbers)
+    }
+
+    /// The latest known conviction date of any kind in any county.
+    pub fn most_recent_conviction_date(&self) -> Option<Date> {
+        self.convictions.iter().filter_map(|c| c.date).max()
+    }
+
+    pub fn has_pc290_registration(&self) -> bool {
+        !self.pc290_registrations.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_keys_are_twelve_digits() {
+        let key = CountKey::parse_strict(b"101002003000").unwrap();
+        assert_eq!(key.case_key(), CaseKey(*b"101002"));
+        assert_eq!(key.cycle(), *b"101");
+        assert_eq!(key.count_number(), 3);
+        for bad in [&b""[..], b"10100200300", b"1010020030000", b"10100200300x", b" 01002003000"] {
+            assert!(CountKey::parse_strict(bad).is_none(), "{bad:?}");
+        }
+        let lenient = CountKey::parse_lenient(b"101001").unwrap();
+        assert_eq!(lenient.case_key(), CaseKey(*b"101001"));
+        assert_eq!(lenient.count_number(), 0);
+        assert!(CountKey::parse_lenient(b"10100").is_none());
+    }
+
+    #[test]
+    fn names_in_natural_order() {
+        assert_eq!(PersonName("SKYWALKER,LUKE S".into()).natural_order(), "LUKE S SKYWALKER");
+        assert_eq!(PersonName("CHER".into()).natural_order(), "CHER");
+    }
+
+    #[test]
+    fn sentence_end_counts_calendar_units() {
+        let date = Date::from_ymd(2015, 1, 31).unwrap();
+        let sentence = Sentence { days: 10, months: 1, years: 1, has_unreadable_part: false };
+        assert_eq!(sentence.end_date(date), Date::from_ymd(2016, 3, 10).unwrap());
+    }
+}

@@ -1,0 +1,277 @@
+//! clearance's own result files: `determinations.csv` / `.json`, `errors.json`, `rejects.csv`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{OutputDir, OutputError};
+use crate::eligibility::Determination;
+use crate::ingest::csv::write_go_record;
+use crate::ingest::{CountyTable, Diagnostic, InputFile, Severity};
+use crate::model::{Date, Person, parse_offense};
+
+/// One determination as written to `determinations.csv` and `.json` (and read back by
+/// `clearance render`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeterminationRecord {
+    pub subject_id: String,
+    pub cii: String,
+    pub name: String,
+    pub dob: Option<Date>,
+    pub case_numbers: Vec<String>,
+    /// CNT_ORDER.
+    pub count_key: String,
+    /// The count number within its court step (CNT_ORDER digits 7–9).
+    pub count_number: u32,
+    /// The county recorded on the conviction.
+    pub county: String,
+    pub source_file: String,
+    pub source_line: u32,
+    /// The offence as recorded (OFFENSE_DESCR, or COMMENT_TEXT when redirected).
+    pub offense_text: String,
+    /// The clerk's description of the offence ("POSSESS MARIJUANA").
+    pub offense_description: String,
+    /// Parsed statute, canonical ("HS 11357(b)").
+    pub statute: String,
+    pub code: String,
+    pub section: String,
+    pub subsections: String,
+    pub attempt: bool,
+    pub level: String,
+    pub conviction_date: Option<Date>,
+    pub sentence_end: Option<Date>,
+    pub track: String,
+    pub outcome: String,
+    pub basis: String,
+    pub authority: String,
+    pub rule_id: String,
+    pub reason: String,
+    pub flags: Vec<String>,
+    pub statutory_outcome: Option<String>,
+    pub statutory_rule_id: Option<String>,
+    pub statutory_reason: Option<String>,
+    pub deceased: bool,
+    pub as_of: Date,
+}
+
+const CSV_COLUMNS: [&str; 33] = [
+    "subject_id",
+    "cii",
+    "name",
+    "dob",
+    "case_numbers",
+    "count_key",
+    "count_number",
+    "county",
+    "source_file",
+    "source_line",
+    "offense_text",
+    "offense_description",
+    "statute",
+    "code",
+    "section",
+    "subsections",
+    "attempt",
+    "level",
+    "conviction_date",
+    "sentence_end",
+    "track",
+    "outcome",
+    "basis",
+    "authority",
+    "rule_id",
+    "reason",
+    "flags",
+    "statutory_outcome",
+    "statutory_rule_id",
+    "statutory_reason",
+    "deceased",
+    "as_of",
+    "outcome_words",
+];
+
+impl DeterminationRecord {
+    fn csv_values(&self) -> Vec<String> {
+        let date = |date: Option<Date>| date.map(|date| date.to_string()).unwrap_or_default();
+        let outcome_words = match self.outcome.as_str() {
+            "dismiss_and_seal" => "Eligible for Dismissal",
+            "redesignate_misdemeanor" | "redesignate_infraction" => "Eligible for Reduction",
+            "not_eligible" => "Not eligible",
+            _ => "Hand Review",
+        };
+        vec![
+            self.subject_id.clone(),
+            self.cii.clone(),
+            self.name.clone(),
+            date(self.dob),
+            self.case_numbers.join("; "),
+            self.count_key.clone(),
+            self.count_number.to_string(),
+            self.county.clone(),
+            self.source_file.clone(),
+            self.source_line.to_string(),
+            self.offense_text.clone(),
+            self.offense_description.clone(),
+            self.statute.clone(),
+            self.code.clone(),
+            self.section.clone(),
+            self.subsections.clone(),
+            self.attempt.to_string(),
+            self.level.clone(),
+            date(self.conviction_date),
+            date(self.sentence_end),
+            self.track.clone(),
+            self.outcome.clone(),
+            self.basis.clone(),
+            self.authority.clone(),
+            self.rule_id.clone(),
+            self.reason.clone(),
+            self.flags.join(";"),
+            self.statutory_outcome.clone().unwrap_or_default(),
+            self.statutory_rule_id.clone().unwrap_or_default(),
+            self.statutory_reason.clone().unwrap_or_default(),
+            self.deceased.to_string(),
+            self.as_of.to_string(),
+            outcome_words.to_string(),
+        ]
+    }
+}
+
+/// Builds the records of one evaluation.
+pub fn determination_records(
+    people: &[Person],
+    counties: &CountyTable,
+    inputs: &[InputFile],
+    determinations: &[Determination],
+    as_of: Date,
+) -> Vec<DeterminationRecord> {
+    determinations
+        .iter()
+        .map(|determination| {
+            let person = determination.person(people);
+            let conviction = determination.conviction(people);
+            let section = conviction.offense.as_ref();
+            DeterminationRecord {
+                subject_id: person.subject_id.to_string(),
+                cii: person.cii.to_string(),
+                name: person.name.to_string(),
+                dob: person.dob,
+                case_numbers: person
+                    .case_numbers(conviction.count_key.case_key())
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                count_key: conviction.count_key.to_string(),
+                count_number: conviction.count_key.count_number(),
+                county: counties.name(conviction.county),
+                source_file: inputs
+                    .iter()
+                    .find(|input| input.index == conviction.source.file)
+                    .map(|input| input.display_name.clone())
+                    .unwrap_or_default(),
+                source_line: conviction.source.line,
+                offense_text: conviction.offense_text.to_string(),
+                offense_description: parse_offense(&conviction.offense_text).description,
+                statute: section.map(ToString::to_string).unwrap_or_default(),
+                code: section
+                    .and_then(|section| section.code.as_ref())
+                    .map(|code| code.abbreviation().to_string())
+                    .unwrap_or_default(),
+                section: section.map(|section| section.section.to_string()).unwrap_or_default(),
+                subsections: section.map(|section| section.subsections.to_string()).unwrap_or_default(),
+                attempt: section.is_some_and(|section| section.attempt),
+                level: conviction.level.as_str().to_string(),
+                conviction_date: conviction.date,
+                sentence_end: determination.sentence_end,
+                track: determination.track.as_str().to_string(),
+                outcome: determination.outcome().as_str().to_string(),
+                basis: determination.basis.as_str().to_string(),
+                authority: determination.decision.authority.clone(),
+                rule_id: determination.decision.rule_id.to_string(),
+                reason: determination.decision.reason.clone(),
+                flags: determination.flags.iter().map(|flag| flag.as_str().to_string()).collect(),
+                statutory_outcome: determination
+                    .statutory
+                    .as_ref()
+                    .map(|decision| decision.outcome.as_str().to_string()),
+                statutory_rule_id: determination
+                    .statutory
+                    .as_ref()
+                    .map(|decision| decision.rule_id.to_string()),
+                statutory_reason: determination
+                    .statutory
+                    .as_ref()
+                    .map(|decision| decision.reason.clone()),
+                deceased: person.deceased,
+                as_of,
+            }
+        })
+        .collect()
+}
+
+/// Writes `results/determinations.csv` and `results/determinations.json`.
+pub fn write_determinations(output: &OutputDir, records: &[DeterminationRecord]) -> Result<(), OutputError> {
+    let mut csv = Vec::with_capacity(records.len() * 512 + 1024);
+    write_go_record(&mut csv, CSV_COLUMNS.iter().map(|name| name.as_bytes()));
+    for record in records {
+        let values = record.csv_values();
+        write_go_record(&mut csv, values.iter().map(String::as_bytes));
+    }
+    output.write("results/determinations.csv", &csv)?;
+    write_json(output, "results/determinations.json", &records)
+}
+
+/// Writes pretty JSON with a trailing newline.
+pub fn write_json<T: Serialize + ?Sized>(output: &OutputDir, relative: &str, value: &T) -> Result<(), OutputError> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|error| OutputError::Write {
+        path: relative.to_string(),
+        source: std::io::Error::other(error),
+    })?;
+    bytes.push(b'\n');
+    output.write(relative, &bytes)?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ErrorsFile<'a> {
+    errors: usize,
+    warnings: usize,
+    diagnostics: &'a [Diagnostic],
+}
+
+/// Writes `errors.json` with every diagnostic.
+pub fn write_errors(output: &OutputDir, diagnostics: &[Diagnostic]) -> Result<(), OutputError> {
+    let errors = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == Severity::Error)
+        .count();
+    write_json(
+        output,
+        "errors.json",
+        &ErrorsFile {
+            errors,
+            warnings: diagnostics.len() - errors,
+            diagnostics,
+        },
+    )
+}
+
+/// Writes `rejects.csv`: every skipped row with file, line, reason and its text.
+pub fn write_rejects(output: &OutputDir, inputs: &[InputFile]) -> Result<(), OutputError> {
+    let mut csv = Vec::new();
+    write_go_record(&mut csv, [&b"source_file"[..], b"line", b"reason", b"row"]);
+    for input in inputs {
+        for rejected in &input.rejected {
+            let line = rejected.line.to_string();
+            write_go_record(
+                &mut csv,
+                [
+                    input.display_name.as_bytes(),
+                    line.as_bytes(),
+                    rejected.reason.as_bytes(),
+                    &rejected.text,
+                ],
+            );
+        }
+    }
+    output.write("rejects.csv", &csv)?;
+    Ok(())
+}
