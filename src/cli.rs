@@ -221,11 +221,24 @@ fn print_diagnostics(out: &mut dyn Write, errors_path: &std::path::Path) -> anyh
             (Some(line), None) => format!(":{line}"),
             _ => String::new(),
         };
-        let field = diagnostic.field.as_ref().map(|field| format!("{field}: ")).unwrap_or_default();
-        writeln!(out, "{}{location}: {}: {field}{}", diagnostic.file, diagnostic.severity, diagnostic.message)?;
+        let field = diagnostic
+            .field
+            .as_ref()
+            .map(|field| format!("{field}: "))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}{location}: {}: {field}{}",
+            diagnostic.file, diagnostic.severity, diagnostic.message
+        )?;
     }
     if errors.diagnostics.len() > SHOWN {
-        writeln!(out, "... and {} more in {}", errors.diagnostics.len() - SHOWN, errors_path.display())?;
+        writeln!(
+            out,
+            "... and {} more in {}",
+            errors.diagnostics.len() - SHOWN,
+            errors_path.display()
+        )?;
     }
     Ok(())
 }
@@ -242,13 +255,17 @@ fn write_sample(arguments: SampleArgs) -> anyhow::Result<ExitCode> {
         seed: arguments.seed,
     };
     let output = &arguments.output;
-    let directory = output.parent().filter(|parent| !parent.as_os_str().is_empty());
+    let directory = output
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty());
     if let Some(directory) = directory {
         std::fs::create_dir_all(directory)?;
     }
     let temporary = output.with_file_name(format!(
         ".{}.partial-{}",
-        output.file_name().map_or_else(|| "sample".into(), |name| name.to_string_lossy()),
+        output
+            .file_name()
+            .map_or_else(|| "sample".into(), |name| name.to_string_lossy()),
         std::process::id()
     ));
     let stats = {
@@ -279,9 +296,11 @@ impl ProgressDisplay {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{msg:10} [{bar:40}] {bytes}/{total_bytes} ({eta})")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                indicatif::ProgressStyle::with_template(
+                    "{msg:10} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             bar.set_message(stage);
             bar

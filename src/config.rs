@@ -28,7 +28,10 @@ pub enum ConfigError {
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
     #[error("unknown county {name:?}: not one of California's 58 counties{}", suggestions_text(.suggestions))]
-    UnknownCounty { name: String, suggestions: Vec<String> },
+    UnknownCounty {
+        name: String,
+        suggestions: Vec<String>,
+    },
     #[error("invalid date {text:?}: expected YYYY-MM-DD")]
     InvalidDate { text: String },
 }
@@ -43,14 +46,64 @@ fn suggestions_text(suggestions: &[String]) -> String {
 
 /// California's 58 counties, as the DOJ writes them in `STP_ORI_CNTY_NAME`.
 pub const CALIFORNIA_COUNTIES: [&str; 58] = [
-    "ALAMEDA", "ALPINE", "AMADOR", "BUTTE", "CALAVERAS", "COLUSA", "CONTRA COSTA", "DEL NORTE",
-    "EL DORADO", "FRESNO", "GLENN", "HUMBOLDT", "IMPERIAL", "INYO", "KERN", "KINGS", "LAKE",
-    "LASSEN", "LOS ANGELES", "MADERA", "MARIN", "MARIPOSA", "MENDOCINO", "MERCED", "MODOC",
-    "MONO", "MONTEREY", "NAPA", "NEVADA", "ORANGE", "PLACER", "PLUMAS", "RIVERSIDE", "SACRAMENTO",
-    "SAN BENITO", "SAN BERNARDINO", "SAN DIEGO", "SAN FRANCISCO", "SAN JOAQUIN", "SAN LUIS OBISPO",
-    "SAN MATEO", "SANTA BARBARA", "SANTA CLARA", "SANTA CRUZ", "SHASTA", "SIERRA", "SISKIYOU",
-    "SOLANO", "SONOMA", "STANISLAUS", "SUTTER", "TEHAMA", "TRINITY", "TULARE", "TUOLUMNE",
-    "VENTURA", "YOLO", "YUBA",
+    "ALAMEDA",
+    "ALPINE",
+    "AMADOR",
+    "BUTTE",
+    "CALAVERAS",
+    "COLUSA",
+    "CONTRA COSTA",
+    "DEL NORTE",
+    "EL DORADO",
+    "FRESNO",
+    "GLENN",
+    "HUMBOLDT",
+    "IMPERIAL",
+    "INYO",
+    "KERN",
+    "KINGS",
+    "LAKE",
+    "LASSEN",
+    "LOS ANGELES",
+    "MADERA",
+    "MARIN",
+    "MARIPOSA",
+    "MENDOCINO",
+    "MERCED",
+    "MODOC",
+    "MONO",
+    "MONTEREY",
+    "NAPA",
+    "NEVADA",
+    "ORANGE",
+    "PLACER",
+    "PLUMAS",
+    "RIVERSIDE",
+    "SACRAMENTO",
+    "SAN BENITO",
+    "SAN BERNARDINO",
+    "SAN DIEGO",
+    "SAN FRANCISCO",
+    "SAN JOAQUIN",
+    "SAN LUIS OBISPO",
+    "SAN MATEO",
+    "SANTA BARBARA",
+    "SANTA CLARA",
+    "SANTA CRUZ",
+    "SHASTA",
+    "SIERRA",
+    "SISKIYOU",
+    "SOLANO",
+    "SONOMA",
+    "STANISLAUS",
+    "SUTTER",
+    "TEHAMA",
+    "TRINITY",
+    "TULARE",
+    "TUOLUMNE",
+    "VENTURA",
+    "YOLO",
+    "YUBA",
 ];
 
 /// A validated county: its DOJ spelling in upper case.
@@ -61,7 +114,11 @@ impl County {
     /// Accepts any case and surrounding spaces; refuses names that are not a California county,
     /// suggesting close ones.
     pub fn parse(text: &str) -> Result<County, ConfigError> {
-        let normalized = text.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+        let normalized = text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_uppercase();
         if CALIFORNIA_COUNTIES.contains(&normalized.as_str()) {
             return Ok(County(normalized));
         }
@@ -73,7 +130,11 @@ impl County {
         scored.sort_unstable();
         Err(ConfigError::UnknownCounty {
             name: text.to_string(),
-            suggestions: scored.into_iter().take(3).map(|(_, county)| county.to_string()).collect(),
+            suggestions: scored
+                .into_iter()
+                .take(3)
+                .map(|(_, county)| county.to_string())
+                .collect(),
         })
     }
 
@@ -112,7 +173,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Parses `--as-of`.
 pub fn parse_as_of(text: &str) -> Result<Date, ConfigError> {
-    Date::parse_iso(text).ok_or_else(|| ConfigError::InvalidDate { text: text.to_string() })
+    Date::parse_iso(text).ok_or_else(|| ConfigError::InvalidDate {
+        text: text.to_string(),
+    })
 }
 
 /// Where the rules came from, for the summary and the manifest.
@@ -133,7 +196,12 @@ pub fn load_rules(argument: Option<&str>) -> Result<(Rules, RulesSource), Config
         let policy = Policy::statutory();
         return Ok((
             Rules::Clearance(policy.clone()),
-            RulesSource { kind: "statutory", name: policy.name, path: None, sha256: None },
+            RulesSource {
+                kind: "statutory",
+                name: policy.name,
+                path: None,
+                sha256: None,
+            },
         ));
     };
     if let Some(path) = argument.strip_prefix("gogen:") {
@@ -179,10 +247,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
-        let _ = write!(text, "{byte:02x}");
-        text
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
+            let _ = write!(text, "{byte:02x}");
+            text
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,7 +322,10 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
         path: path.to_string(),
         message: error.to_string().trim().replace('\n', " "),
     })?;
-    let invalid = |message: String| ConfigError::Invalid { path: path.to_string(), message };
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.to_string(),
+        message,
+    };
     let _ = file.description;
     let mut section_rules = Vec::new();
     for (index, rule) in file.section.iter().enumerate() {
@@ -267,7 +340,9 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
         let subsection = match &rule.subsection {
             None => None,
             Some(text) => Some(canonical_subsection(text).ok_or_else(|| {
-                invalid(format!("{position}: subsection {text:?} must look like \"(b)\" or \"(a)(3)\""))
+                invalid(format!(
+                    "{position}: subsection {text:?} must look like \"(b)\" or \"(a)(3)\""
+                ))
             })?),
         };
         let level = match rule.level.as_deref() {
@@ -300,10 +375,24 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
         });
     }
     let relief = &file.additional_relief;
-    check_range(relief.age_at_least, 40..=65, "additional-relief.age-at-least").map_err(invalid)?;
-    check_range(relief.conviction_at_least_years_old, 1..=15, "additional-relief.conviction-at-least-years-old")
-        .map_err(invalid)?;
-    check_range(relief.crime_free_years, 1..=15, "additional-relief.crime-free-years").map_err(invalid)?;
+    check_range(
+        relief.age_at_least,
+        40..=65,
+        "additional-relief.age-at-least",
+    )
+    .map_err(invalid)?;
+    check_range(
+        relief.conviction_at_least_years_old,
+        1..=15,
+        "additional-relief.conviction-at-least-years-old",
+    )
+    .map_err(invalid)?;
+    check_range(
+        relief.crime_free_years,
+        1..=15,
+        "additional-relief.crime-free-years",
+    )
+    .map_err(invalid)?;
     let related_charges = match &file.related_charges {
         None => RelatedCharges::default(),
         Some(related) => {
@@ -321,9 +410,13 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
                 None => RelatedCharges::default().sections,
                 Some(list) => list
                     .iter()
-                    .map(|text| parse_section_reference(text).ok_or_else(|| {
-                        invalid(format!("related-charges.sections: {text:?} must look like \"PC 647(f)\""))
-                    }))
+                    .map(|text| {
+                        parse_section_reference(text).ok_or_else(|| {
+                            invalid(format!(
+                                "related-charges.sections: {text:?} must look like \"PC 647(f)\""
+                            ))
+                        })
+                    })
                     .collect::<Result<_, _>>()?,
             };
             RelatedCharges { action, sections }
@@ -346,7 +439,11 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
     })
 }
 
-fn check_range(value: Option<u32>, range: std::ops::RangeInclusive<u32>, key: &str) -> Result<(), String> {
+fn check_range(
+    value: Option<u32>,
+    range: std::ops::RangeInclusive<u32>,
+    key: &str,
+) -> Result<(), String> {
     match value {
         Some(value) if !range.contains(&value) => Err(format!(
             "{key} = {value} is out of range ({}..={})",
@@ -386,7 +483,11 @@ fn parse_section_reference(text: &str) -> Option<(String, String, String)> {
     if section.is_empty() || !code.chars().all(|c| c.is_ascii_alphabetic()) {
         return None;
     }
-    Some((code.to_ascii_uppercase(), section.to_ascii_lowercase(), subsection))
+    Some((
+        code.to_ascii_uppercase(),
+        section.to_ascii_lowercase(),
+        subsection,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,11 +530,15 @@ struct GogenAdditionalRelief {
 /// Parses a BEAR/gogen options file. Unknown keys are ignored (BEAR sends UI keys); values are
 /// validated as gogen validates them, and section keys gogen would crash on are refused.
 pub fn parse_gogen_options(bytes: &[u8], path: &str) -> Result<GogenOptions, ConfigError> {
-    let file: GogenOptionsFile = serde_json::from_slice(bytes).map_err(|error| ConfigError::Parse {
+    let file: GogenOptionsFile =
+        serde_json::from_slice(bytes).map_err(|error| ConfigError::Parse {
+            path: path.to_string(),
+            message: error.to_string(),
+        })?;
+    let invalid = |message: String| ConfigError::Invalid {
         path: path.to_string(),
-        message: error.to_string(),
-    })?;
-    let invalid = |message: String| ConfigError::Invalid { path: path.to_string(), message };
+        message,
+    };
     let baseline = file.baseline_eligibility.unwrap_or_default();
     let relief = file.additional_relief.unwrap_or_default();
     let dismiss = baseline.dismiss.unwrap_or_default();
@@ -459,12 +564,28 @@ pub fn parse_gogen_options(bytes: &[u8], path: &str) -> Result<GogenOptions, Con
         if value == 0 || range.contains(&value) {
             Ok(())
         } else {
-            Err(invalid(format!("additionalRelief.{key} = {value} must be 0 or {}..={}", range.start(), range.end())))
+            Err(invalid(format!(
+                "additionalRelief.{key} = {value} must be 0 or {}..={}",
+                range.start(),
+                range.end()
+            )))
         }
     };
-    zero_or(options.subject_age_threshold, 40..=65, "subjectAgeThreshold")?;
-    zero_or(options.years_since_conviction_threshold, 1..=15, "yearsSinceConvictionThreshold")?;
-    zero_or(options.years_crime_free_threshold, 1..=15, "yearsCrimeFreeThreshold")?;
+    zero_or(
+        options.subject_age_threshold,
+        40..=65,
+        "subjectAgeThreshold",
+    )?;
+    zero_or(
+        options.years_since_conviction_threshold,
+        1..=15,
+        "yearsSinceConvictionThreshold",
+    )?;
+    zero_or(
+        options.years_crime_free_threshold,
+        1..=15,
+        "yearsCrimeFreeThreshold",
+    )?;
     Ok(options)
 }
 
@@ -488,8 +609,14 @@ mod tests {
 
     #[test]
     fn counties_are_validated_with_suggestions() {
-        assert_eq!(County::parse(" san  francisco ").unwrap().name(), "SAN FRANCISCO");
-        assert_eq!(County::parse("SAN JOAQUIN").unwrap().title_case(), "San Joaquin");
+        assert_eq!(
+            County::parse(" san  francisco ").unwrap().name(),
+            "SAN FRANCISCO"
+        );
+        assert_eq!(
+            County::parse("SAN JOAQUIN").unwrap().title_case(),
+            "San Joaquin"
+        );
         let error = County::parse("San Fransisco").unwrap_err();
         assert!(error.to_string().contains("SAN FRANCISCO"), "{error}");
         assert!(County::parse("Gotham").is_err());
@@ -524,7 +651,10 @@ sections = ["PC 647(f)", "hs 11364"]
         assert_eq!(policy.additional_relief.age_at_least, Some(50));
         assert_eq!(
             policy.related_charges.sections,
-            vec![("PC".into(), "647".into(), "(f)".into()), ("HS".into(), "11364".into(), String::new())]
+            vec![
+                ("PC".into(), "647".into(), "(f)".into()),
+                ("HS".into(), "11364".into(), String::new())
+            ]
         );
     }
 
@@ -532,10 +662,22 @@ sections = ["PC 647(f)", "hs 11364"]
     fn policy_errors_name_the_problem() {
         for (text, expected) in [
             ("name = \"x\"\nbogus = 1", "unknown field"),
-            ("name = \"x\"\n[[section]]\nsection = \"11350\"\naction = \"dismiss\"", "not a Prop 64 section"),
-            ("name = \"x\"\n[[section]]\nsection = \"11357\"\naction = \"pardon\"", "action \"pardon\""),
-            ("name = \"x\"\n[additional-relief]\nage-at-least = 30", "out of range"),
-            ("name = \"x\"\n[[section]]\nsection = \"11357\"\nsubsection = \"b\"\naction = \"dismiss\"", "subsection"),
+            (
+                "name = \"x\"\n[[section]]\nsection = \"11350\"\naction = \"dismiss\"",
+                "not a Prop 64 section",
+            ),
+            (
+                "name = \"x\"\n[[section]]\nsection = \"11357\"\naction = \"pardon\"",
+                "action \"pardon\"",
+            ),
+            (
+                "name = \"x\"\n[additional-relief]\nage-at-least = 30",
+                "out of range",
+            ),
+            (
+                "name = \"x\"\n[[section]]\nsection = \"11357\"\nsubsection = \"b\"\naction = \"dismiss\"",
+                "subsection",
+            ),
         ] {
             let error = parse_policy(text, "p.toml").unwrap_err().to_string();
             assert!(error.contains(expected), "{error}");
@@ -556,8 +698,17 @@ sections = ["PC 647(f)", "hs 11364"]
         .unwrap();
         assert_eq!(options.dismiss, ["11357", "11358"]);
         assert_eq!(options.subject_age_threshold, 57);
-        assert!(parse_gogen_options(br#"{"baselineEligibility":{"dismiss":["11362.1"]}}"#, "o").is_err());
-        assert!(parse_gogen_options(br#"{"additionalRelief":{"subjectAgeThreshold":30}}"#, "o").is_err());
-        assert_eq!(parse_gogen_options(b"{}", "o").unwrap(), GogenOptions::default());
+        assert!(
+            parse_gogen_options(br#"{"baselineEligibility":{"dismiss":["11362.1"]}}"#, "o")
+                .is_err()
+        );
+        assert!(
+            parse_gogen_options(br#"{"additionalRelief":{"subjectAgeThreshold":30}}"#, "o")
+                .is_err()
+        );
+        assert_eq!(
+            parse_gogen_options(b"{}", "o").unwrap(),
+            GogenOptions::default()
+        );
     }
 }

@@ -67,7 +67,9 @@ pub struct Evaluation {
 
 impl Evaluation {
     pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.parts.iter().flat_map(|part| &part.ingested.diagnostics)
+        self.parts
+            .iter()
+            .flat_map(|part| &part.ingested.diagnostics)
     }
 
     pub fn error_count(&self) -> usize {
@@ -94,7 +96,11 @@ impl Evaluation {
     pub fn statistics(&self) -> Statistics {
         let mut total = Statistics::default();
         for part in &self.parts {
-            let statistics = eligibility::summary::statistics(&part.ingested.people, &part.in_county, &part.determinations);
+            let statistics = eligibility::summary::statistics(
+                &part.ingested.people,
+                &part.in_county,
+                &part.determinations,
+            );
             total.merge(statistics);
         }
         total
@@ -113,8 +119,14 @@ pub fn evaluate_inputs(
 ) -> Result<Evaluation, PipelineError> {
     let parts = match rules {
         Rules::Clearance(policy) => {
-            let ingested = ingest::read_doj_files(inputs, ingest::ReadOptions::new(Compatibility::Clearance, jobs), progress)?;
-            let in_county = ingested.counties.matches(county.name(), Compatibility::Clearance);
+            let ingested = ingest::read_doj_files(
+                inputs,
+                ingest::ReadOptions::new(Compatibility::Clearance, jobs),
+                progress,
+            )?;
+            let in_county = ingested
+                .counties
+                .matches(county.name(), Compatibility::Clearance);
             let determinations = eligibility::evaluate(&ingested.people, &in_county, policy, as_of);
             let row_results = row_results_for(&ingested, &determinations, as_of, |determination| {
                 (
@@ -134,21 +146,32 @@ pub fn evaluate_inputs(
             let mut parts = Vec::with_capacity(inputs.len());
             for (file_index, input) in inputs.iter().enumerate() {
                 // gogen evaluates each file on its own: a person is not merged across files.
-                let mut ingested = ingest::read_doj_files(std::slice::from_ref(input), ingest::ReadOptions::new(Compatibility::Gogen, jobs), progress)?;
+                let mut ingested = ingest::read_doj_files(
+                    std::slice::from_ref(input),
+                    ingest::ReadOptions::new(Compatibility::Gogen, jobs),
+                    progress,
+                )?;
                 ingested.renumber_files(u16::try_from(file_index).unwrap_or(u16::MAX));
-                let in_county = ingested.counties.matches(county.name(), Compatibility::Gogen);
+                let in_county = ingested
+                    .counties
+                    .matches(county.name(), Compatibility::Gogen);
                 let decisions = gogen::evaluate(&ingested.people, &in_county, options, as_of);
                 let determinations = gogen::to_determinations(&ingested.people, &decisions, as_of);
                 let words: std::collections::HashMap<(usize, usize), (&str, &str)> = decisions
                     .iter()
                     .map(|decision| {
-                        ((decision.person_index, decision.conviction_index), (decision.determination, decision.reason.as_str()))
+                        (
+                            (decision.person_index, decision.conviction_index),
+                            (decision.determination, decision.reason.as_str()),
+                        )
                     })
                     .collect();
-                let row_results = row_results_for(&ingested, &determinations, as_of, |determination| {
-                    let (words, reason) = words[&(determination.person_index, determination.conviction_index)];
-                    (words.to_string(), reason.to_string())
-                });
+                let row_results =
+                    row_results_for(&ingested, &determinations, as_of, |determination| {
+                        let (words, reason) =
+                            words[&(determination.person_index, determination.conviction_index)];
+                        (words.to_string(), reason.to_string())
+                    });
                 let summary = gogen::summarize(
                     &ingested.people,
                     &in_county,
@@ -191,7 +214,14 @@ fn row_results_for(
             let (determination_words, reason) = words(determination);
             RowResult {
                 row: conviction.source,
-                columns: gogen::computed_columns(person, conviction, as_of, &determination_words, &reason).values(""),
+                columns: gogen::computed_columns(
+                    person,
+                    conviction,
+                    as_of,
+                    &determination_words,
+                    &reason,
+                )
+                .values(""),
             }
         })
         .collect();
@@ -214,7 +244,10 @@ pub struct CheckReport {
 }
 
 /// `clearance check`: eligibility only, results and summary written atomically.
-pub fn check(config: &CheckConfig, progress: &(dyn Fn(ingest::Progress) + Sync)) -> Result<CheckReport, PipelineError> {
+pub fn check(
+    config: &CheckConfig,
+    progress: &(dyn Fn(ingest::Progress) + Sync),
+) -> Result<CheckReport, PipelineError> {
     let mut timings = Vec::new();
     let started = std::time::Instant::now();
     let evaluation = evaluate_inputs(
@@ -267,7 +300,11 @@ pub fn check(config: &CheckConfig, progress: &(dyn Fn(ingest::Progress) + Sync))
 
 /// Writes the `results/` folder, `summary.json`, and `errors.json` / `rejects.csv` when there
 /// were diagnostics. Returns the statistics written.
-pub fn write_results(output: &OutputDir, evaluation: &Evaluation, skipped_bad_rows: bool) -> Result<Statistics, PipelineError> {
+pub fn write_results(
+    output: &OutputDir,
+    evaluation: &Evaluation,
+    skipped_bad_rows: bool,
+) -> Result<Statistics, PipelineError> {
     let diagnostics: Vec<Diagnostic> = evaluation.diagnostics().cloned().collect();
     let records = evaluation.determination_records();
     output::write_determinations(output, &records)?;
@@ -287,7 +324,11 @@ pub fn write_results(output: &OutputDir, evaluation: &Evaluation, skipped_bad_ro
             total
         });
     if let Some(summary) = &gogen_summary {
-        output::write_json(output, "results/gogen_summary.json", &summary_json::gogen(summary))?;
+        output::write_json(
+            output,
+            "results/gogen_summary.json",
+            &summary_json::gogen(summary),
+        )?;
     }
 
     let statistics = evaluation.statistics();
@@ -346,7 +387,11 @@ pub mod summary_json {
     }
 
     impl<'a> Summary<'a> {
-        pub fn new(evaluation: &'a Evaluation, statistics: &'a Statistics, diagnostics: &[Diagnostic]) -> Summary<'a> {
+        pub fn new(
+            evaluation: &'a Evaluation,
+            statistics: &'a Statistics,
+            diagnostics: &[Diagnostic],
+        ) -> Summary<'a> {
             let inputs: Vec<InputSummary> = evaluation
                 .parts
                 .iter()
@@ -403,7 +448,10 @@ pub mod summary_json {
         let relief = |counts: crate::eligibility::gogen::ReliefCounts| {
             BTreeMap::from([
                 ("CountSubjectsNoConviction", counts.no_conviction),
-                ("CountSubjectsNoConvictionLast7Years", counts.no_conviction_last_7_years),
+                (
+                    "CountSubjectsNoConvictionLast7Years",
+                    counts.no_conviction_last_7_years,
+                ),
                 ("CountSubjectsNoFelony", counts.no_felony),
             ])
         };
@@ -416,14 +464,20 @@ pub mod summary_json {
             line_count: summary.line_count,
             relief_with_current_eligibility_choices: relief(summary.relief_with_current_choices),
             relief_with_dismiss_all_prop64: relief(summary.relief_with_dismiss_all_prop64),
-            prop64_convictions_count_in_county_by_code_section: summary.prop64_convictions_in_county_by_section.clone(),
-            subjects_with_prop64_conviction_count_in_county: summary.subjects_with_prop64_conviction_in_county,
+            prop64_convictions_count_in_county_by_code_section: summary
+                .prop64_convictions_in_county_by_section
+                .clone(),
+            subjects_with_prop64_conviction_count_in_county: summary
+                .subjects_with_prop64_conviction_in_county,
             prop64_felony_convictions_count_in_county: summary.prop64_felony_convictions_in_county,
-            prop64_non_felony_convictions_count_in_county: summary.prop64_non_felony_convictions_in_county,
+            prop64_non_felony_convictions_count_in_county: summary
+                .prop64_non_felony_convictions_in_county,
             subjects_with_some_relief_count: summary.subjects_with_some_relief,
             conviction_dismissal_count_by_code_section: summary.dismissals_by_section.clone(),
             conviction_reduction_count_by_code_section: summary.reductions_by_section.clone(),
-            conviction_dismissal_count_by_additional_relief: summary.dismissals_by_additional_relief.clone(),
+            conviction_dismissal_count_by_additional_relief: summary
+                .dismissals_by_additional_relief
+                .clone(),
         }
     }
 }

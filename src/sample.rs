@@ -98,63 +98,224 @@ enum Toc {
 
 /// Prop 64 offences as recorded before 2016 (old subsection numbering).
 const PROP64_OFFENSES: [(u32, (&str, Toc)); 8] = [
-    (25, ("11357(B) HS-POSSESS MARIJUANA 28.5 GRMS OR LESS", Toc::Misdemeanor)),
-    (10, ("11357(C) HS-POSSESS MARIJUANA OVER 28.5 GRAMS", Toc::Misdemeanor)),
-    (5, ("11357(A) HS-POSSESS CONCENTRATED CANNABIS", Toc::Either)),
-    (2, ("11357(D) HS-POSSESS MARIJUANA ON SCHOOL GROUNDS", Toc::Misdemeanor)),
+    (
+        25,
+        (
+            "11357(B) HS-POSSESS MARIJUANA 28.5 GRMS OR LESS",
+            Toc::Misdemeanor,
+        ),
+    ),
+    (
+        10,
+        (
+            "11357(C) HS-POSSESS MARIJUANA OVER 28.5 GRAMS",
+            Toc::Misdemeanor,
+        ),
+    ),
+    (
+        5,
+        ("11357(A) HS-POSSESS CONCENTRATED CANNABIS", Toc::Either),
+    ),
+    (
+        2,
+        (
+            "11357(D) HS-POSSESS MARIJUANA ON SCHOOL GROUNDS",
+            Toc::Misdemeanor,
+        ),
+    ),
     (11, ("11358 HS-CULTIVATE MARIJUANA", Toc::Felony)),
     (20, ("11359 HS-POSSESS MARIJUANA FOR SALE", Toc::Felony)),
-    (20, ("11360(A) HS-GIVE/ETC MARIJ OVER 1 OZ/28.5 GRM", Toc::Felony)),
-    (7, ("11360(B) HS-GIVE/ETC MARIJUANA 1 OZ/28.5 GRMS OR LESS", Toc::Misdemeanor)),
+    (
+        20,
+        ("11360(A) HS-GIVE/ETC MARIJ OVER 1 OZ/28.5 GRM", Toc::Felony),
+    ),
+    (
+        7,
+        (
+            "11360(B) HS-GIVE/ETC MARIJUANA 1 OZ/28.5 GRMS OR LESS",
+            Toc::Misdemeanor,
+        ),
+    ),
 ];
 
 const OTHER_OFFENSES: [(u32, (&str, Toc)); 22] = [
     (30, ("647(F) PC-DISORDERLY CONDUCT:INTOX", Toc::Misdemeanor)),
     (25, ("23152(A) VC-DUI ALCOHOL/DRUGS", Toc::Misdemeanor)),
-    (20, ("11350(A) HS-POSSESS NARCOTIC CONTROLLED SUBSTANCE", Toc::Either)),
-    (20, ("11377(A) HS-POSSESS CONTROLLED SUBSTANCE", Toc::Misdemeanor)),
+    (
+        20,
+        (
+            "11350(A) HS-POSSESS NARCOTIC CONTROLLED SUBSTANCE",
+            Toc::Either,
+        ),
+    ),
+    (
+        20,
+        ("11377(A) HS-POSSESS CONTROLLED SUBSTANCE", Toc::Misdemeanor),
+    ),
     (20, ("484(A) PC-PETTY THEFT", Toc::Misdemeanor)),
     (15, ("459 PC-BURGLARY", Toc::Felony)),
-    (15, ("148(A)(1) PC-OBSTRUCT/RESIST PUBLIC OFFICER", Toc::Misdemeanor)),
+    (
+        15,
+        (
+            "148(A)(1) PC-OBSTRUCT/RESIST PUBLIC OFFICER",
+            Toc::Misdemeanor,
+        ),
+    ),
     (12, ("245(A)(1) PC-ASSAULT W/DEADLY WEAPON", Toc::Felony)),
     (12, ("12500(A) VC-DRIVE WITHOUT LICENSE", Toc::Misdemeanor)),
     (10, ("602 PC-TRESPASSING", Toc::Misdemeanor)),
-    (10, ("11364 HS-POSSESS CONTROLLED SUBSTANCE PARAPHERNALIA", Toc::Misdemeanor)),
-    (10, ("10851(A) VC-TAKE VEHICLE W/O OWNER CONSENT", Toc::Either)),
+    (
+        10,
+        (
+            "11364 HS-POSSESS CONTROLLED SUBSTANCE PARAPHERNALIA",
+            Toc::Misdemeanor,
+        ),
+    ),
+    (
+        10,
+        ("10851(A) VC-TAKE VEHICLE W/O OWNER CONSENT", Toc::Either),
+    ),
     (8, ("496(A) PC-RECEIVE KNOWN STOLEN PROPERTY", Toc::Either)),
-    (8, ("273.5(A) PC-INFLICT CORPORAL INJ SPOUSE/COHAB", Toc::Either)),
+    (
+        8,
+        ("273.5(A) PC-INFLICT CORPORAL INJ SPOUSE/COHAB", Toc::Either),
+    ),
     (8, ("211 PC-ROBBERY", Toc::Felony)),
     (6, ("466 PC-POSSESS BURGLARY TOOLS", Toc::Misdemeanor)),
-    (6, ("4060 BP-POSSESS CONTROLLED SUBSTANCE W/O PRESCRIPTION", Toc::Misdemeanor)),
+    (
+        6,
+        (
+            "4060 BP-POSSESS CONTROLLED SUBSTANCE W/O PRESCRIPTION",
+            Toc::Misdemeanor,
+        ),
+    ),
     (5, ("503 VC-TAKE CAR W/OUT OWNERS CONSENT", Toc::Felony)),
-    (3, ("11357.5(A) HS-SELL/ETC SYNTHETIC CANNABINOID", Toc::Misdemeanor)),
+    (
+        3,
+        (
+            "11357.5(A) HS-SELL/ETC SYNTHETIC CANNABINOID",
+            Toc::Misdemeanor,
+        ),
+    ),
     (2, ("187 PC-MURDER:SECOND DEGREE", Toc::Felony)),
-    (2, ("288(A) PC-LEWD OR LASCIV ACTS W/CHILD UNDER 14", Toc::Felony)),
+    (
+        2,
+        (
+            "288(A) PC-LEWD OR LASCIV ACTS W/CHILD UNDER 14",
+            Toc::Felony,
+        ),
+    ),
     (2, ("261(A)(2) PC-RAPE BY FORCE/FEAR/ETC", Toc::Felony)),
 ];
 
 const RELATED_OFFENSES: [(&str, Toc); 4] = [
     ("647(F) PC-DISORDERLY CONDUCT:INTOX", Toc::Misdemeanor),
-    ("11364 HS-POSSESS CONTROLLED SUBSTANCE PARAPHERNALIA", Toc::Misdemeanor),
-    ("148(A)(1) PC-OBSTRUCT/RESIST PUBLIC OFFICER", Toc::Misdemeanor),
-    ("4060 BP-POSSESS CONTROLLED SUBSTANCE W/O PRESCRIPTION", Toc::Misdemeanor),
+    (
+        "11364 HS-POSSESS CONTROLLED SUBSTANCE PARAPHERNALIA",
+        Toc::Misdemeanor,
+    ),
+    (
+        "148(A)(1) PC-OBSTRUCT/RESIST PUBLIC OFFICER",
+        Toc::Misdemeanor,
+    ),
+    (
+        "4060 BP-POSSESS CONTROLLED SUBSTANCE W/O PRESCRIPTION",
+        Toc::Misdemeanor,
+    ),
 ];
 
 const LAST_NAMES: [&str; 48] = [
-    "GARCIA", "NGUYEN", "SMITH", "JOHNSON", "LEE", "MARTINEZ", "RODRIGUEZ", "HERNANDEZ",
-    "LOPEZ", "GONZALEZ", "WILSON", "ANDERSON", "THOMAS", "TAYLOR", "MOORE", "JACKSON", "WHITE",
-    "HARRIS", "CLARK", "LEWIS", "ROBINSON", "WALKER", "YOUNG", "ALLEN", "KING", "WRIGHT",
-    "SCOTT", "TORRES", "RAMIREZ", "FLORES", "CHEN", "WONG", "TRAN", "PHAM", "KIM", "PARK",
-    "WASHINGTON", "BROOKS", "REYES", "CRUZ", "MORALES", "NÚÑEZ", "PEÑA", "MUÑOZ", "O'BRIEN",
-    "JIMÉNEZ", "IBÁÑEZ", "DE LA CRUZ",
+    "GARCIA",
+    "NGUYEN",
+    "SMITH",
+    "JOHNSON",
+    "LEE",
+    "MARTINEZ",
+    "RODRIGUEZ",
+    "HERNANDEZ",
+    "LOPEZ",
+    "GONZALEZ",
+    "WILSON",
+    "ANDERSON",
+    "THOMAS",
+    "TAYLOR",
+    "MOORE",
+    "JACKSON",
+    "WHITE",
+    "HARRIS",
+    "CLARK",
+    "LEWIS",
+    "ROBINSON",
+    "WALKER",
+    "YOUNG",
+    "ALLEN",
+    "KING",
+    "WRIGHT",
+    "SCOTT",
+    "TORRES",
+    "RAMIREZ",
+    "FLORES",
+    "CHEN",
+    "WONG",
+    "TRAN",
+    "PHAM",
+    "KIM",
+    "PARK",
+    "WASHINGTON",
+    "BROOKS",
+    "REYES",
+    "CRUZ",
+    "MORALES",
+    "NÚÑEZ",
+    "PEÑA",
+    "MUÑOZ",
+    "O'BRIEN",
+    "JIMÉNEZ",
+    "IBÁÑEZ",
+    "DE LA CRUZ",
 ];
 
 const FIRST_NAMES: [&str; 40] = [
-    "JAMES", "MARIA", "JOSE", "MICHAEL", "DAVID", "JENNIFER", "ROBERT", "LINDA", "JUAN",
-    "PATRICIA", "CARLOS", "ELIZABETH", "ANTHONY", "SUSAN", "DANIEL", "JESSICA", "MARK",
-    "KAREN", "LUIS", "NANCY", "KEVIN", "LISA", "BRIAN", "BETTY", "MIGUEL", "SANDRA", "TUAN",
-    "ANH", "WEI", "MEI", "DARNELL", "KEISHA", "ANDRÉ", "JOSÉ", "RENÉ", "ZOË", "MARÍA JOSÉ",
-    "FRANÇOIS", "SEÑORA", "DESHAWN",
+    "JAMES",
+    "MARIA",
+    "JOSE",
+    "MICHAEL",
+    "DAVID",
+    "JENNIFER",
+    "ROBERT",
+    "LINDA",
+    "JUAN",
+    "PATRICIA",
+    "CARLOS",
+    "ELIZABETH",
+    "ANTHONY",
+    "SUSAN",
+    "DANIEL",
+    "JESSICA",
+    "MARK",
+    "KAREN",
+    "LUIS",
+    "NANCY",
+    "KEVIN",
+    "LISA",
+    "BRIAN",
+    "BETTY",
+    "MIGUEL",
+    "SANDRA",
+    "TUAN",
+    "ANH",
+    "WEI",
+    "MEI",
+    "DARNELL",
+    "KEISHA",
+    "ANDRÉ",
+    "JOSÉ",
+    "RENÉ",
+    "ZOË",
+    "MARÍA JOSÉ",
+    "FRANÇOIS",
+    "SEÑORA",
+    "DESHAWN",
 ];
 
 const RACES: [(&str, &str); 6] = [
@@ -237,7 +398,11 @@ impl Generator<'_> {
     fn person(&mut self, person_index: u32) -> Vec<Vec<String>> {
         let random = &mut *self.random;
         let birth_year = random.range(1940, 1999) as i32;
-        let dob = Date::from_ymd(birth_year, random.range(1, 12) as u32, random.range(1, 28) as u32);
+        let dob = Date::from_ymd(
+            birth_year,
+            random.range(1, 12) as u32,
+            random.range(1, 28) as u32,
+        );
         let unknown_dob = random.chance(0.01);
         let last = random.pick(&LAST_NAMES);
         let first = random.pick(&FIRST_NAMES);
@@ -247,7 +412,10 @@ impl Generator<'_> {
             String::new()
         };
         let facts = PersonFacts {
-            subject_id: format!("{:08}", 10_000_000 + u64::from(person_index) * 7 + random.below(7)),
+            subject_id: format!(
+                "{:08}",
+                10_000_000 + u64::from(person_index) * 7 + random.below(7)
+            ),
             cii: format!("{:010}", 1_000_000_000 + random.below(8_999_999_999)),
             name: format!("{last},{first}{middle}"),
             gender: if random.chance(0.8) { "M" } else { "F" },
@@ -259,10 +427,21 @@ impl Generator<'_> {
             },
             race: *random.pick(&RACES),
             ssn: format!("9{:08}", random.below(100_000_000)),
-            cdl: format!("{}{:07}", (b'A' + random.below(26) as u8) as char, random.below(10_000_000)),
-            fbi: format!("{:07}{}{}", random.below(10_000_000), (b'A' + random.below(26) as u8) as char, random.below(10)),
+            cdl: format!(
+                "{}{:07}",
+                (b'A' + random.below(26) as u8) as char,
+                random.below(10_000_000)
+            ),
+            fbi: format!(
+                "{:07}{}{}",
+                random.below(10_000_000),
+                (b'A' + random.below(26) as u8) as char,
+                random.below(10)
+            ),
         };
-        let adult_from = dob.unwrap_or(Date::from_ymd_const(1970, 1, 1)).add_years_normalized(18);
+        let adult_from = dob
+            .unwrap_or(Date::from_ymd_const(1970, 1, 1))
+            .add_years_normalized(18);
         let mut cases = Vec::new();
 
         let prop64_cases = self.random.range(1, 3);
@@ -296,7 +475,20 @@ impl Generator<'_> {
                 sentence_parts: Vec::new(),
             };
             registration.toc = Toc::Infraction;
-            self.step_row(&facts, &mut rows, last_cycle, 1, 1, date, date, "REGISTRATION", &self.county.clone(), &registration, "", "");
+            self.step_row(
+                &facts,
+                &mut rows,
+                last_cycle,
+                1,
+                1,
+                date,
+                date,
+                "REGISTRATION",
+                &self.county.clone(),
+                &registration,
+                "",
+                "",
+            );
         }
         if self.random.chance(0.02) {
             let date = EXTRACT_DATE.add_days(-(self.random.below(2000) as i32));
@@ -307,7 +499,20 @@ impl Generator<'_> {
                 comment: String::new(),
                 sentence_parts: Vec::new(),
             };
-            self.step_row(&facts, &mut rows, last_cycle + 1, 1, 1, date, date, "DECEASED", &self.county.clone(), &death, "", "");
+            self.step_row(
+                &facts,
+                &mut rows,
+                last_cycle + 1,
+                1,
+                1,
+                date,
+                date,
+                "DECEASED",
+                &self.county.clone(),
+                &death,
+                "",
+                "",
+            );
         }
         rows
     }
@@ -342,9 +547,17 @@ impl Generator<'_> {
     fn prop64_case(&mut self, adult_from: Date, in_county: bool) -> Case {
         let earliest = adult_from.max(Date::from_ymd_const(1975, 1, 1));
         // Mostly before Prop 64; some after, as real files have.
-        let latest = if self.random.chance(0.9) { Date::from_ymd_const(2016, 9, 30) } else { EXTRACT_DATE.add_days(-60) };
+        let latest = if self.random.chance(0.9) {
+            Date::from_ymd_const(2016, 9, 30)
+        } else {
+            EXTRACT_DATE.add_days(-60)
+        };
         let arrest_date = self.random_date(earliest, latest.max(earliest.add_days(30)));
-        let county = if in_county { self.county.clone() } else { self.other_county() };
+        let county = if in_county {
+            self.county.clone()
+        } else {
+            self.other_county()
+        };
         let &(offense, toc) = self.random.weighted(&PROP64_OFFENSES);
         let mut offense = offense.to_string();
         let mut comment = String::new();
@@ -358,11 +571,12 @@ impl Generator<'_> {
         } else if variant < 6 {
             offense = offense.replacen(" HS-", "-", 1);
         }
-        let toc = if offense.starts_with("11357(B)") && arrest_date >= Date::from_ymd_const(2011, 1, 1) {
-            Toc::Infraction
-        } else {
-            toc
-        };
+        let toc =
+            if offense.starts_with("11357(B)") && arrest_date >= Date::from_ymd_const(2011, 1, 1) {
+                Toc::Infraction
+            } else {
+                toc
+            };
         let mut counts = vec![Count {
             offense,
             toc,
@@ -385,8 +599,15 @@ impl Generator<'_> {
 
     fn other_case(&mut self, adult_from: Date, convicted: bool) -> Case {
         let earliest = adult_from.max(Date::from_ymd_const(1975, 1, 1));
-        let arrest_date = self.random_date(earliest, EXTRACT_DATE.add_days(-45).max(earliest.add_days(30)));
-        let county = if self.random.chance(0.25) { self.other_county() } else { self.county.clone() };
+        let arrest_date = self.random_date(
+            earliest,
+            EXTRACT_DATE.add_days(-45).max(earliest.add_days(30)),
+        );
+        let county = if self.random.chance(0.25) {
+            self.other_county()
+        } else {
+            self.county.clone()
+        };
         let count_total = self.random.range(1, 4);
         let mut counts = Vec::new();
         for index in 0..count_total {
@@ -402,9 +623,16 @@ impl Generator<'_> {
         self.finish_case(county, arrest_date, counts, convicted)
     }
 
-    fn finish_case(&mut self, county: String, arrest_date: Date, mut counts: Vec<Count>, convicted: bool) -> Case {
+    fn finish_case(
+        &mut self,
+        county: String,
+        arrest_date: Date,
+        mut counts: Vec<Count>,
+        convicted: bool,
+    ) -> Case {
         // Arrest-only cases (no court step) are common among non-convictions.
-        let court_date = (convicted || self.random.chance(0.6)).then(|| arrest_date.add_days(20 + self.random.below(25) as i32));
+        let court_date = (convicted || self.random.chance(0.6))
+            .then(|| arrest_date.add_days(20 + self.random.below(25) as i32));
         if convicted {
             if let Some(last) = counts.iter_mut().rev().find(|count| count.convicted) {
                 let parts = self.random.range(1, 3);
@@ -430,7 +658,13 @@ impl Generator<'_> {
         }
     }
 
-    fn case_rows(&mut self, facts: &PersonFacts, cycle: u32, case: &Case, rows: &mut Vec<Vec<String>>) {
+    fn case_rows(
+        &mut self,
+        facts: &PersonFacts,
+        cycle: u32,
+        case: &Case,
+        rows: &mut Vec<Vec<String>>,
+    ) {
         let unknown_court_date = self.random.chance(0.003);
         for (index, count) in case.counts.iter().enumerate() {
             let arrest_view = Count {
@@ -440,9 +674,24 @@ impl Generator<'_> {
                 comment: count.comment.clone(),
                 sentence_parts: Vec::new(),
             };
-            self.step_row(facts, rows, cycle, 1, index as u32 + 1, case.arrest_date, case.arrest_date, "ARREST/DETAINED/CITED", &case.county, &arrest_view, "", "");
+            self.step_row(
+                facts,
+                rows,
+                cycle,
+                1,
+                index as u32 + 1,
+                case.arrest_date,
+                case.arrest_date,
+                "ARREST/DETAINED/CITED",
+                &case.county,
+                &arrest_view,
+                "",
+                "",
+            );
         }
-        let Some(court_date) = case.court_date else { return };
+        let Some(court_date) = case.court_date else {
+            return;
+        };
         for (index, count) in case.counts.iter().enumerate() {
             let disposition = if count.convicted && case.convicted {
                 match count.sentence_parts.first().map(|part| part.3) {
@@ -453,10 +702,22 @@ impl Generator<'_> {
             } else {
                 "DISMISSED/CHARGE DROPPED"
             };
-            let case_number = if index == 0 { case.case_number.clone() } else { String::new() };
-            let event_date = if unknown_court_date { None } else { Some(court_date) };
+            let case_number = if index == 0 {
+                case.case_number.clone()
+            } else {
+                String::new()
+            };
+            let event_date = if unknown_court_date {
+                None
+            } else {
+                Some(court_date)
+            };
             let count_number = index as u32 + 1;
-            let parts = if count.sentence_parts.is_empty() { vec![None] } else { count.sentence_parts.iter().map(Some).collect() };
+            let parts = if count.sentence_parts.is_empty() {
+                vec![None]
+            } else {
+                count.sentence_parts.iter().map(Some).collect()
+            };
             for part in parts {
                 let convicted_view = Count {
                     offense: count.offense.clone(),
@@ -465,7 +726,20 @@ impl Generator<'_> {
                     comment: count.comment.clone(),
                     sentence_parts: part.into_iter().copied().collect(),
                 };
-                self.step_row_with_dates(facts, rows, cycle, 2, count_number, case.arrest_date, event_date, "COURT ACTION", &case.county, &convicted_view, disposition, &case_number);
+                self.step_row_with_dates(
+                    facts,
+                    rows,
+                    cycle,
+                    2,
+                    count_number,
+                    case.arrest_date,
+                    event_date,
+                    "COURT ACTION",
+                    &case.county,
+                    &convicted_view,
+                    disposition,
+                    &case_number,
+                );
             }
         }
     }
@@ -486,7 +760,20 @@ impl Generator<'_> {
         disposition: &str,
         case_number: &str,
     ) {
-        self.step_row_with_dates(facts, rows, cycle, step, count_number, cycle_date, Some(event_date), step_type, county, count, disposition, case_number);
+        self.step_row_with_dates(
+            facts,
+            rows,
+            cycle,
+            step,
+            count_number,
+            cycle_date,
+            Some(event_date),
+            step_type,
+            county,
+            count,
+            disposition,
+            case_number,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -507,15 +794,29 @@ impl Generator<'_> {
     ) {
         self.record_id += 1;
         let mut row: Vec<String> = vec![String::new(); FIELD_COUNT];
-        let county_index = CALIFORNIA_COUNTIES.iter().position(|name| *name == county).unwrap_or(0) + 1;
+        let county_index = CALIFORNIA_COUNTIES
+            .iter()
+            .position(|name| *name == county)
+            .unwrap_or(0)
+            + 1;
         let is_court = step_type == "COURT ACTION";
-        let agency = if is_court { "CASC" } else if step_type == "ARREST/DETAINED/CITED" { "CAPD" } else { "CADOJ" };
+        let agency = if is_court {
+            "CASC"
+        } else if step_type == "ARREST/DETAINED/CITED" {
+            "CAPD"
+        } else {
+            "CADOJ"
+        };
         let toc_letter = match count.toc {
             Toc::Felony => "F",
             Toc::Misdemeanor => "M",
             Toc::Infraction => "I",
             Toc::Either => {
-                if self.random.chance(0.5) { "F" } else { "M" }
+                if self.random.chance(0.5) {
+                    "F"
+                } else {
+                    "M"
+                }
             }
         };
         let level = match toc_letter {
@@ -523,8 +824,16 @@ impl Generator<'_> {
             "M" => "MISDEMEANOR",
             _ => "INFRACTION",
         };
-        let age = facts.dob.map(|dob| dob.whole_years_until(cycle_date).to_string()).unwrap_or_default();
-        let offense_code = count.offense.split(['-', ' ']).next().unwrap_or_default().to_string();
+        let age = facts
+            .dob
+            .map(|dob| dob.whole_years_until(cycle_date).to_string())
+            .unwrap_or_default();
+        let offense_code = count
+            .offense
+            .split(['-', ' '])
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let values: [(usize, String); 60] = [
             (0, format!("{:012}", self.record_id)),
             (1, "A".into()),
@@ -566,23 +875,69 @@ impl Generator<'_> {
             (41, if is_court { "CRT" } else { "ARR" }.into()),
             (42, step_type.into()),
             (43, if is_court { "SC" } else { "PD" }.into()),
-            (44, if is_court { "SUPERIOR COURT" } else { "POLICE DEPARTMENT" }.into()),
-            (45, format!("CA{county_index:02}{}", if is_court { "0J" } else { "01" })),
+            (
+                44,
+                if is_court {
+                    "SUPERIOR COURT"
+                } else {
+                    "POLICE DEPARTMENT"
+                }
+                .into(),
+            ),
+            (
+                45,
+                format!("CA{county_index:02}{}", if is_court { "0J" } else { "01" }),
+            ),
             (46, format!("{agency}{county}")),
             (47, format!("{county_index:02}")),
             (48, county.into()),
             (49, "#".into()),
             (50, format!("{cycle:03}{step:03}{count_number:03}000")),
-            (51, if disposition.is_empty() { String::new() } else { event_date.map(compact).unwrap_or_default() }),
+            (
+                51,
+                if disposition.is_empty() {
+                    String::new()
+                } else {
+                    event_date.map(compact).unwrap_or_default()
+                },
+            ),
             (52, case_number.into()),
             (53, offense_code.clone()),
             (54, count.offense.clone()),
             (55, toc_letter.into()),
-            (57, if disposition.is_empty() { String::new() } else { offense_code }),
-            (58, if disposition.is_empty() { String::new() } else { count.offense.clone() }),
-            (59, if disposition.is_empty() { String::new() } else { toc_letter.into() }),
+            (
+                57,
+                if disposition.is_empty() {
+                    String::new()
+                } else {
+                    offense_code
+                },
+            ),
+            (
+                58,
+                if disposition.is_empty() {
+                    String::new()
+                } else {
+                    count.offense.clone()
+                },
+            ),
+            (
+                59,
+                if disposition.is_empty() {
+                    String::new()
+                } else {
+                    toc_letter.into()
+                },
+            ),
             (80, disposition.into()),
-            (82, if count.convicted { level.into() } else { String::new() }),
+            (
+                82,
+                if count.convicted {
+                    level.into()
+                } else {
+                    String::new()
+                },
+            ),
             (83, "#".into()),
             (90, age),
             (94, "#".into()),
@@ -609,8 +964,16 @@ impl Generator<'_> {
         // Qualifier lists are space-padded and file numbers are filled, as in DOJ extracts.
         let padding = "                              ";
         row[56] = padding.into();
-        row[60] = if disposition.is_empty() { String::new() } else { padding.into() };
-        row[65] = if count.convicted { padding.into() } else { String::new() };
+        row[60] = if disposition.is_empty() {
+            String::new()
+        } else {
+            padding.into()
+        };
+        row[65] = if count.convicted {
+            padding.into()
+        } else {
+            String::new()
+        };
         row[17] = format!("{}", 100_000 + self.random.below(900_000));
         row[29] = "Y".into();
         row[30] = "N".into();
@@ -625,12 +988,30 @@ impl Generator<'_> {
         }
         // Descriptive fields are fixed-width, space-padded in DOJ extracts; the fields the rules
         // compare exactly (step type, level, county, units) are not.
-        for (index, width) in [(22, 20), (24, 12), (26, 12), (32, 20), (34, 12), (44, 30), (46, 30), (86, 12), (89, 12)] {
+        for (index, width) in [
+            (22, 20),
+            (24, 12),
+            (26, 12),
+            (32, 20),
+            (34, 12),
+            (44, 30),
+            (46, 30),
+            (86, 12),
+            (89, 12),
+        ] {
             row[index] = format!("{:<width$}", row[index]);
         }
         row[79] = format!("{:<10}", row[79]);
-        row[18] = format!("{}{:06}", (b'A' + self.random.below(26) as u8) as char, self.random.below(1_000_000));
-        row[69] = if is_court { String::new() } else { format!("C{:08}", self.random.below(100_000_000)) };
+        row[18] = format!(
+            "{}{:06}",
+            (b'A' + self.random.below(26) as u8) as char,
+            self.random.below(1_000_000)
+        );
+        row[69] = if is_court {
+            String::new()
+        } else {
+            format!("C{:08}", self.random.below(100_000_000))
+        };
         row[74] = format!("{:<12}", "");
         row[91] = "S".into();
         row[92] = format!("{:<12}", "STATE");
@@ -668,11 +1049,24 @@ mod tests {
     #[test]
     fn generated_files_read_without_errors() {
         let bytes = generate_bytes(60, 1);
-        let ingested = crate::ingest::read_doj_bytes("sample.csv", &bytes, crate::ingest::Compatibility::Clearance).unwrap();
-        assert_eq!(ingested.error_count(), 0, "{:?}", ingested.diagnostics.first());
+        let ingested = crate::ingest::read_doj_bytes(
+            "sample.csv",
+            &bytes,
+            crate::ingest::Compatibility::Clearance,
+        )
+        .unwrap();
+        assert_eq!(
+            ingested.error_count(),
+            0,
+            "{:?}",
+            ingested.diagnostics.first()
+        );
         assert_eq!(ingested.people.len(), 60);
         let rows = ingested.total_accepted_rows();
         let average = bytes.len() as f64 / rows as f64;
-        assert!((500.0..1100.0).contains(&average), "about 800 bytes per row, got {average}");
+        assert!(
+            (500.0..1100.0).contains(&average),
+            "about 800 bytes per row, got {average}"
+        );
     }
 }

@@ -15,7 +15,7 @@ use super::matchers::{
     gogen_prop64_section,
 };
 use super::{Basis, Decision, Determination, Outcome, Track, is_in_county, track_of};
-use crate::model::{Conviction, Date, Person, PROP64_EFFECTIVE_DATE};
+use crate::model::{Conviction, Date, PROP64_EFFECTIVE_DATE, Person};
 
 /// A BEAR/gogen eligibility options file, validated as gogen validates it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,11 +58,17 @@ fn go_date(date: Option<Date>) -> Date {
 
 /// Which convictions gogen evaluates: in the processed county, code section matching Prop 64.
 pub fn is_evaluated(conviction: &Conviction, in_county: &[bool]) -> bool {
-    is_in_county(conviction, in_county) && gogen_matches_prop64(conviction.raw_code_section.as_bytes())
+    is_in_county(conviction, in_county)
+        && gogen_matches_prop64(conviction.raw_code_section.as_bytes())
 }
 
 /// Runs gogen's configurable flow over every person.
-pub fn evaluate(people: &[Person], in_county: &[bool], options: &GogenOptions, as_of: Date) -> Vec<GogenDecision> {
+pub fn evaluate(
+    people: &[Person],
+    in_county: &[bool],
+    options: &GogenOptions,
+    as_of: Date,
+) -> Vec<GogenDecision> {
     let mut decisions = Vec::new();
     for (person_index, person) in people.iter().enumerate() {
         for (conviction_index, conviction) in person.convictions.iter().enumerate() {
@@ -82,38 +88,87 @@ pub fn evaluate(people: &[Person], in_county: &[bool], options: &GogenOptions, a
     decisions
 }
 
-fn decide(person: &Person, conviction: &Conviction, options: &GogenOptions, as_of: Date) -> (&'static str, String, &'static str) {
+fn decide(
+    person: &Person,
+    conviction: &Conviction,
+    options: &GogenOptions,
+    as_of: Date,
+) -> (&'static str, String, &'static str) {
     let date = go_date(conviction.date);
     let dob = go_date(person.dob);
     if !conviction.gogen_felony {
-        return (DISMISSAL, "Misdemeanor or Infraction".into(), "gogen.misdemeanor_or_infraction");
+        return (
+            DISMISSAL,
+            "Misdemeanor or Infraction".into(),
+            "gogen.misdemeanor_or_infraction",
+        );
     }
-    if let Some(section) = options.dismiss.iter().find(|section| conviction.raw_code_section.contains(section.as_str())) {
-        return (DISMISSAL, format!("Dismiss all HS {section} convictions"), "gogen.dismiss_section");
+    if let Some(section) = options
+        .dismiss
+        .iter()
+        .find(|section| conviction.raw_code_section.contains(section.as_str()))
+    {
+        return (
+            DISMISSAL,
+            format!("Dismiss all HS {section} convictions"),
+            "gogen.dismiss_section",
+        );
     }
     if options.subject_under_21_at_conviction && dob.add_years_normalized(21) > date {
-        return (DISMISSAL, "21 years or younger".into(), "gogen.under_21_at_conviction");
+        return (
+            DISMISSAL,
+            "21 years or younger".into(),
+            "gogen.under_21_at_conviction",
+        );
     }
     let age = options.subject_age_threshold;
     if age != 0 && dob.add_years_normalized(age as i32) <= as_of {
-        return (DISMISSAL, format!("{age} years or older"), "gogen.age_threshold");
+        return (
+            DISMISSAL,
+            format!("{age} years or older"),
+            "gogen.age_threshold",
+        );
     }
     let years = options.years_since_conviction_threshold;
     if years != 0 && date <= as_of.add_years_normalized(-(years as i32)) {
-        return (DISMISSAL, format!("Conviction occurred {years} or more years ago"), "gogen.years_since_conviction");
+        return (
+            DISMISSAL,
+            format!("Conviction occurred {years} or more years ago"),
+            "gogen.years_since_conviction",
+        );
     }
     let crime_free = options.years_crime_free_threshold;
-    if crime_free != 0 && most_recent_conviction(person) < as_of.add_years_normalized(-(crime_free as i32)) {
-        return (DISMISSAL, format!("No convictions in the past {crime_free} years"), "gogen.crime_free");
+    if crime_free != 0
+        && most_recent_conviction(person) < as_of.add_years_normalized(-(crime_free as i32))
+    {
+        return (
+            DISMISSAL,
+            format!("No convictions in the past {crime_free} years"),
+            "gogen.crime_free",
+        );
     }
-    if options.subject_has_only_prop64_charges && person.convictions.len() == prop64_counts(person).total {
-        return (DISMISSAL, "Only has 11357-60 charges".into(), "gogen.only_prop64");
+    if options.subject_has_only_prop64_charges
+        && person.convictions.len() == prop64_counts(person).total
+    {
+        return (
+            DISMISSAL,
+            "Only has 11357-60 charges".into(),
+            "gogen.only_prop64",
+        );
     }
     if options.subject_is_deceased && person.deceased {
         return (DISMISSAL, "Individual is deceased".into(), "gogen.deceased");
     }
-    if let Some(section) = options.reduce.iter().find(|section| conviction.raw_code_section.contains(section.as_str())) {
-        return (REDUCTION, format!("Reduce all HS {section} convictions"), "gogen.reduce_section");
+    if let Some(section) = options
+        .reduce
+        .iter()
+        .find(|section| conviction.raw_code_section.contains(section.as_str()))
+    {
+        return (
+            REDUCTION,
+            format!("Reduce all HS {section} convictions"),
+            "gogen.reduce_section",
+        );
     }
     ("", String::new(), "gogen.no_determination")
 }
@@ -159,7 +214,8 @@ pub fn years_since(as_of: Date, date: Date) -> f64 {
     const NANOS_PER_HOUR: i64 = 3_600 * 1_000_000_000;
     let days = i128::from(as_of.days_since_epoch()) - i128::from(date.days_since_epoch());
     let nanos = (days * NANOS_PER_DAY).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
-    let hours = (nanos / NANOS_PER_HOUR) as f64 + (nanos % NANOS_PER_HOUR) as f64 / (60.0 * 60.0 * 1e9);
+    let hours =
+        (nanos / NANOS_PER_HOUR) as f64 + (nanos % NANOS_PER_HOUR) as f64 / (60.0 * 60.0 * 1e9);
     hours / (24.0 * 365.25)
 }
 
@@ -237,7 +293,13 @@ pub const COMPUTED_HEADERS: [&str; 18] = [
 
 /// Computes the informational columns for one conviction; the determination columns are filled
 /// with `determination` and `reason` (gogen's, or clearance's own in clearance mode).
-pub fn computed_columns(person: &Person, conviction: &Conviction, as_of: Date, determination: &str, reason: &str) -> ComputedColumns {
+pub fn computed_columns(
+    person: &Person,
+    conviction: &Conviction,
+    as_of: Date,
+    determination: &str,
+    reason: &str,
+) -> ComputedColumns {
     let joined = |matches: fn(&str) -> bool| {
         let sections: Vec<&str> = person
             .convictions
@@ -262,10 +324,18 @@ pub fn computed_columns(person: &Person, conviction: &Conviction, as_of: Date, d
     ComputedColumns {
         case_number: person.case_numbers_joined(conviction.count_key.case_key()),
         convictions_on_record: person.convictions.len(),
-        occurred_after_prop64: if date > PROP64_EFFECTIVE_DATE { "Y" } else { "N" },
+        occurred_after_prop64: if date > PROP64_EFFECTIVE_DATE {
+            "Y"
+        } else {
+            "N"
+        },
         superstrikes: joined(gogen_is_superstrike),
         pc290_sections: joined(gogen_is_pc290),
-        pc290_registration: if person.has_pc290_registration() { "Yes" } else { "-" },
+        pc290_registration: if person.has_pc290_registration() {
+            "Yes"
+        } else {
+            "-"
+        },
         date_of_conviction: date.format_us(),
         years_since_this_conviction: years(date),
         years_since_any_conviction: years(most_recent_conviction(person)),
@@ -312,7 +382,11 @@ pub fn possible_other_p64_charges<'a>(offense_text: &[u8], comment_text: &'a [u8
 
 /// clearance determinations for gogen's decisions, so the determinations files and documents
 /// exist in this mode too.
-pub fn to_determinations(people: &[Person], decisions: &[GogenDecision], as_of: Date) -> Vec<Determination> {
+pub fn to_determinations(
+    people: &[Person],
+    decisions: &[GogenDecision],
+    as_of: Date,
+) -> Vec<Determination> {
     decisions
         .iter()
         .map(|decision| {
@@ -404,21 +478,31 @@ impl GogenSummary {
             (Some(mine), Some(theirs)) => Some(mine.min(theirs)),
             (mine, theirs) => mine.or(theirs),
         };
-        self.relief_with_current_choices.add(other.relief_with_current_choices);
-        self.relief_with_dismiss_all_prop64.add(other.relief_with_dismiss_all_prop64);
+        self.relief_with_current_choices
+            .add(other.relief_with_current_choices);
+        self.relief_with_dismiss_all_prop64
+            .add(other.relief_with_dismiss_all_prop64);
         for (target, source) in [
-            (&mut self.prop64_convictions_in_county_by_section, other.prop64_convictions_in_county_by_section),
+            (
+                &mut self.prop64_convictions_in_county_by_section,
+                other.prop64_convictions_in_county_by_section,
+            ),
             (&mut self.dismissals_by_section, other.dismissals_by_section),
             (&mut self.reductions_by_section, other.reductions_by_section),
-            (&mut self.dismissals_by_additional_relief, other.dismissals_by_additional_relief),
+            (
+                &mut self.dismissals_by_additional_relief,
+                other.dismissals_by_additional_relief,
+            ),
         ] {
             for (key, value) in source {
                 *target.entry(key).or_default() += value;
             }
         }
-        self.subjects_with_prop64_conviction_in_county += other.subjects_with_prop64_conviction_in_county;
+        self.subjects_with_prop64_conviction_in_county +=
+            other.subjects_with_prop64_conviction_in_county;
         self.prop64_felony_convictions_in_county += other.prop64_felony_convictions_in_county;
-        self.prop64_non_felony_convictions_in_county += other.prop64_non_felony_convictions_in_county;
+        self.prop64_non_felony_convictions_in_county +=
+            other.prop64_non_felony_convictions_in_county;
         self.subjects_with_some_relief += other.subjects_with_some_relief;
     }
 }
@@ -451,7 +535,8 @@ pub fn summarize(
     let relief_counts = |determination_of: &dyn Fn(usize, usize) -> Option<&'static str>| {
         let mut counts = ReliefCounts::default();
         for (person_index, person) in people.iter().enumerate() {
-            let full_relief = |include: &dyn Fn(&Conviction) -> bool, relieved: &dyn Fn(&str) -> bool| {
+            let full_relief = |include: &dyn Fn(&Conviction) -> bool,
+                               relieved: &dyn Fn(&str) -> bool| {
                 let mut considered = 0;
                 let mut relieved_count = 0;
                 for (conviction_index, conviction) in person.convictions.iter().enumerate() {
@@ -472,7 +557,10 @@ pub fn summarize(
             if full_relief(&|_| true, &dismissed) {
                 counts.no_conviction += 1;
             }
-            if full_relief(&|conviction| go_date(conviction.date) > seven_years_ago, &dismissed) {
+            if full_relief(
+                &|conviction| go_date(conviction.date) > seven_years_ago,
+                &dismissed,
+            ) {
                 counts.no_conviction_last_7_years += 1;
             }
         }
@@ -519,19 +607,38 @@ pub fn summarize(
 
     let mut reasons: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     for decision in decisions {
-        *reasons.entry((decision.determination, &decision.reason)).or_default() += 1;
+        *reasons
+            .entry((decision.determination, &decision.reason))
+            .or_default() += 1;
     }
     for section in &options.dismiss {
         let key = format!("Dismiss all HS {section} convictions");
-        summary.dismissals_by_section.insert(section.clone(), reasons.get(&(DISMISSAL, key.as_str())).copied().unwrap_or(0));
+        summary.dismissals_by_section.insert(
+            section.clone(),
+            reasons
+                .get(&(DISMISSAL, key.as_str()))
+                .copied()
+                .unwrap_or(0),
+        );
     }
     for section in &options.reduce {
         let key = format!("Reduce all HS {section} convictions");
-        summary.reductions_by_section.insert(section.clone(), reasons.get(&(REDUCTION, key.as_str())).copied().unwrap_or(0));
+        summary.reductions_by_section.insert(
+            section.clone(),
+            reasons
+                .get(&(REDUCTION, key.as_str()))
+                .copied()
+                .unwrap_or(0),
+        );
     }
     for ((words, reason), count) in &reasons {
-        if *words == DISMISSAL && !reason.starts_with("Dismiss all HS") && !reason.starts_with("Misdemeanor or Infraction") {
-            summary.dismissals_by_additional_relief.insert((*reason).to_string(), *count);
+        if *words == DISMISSAL
+            && !reason.starts_with("Dismiss all HS")
+            && !reason.starts_with("Misdemeanor or Infraction")
+        {
+            summary
+                .dismissals_by_additional_relief
+                .insert((*reason).to_string(), *count);
         }
     }
     summary
@@ -544,12 +651,27 @@ mod tests {
     #[test]
     fn years_since_matches_go() {
         let as_of = Date::from_ymd(2019, 11, 11).unwrap();
-        assert_eq!(format_years(years_since(as_of, Date::from_ymd(1979, 6, 1).unwrap())), "40.4");
-        assert_eq!(format_years(years_since(as_of, Date::from_ymd(2019, 11, 11).unwrap())), "0.0");
-        assert_eq!(format_years(years_since(as_of, Date::from_ymd(2019, 11, 20).unwrap())), "-0.0");
-        assert_eq!(format_years(years_since(as_of, Date::from_ymd(2018, 11, 11).unwrap())), "1.0");
+        assert_eq!(
+            format_years(years_since(as_of, Date::from_ymd(1979, 6, 1).unwrap())),
+            "40.4"
+        );
+        assert_eq!(
+            format_years(years_since(as_of, Date::from_ymd(2019, 11, 11).unwrap())),
+            "0.0"
+        );
+        assert_eq!(
+            format_years(years_since(as_of, Date::from_ymd(2019, 11, 20).unwrap())),
+            "-0.0"
+        );
+        assert_eq!(
+            format_years(years_since(as_of, Date::from_ymd(2018, 11, 11).unwrap())),
+            "1.0"
+        );
         // A Go Duration saturates at about 292 years.
-        assert_eq!(format_years(years_since(as_of, Date::from_ymd(1500, 1, 1).unwrap())), "292.3");
+        assert_eq!(
+            format_years(years_since(as_of, Date::from_ymd(1500, 1, 1).unwrap())),
+            "292.3"
+        );
     }
 
     #[test]

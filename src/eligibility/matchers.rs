@@ -61,7 +61,10 @@ impl OffenseEntry {
             return false;
         }
         if let Some(required) = &self.with {
-            if !offense_text.to_ascii_uppercase().contains(required.as_str()) {
+            if !offense_text
+                .to_ascii_uppercase()
+                .contains(required.as_str())
+            {
                 return false;
             }
         }
@@ -128,7 +131,12 @@ pub const DEFAULT_RELATED_CHARGES: [(&str, &str, &str); 13] = [
 ];
 
 /// True when `section` is `code section subsection-prefix` (empty prefix: any subsection).
-pub fn section_is(section: &CodeSection, code: &str, number: &str, subsection_prefix: &str) -> bool {
+pub fn section_is(
+    section: &CodeSection,
+    code: &str,
+    number: &str,
+    subsection_prefix: &str,
+) -> bool {
     *section.section == *number
         && section
             .code
@@ -283,10 +291,17 @@ mod tests {
                 entry.section.to_ascii_uppercase(),
                 subsection.to_ascii_uppercase(),
                 entry.code,
-                entry.with.as_ref().map(|with| format!(" {with}")).unwrap_or_default()
+                entry
+                    .with
+                    .as_ref()
+                    .map(|with| format!(" {with}"))
+                    .unwrap_or_default()
             );
             let parsed = section(&text);
-            assert!(entry.matches(&parsed, &text), "{text} should match its own entry");
+            assert!(
+                entry.matches(&parsed, &text),
+                "{text} should match its own entry"
+            );
         }
     }
 
@@ -342,7 +357,10 @@ mod tests {
             "215 PC 186.22(B)(4) PC-CARJACKING GANG",
         ];
         for text in positives {
-            assert!(superstrike(&section(text), text).is_some(), "{text} is a super strike");
+            assert!(
+                superstrike(&section(text), text).is_some(),
+                "{text} is a super strike"
+            );
         }
         let negatives = [
             "237 PC-FALSE IMPRISONMENT",
@@ -363,7 +381,10 @@ mod tests {
             "1672(B) MV-OTHER",
         ];
         for text in negatives {
-            assert!(superstrike(&section(text), text).is_none(), "{text} is not a super strike");
+            assert!(
+                superstrike(&section(text), text).is_none(),
+                "{text} is not a super strike"
+            );
         }
     }
 
@@ -409,7 +430,10 @@ mod tests {
             "653F(C) PC-SOLICIT SEX OFFENSE",
         ];
         for text in positives {
-            assert!(pc290_offense(&section(text), text).is_some(), "{text} requires registration");
+            assert!(
+                pc290_offense(&section(text), text).is_some(),
+                "{text} requires registration"
+            );
         }
         let negatives = [
             "236.1(A) PC-HUMAN TRAFFICKING LABOR",
@@ -427,16 +451,34 @@ mod tests {
             "11360(A) HS-SELL MARIJUANA",
         ];
         for text in negatives {
-            assert!(pc290_offense(&section(text), text).is_none(), "{text} does not require registration");
+            assert!(
+                pc290_offense(&section(text), text).is_none(),
+                "{text} does not require registration"
+            );
         }
     }
 
     #[test]
     fn prop64_scope_is_exact() {
-        for text in ["11357(B) HS", "11358 HS", "11359HS", "11360(A) HS", "11362.1 HS", "664/11357 HS", "11357(A)"] {
+        for text in [
+            "11357(B) HS",
+            "11358 HS",
+            "11359HS",
+            "11360(A) HS",
+            "11362.1 HS",
+            "664/11357 HS",
+            "11357(A)",
+        ] {
             assert!(is_prop64(&section(text)), "{text}");
         }
-        for text in ["11357.5 HS", "11350 HS", "11364 HS", "11366 HS", "1135 HS", "11357(A)PC"] {
+        for text in [
+            "11357.5 HS",
+            "11350 HS",
+            "11364 HS",
+            "11366 HS",
+            "1135 HS",
+            "11357(A)PC",
+        ] {
             assert!(!is_prop64(&section(text)), "{text}");
         }
         assert!(is_prop64_with_unexpected_code(&section("11357(A)PC")));

@@ -17,7 +17,9 @@ pub mod statute;
 pub mod summary;
 
 pub use matchers::gogen_matches_prop64;
-pub use policy::{AdditionalRelief, Policy, PolicyAction, RelatedCharges, RelatedChargesAction, SectionRule};
+pub use policy::{
+    AdditionalRelief, Policy, PolicyAction, RelatedCharges, RelatedChargesAction, SectionRule,
+};
 
 use crate::model::{Conviction, Date, Person};
 
@@ -74,7 +76,9 @@ impl Outcome {
     pub fn grants_relief(self) -> bool {
         matches!(
             self,
-            Outcome::DismissAndSeal | Outcome::RedesignateMisdemeanor | Outcome::RedesignateInfraction
+            Outcome::DismissAndSeal
+                | Outcome::RedesignateMisdemeanor
+                | Outcome::RedesignateInfraction
         )
     }
 
@@ -239,7 +243,12 @@ pub enum Rules {
 
 /// Determines every conviction in the processed county under `policy` as of `as_of`.
 /// `in_county[county_id]` says which recorded county names are the processed county.
-pub fn evaluate(people: &[Person], in_county: &[bool], policy: &Policy, as_of: Date) -> Vec<Determination> {
+pub fn evaluate(
+    people: &[Person],
+    in_county: &[bool],
+    policy: &Policy,
+    as_of: Date,
+) -> Vec<Determination> {
     let mut determinations = Vec::new();
     for (person_index, person) in people.iter().enumerate() {
         let first_of_person = determinations.len();
@@ -247,7 +256,9 @@ pub fn evaluate(people: &[Person], in_county: &[bool], policy: &Policy, as_of: D
             if !is_in_county(conviction, in_county) {
                 continue;
             }
-            let Some(section) = &conviction.offense else { continue };
+            let Some(section) = &conviction.offense else {
+                continue;
+            };
             if !matchers::is_prop64(section) && !matchers::is_prop64_with_unexpected_code(section) {
                 continue;
             }
@@ -285,6 +296,10 @@ pub fn track_of(conviction: &Conviction, as_of: Date) -> (Track, Option<Date>) {
         return (Track::Completed, None);
     };
     let end = conviction.sentence.end_date(date);
-    let track = if end > as_of { Track::Serving } else { Track::Completed };
+    let track = if end > as_of {
+        Track::Serving
+    } else {
+        Track::Completed
+    };
     (track, Some(end))
 }

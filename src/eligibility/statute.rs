@@ -88,7 +88,12 @@ pub fn decide(person: &Person, conviction_index: usize, as_of: Date) -> Statutor
     }
 }
 
-fn base_flags(person: &Person, conviction: &Conviction, section: &CodeSection, as_of: Date) -> Vec<Flag> {
+fn base_flags(
+    person: &Person,
+    conviction: &Conviction,
+    section: &CodeSection,
+    as_of: Date,
+) -> Vec<Flag> {
     let mut flags = Vec::new();
     if section.attempt {
         flags.push(Flag::Attempt);
@@ -114,7 +119,11 @@ fn base_flags(person: &Person, conviction: &Conviction, section: &CodeSection, a
     if person.deceased {
         flags.push(Flag::Deceased);
     }
-    if subject_to_records_destruction(section) && conviction.date.is_some_and(|date| date <= as_of.add_years_normalized(-2)) {
+    if subject_to_records_destruction(section)
+        && conviction
+            .date
+            .is_some_and(|date| date <= as_of.add_years_normalized(-2))
+    {
         flags.push(Flag::RecordsDestruction113615);
     }
     flags
@@ -154,7 +163,13 @@ struct Rules<'a> {
 type RuleResult = (Decision, Option<PolicyBarrier>);
 
 impl Rules<'_> {
-    fn decision(&self, outcome: Outcome, rule_id: &'static str, substantive: &str, reason: String) -> Decision {
+    fn decision(
+        &self,
+        outcome: Outcome,
+        rule_id: &'static str,
+        substantive: &str,
+        reason: String,
+    ) -> Decision {
         let authority = if substantive.is_empty() {
             self.track.authority().to_string()
         } else {
@@ -168,7 +183,13 @@ impl Rules<'_> {
         }
     }
 
-    fn relief(&self, outcome: Outcome, rule_id: &'static str, substantive: &str, reason: String) -> RuleResult {
+    fn relief(
+        &self,
+        outcome: Outcome,
+        rule_id: &'static str,
+        substantive: &str,
+        reason: String,
+    ) -> RuleResult {
         (self.decision(outcome, rule_id, substantive, reason), None)
     }
 
@@ -292,7 +313,12 @@ impl Rules<'_> {
     /// HS 11358, cultivation (old law: a straight felony).
     fn cultivation(&self, age: AgeBand, flags: &mut Vec<Flag>) -> RuleResult {
         if age == AgeBand::Under18 {
-            return self.to_infraction(self.conviction.level, "statute.11358.minor", "HS 11358(a)", "cultivation under age 18 is now an infraction (HS 11358(a))");
+            return self.to_infraction(
+                self.conviction.level,
+                "statute.11358.minor",
+                "HS 11358(a)",
+                "cultivation under age 18 is now an infraction (HS 11358(a))",
+            );
         }
         match self.conviction.level {
             Level::Felony | Level::Unknown => {
@@ -319,7 +345,12 @@ impl Rules<'_> {
     /// HS 11359, possession for sale (old law: a straight felony).
     fn possession_for_sale(&self, age: AgeBand, flags: &mut Vec<Flag>) -> RuleResult {
         if age == AgeBand::Under18 {
-            return self.to_infraction(self.conviction.level, "statute.11359.minor", "HS 11359(a)", "possession for sale under age 18 is now an infraction (HS 11359(a))");
+            return self.to_infraction(
+                self.conviction.level,
+                "statute.11359.minor",
+                "HS 11359(a)",
+                "possession for sale under age 18 is now an infraction (HS 11359(a))",
+            );
         }
         match self.conviction.level {
             Level::Felony | Level::Unknown => {
@@ -398,7 +429,13 @@ impl Rules<'_> {
     }
 
     /// Redesignation as an infraction, unless the conviction already is one.
-    fn to_infraction(&self, level: Level, rule_id: &'static str, substantive: &str, reason: &str) -> RuleResult {
+    fn to_infraction(
+        &self,
+        level: Level,
+        rule_id: &'static str,
+        substantive: &str,
+        reason: &str,
+    ) -> RuleResult {
         if level == Level::Infraction {
             return self.relief(
                 Outcome::NotEligible,
@@ -407,7 +444,12 @@ impl Rules<'_> {
                 format!("{reason}; the conviction already is an infraction, so the statute changes nothing"),
             );
         }
-        self.relief(Outcome::RedesignateInfraction, rule_id, substantive, reason.to_string())
+        self.relief(
+            Outcome::RedesignateInfraction,
+            rule_id,
+            substantive,
+            reason.to_string(),
+        )
     }
 
     /// A disqualifier that keeps a felony 11358/11359/11360 a felony, if any. Priors must be
@@ -432,7 +474,9 @@ impl Rules<'_> {
         let mut undated_possible = Vec::new();
         let mut same_section_priors = Vec::new();
         for prior in others {
-            let Some(prior_section) = &prior.offense else { continue };
+            let Some(prior_section) = &prior.offense else {
+                continue;
+            };
             let superstrike = matchers::superstrike(prior_section, &prior.offense_text);
             let pc290 = matchers::pc290_offense(prior_section, &prior.offense_text);
             match prior.date {
@@ -528,8 +572,737 @@ impl Rules<'_> {
 /// 11359(c)(3), 11359(d), 11360(a)(3)(C), 11360(a)(3)(D): felony subsections Prop 64 created.
 fn is_post_prop64_subsection(section: &CodeSection) -> bool {
     match &*section.section {
-        "11359" => section.subsections_start_with("(c)(3)") || section.subsections_start_with("(d)"),
-        "11360" => section.subsections_start_with("(a)(3)(c)") || section.subsections_start_with("(a)(3)(d)"),
+        "11359" => {
+            section.subsections_start_with("(c)(3)") || section.subsections_start_with("(d)")
+        }
+        "11360" => {
+            section.subsections_start_with("(a)(3)(c)")
+                || section.subsections_start_with("(a)(3)(d)")
+        }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Level::{Felony, Infraction, Misdemeanor, Unknown};
+    use crate::model::fixtures::{conviction, date, person};
+
+    struct Case {
+        name: &'static str,
+        dob: &'static str,
+        offense: &'static str,
+        level: Level,
+        date: &'static str,
+        /// Other convictions of the person: (offence, level, date).
+        priors: &'static [(&'static str, Level, &'static str)],
+        registrations: &'static [&'static str],
+        /// Sentence in months.
+        sentence_months: u32,
+        outcome: Outcome,
+        rule: &'static str,
+        flags: &'static [Flag],
+    }
+
+    const fn case(
+        name: &'static str,
+        dob: &'static str,
+        offense: &'static str,
+        level: Level,
+        date: &'static str,
+        outcome: Outcome,
+        rule: &'static str,
+    ) -> Case {
+        Case {
+            name,
+            dob,
+            offense,
+            level,
+            date,
+            priors: &[],
+            registrations: &[],
+            sentence_months: 0,
+            outcome,
+            rule,
+            flags: &[],
+        }
+    }
+
+    const AS_OF: &str = "2020-07-01";
+    use Outcome::{
+        DismissAndSeal as DS, NeedsReview as NR, NotEligible as NE, RedesignateInfraction as RI,
+        RedesignateMisdemeanor as RM,
+    };
+
+    fn cases() -> Vec<Case> {
+        vec![
+            case(
+                "11357(b) adult",
+                "1980-01-01",
+                "11357(B) HS-POSSESS",
+                Misdemeanor,
+                "2010-05-01",
+                DS,
+                "statute.11357b.adult_lawful",
+            ),
+            case(
+                "11357(b) age 19 misdemeanor",
+                "1990-01-01",
+                "11357(B) HS-POSSESS",
+                Misdemeanor,
+                "2009-06-01",
+                RI,
+                "statute.11357b.age_18_20",
+            ),
+            case(
+                "11357(b) age 19 already an infraction",
+                "1990-01-01",
+                "11357(B) HS-POSSESS",
+                Infraction,
+                "2009-06-01",
+                NE,
+                "statute.already_infraction",
+            ),
+            case(
+                "11357(b) age 16",
+                "1993-01-01",
+                "11357(B) HS-POSSESS",
+                Misdemeanor,
+                "2009-06-01",
+                RI,
+                "statute.11357b.minor",
+            ),
+            Case {
+                flags: &[Flag::UnknownAge],
+                ..case(
+                    "11357(b) unknown age: presumption",
+                    "",
+                    "11357(B) HS-POSSESS",
+                    Misdemeanor,
+                    "2009-06-01",
+                    DS,
+                    "statute.11357b.adult_lawful",
+                )
+            },
+            Case {
+                flags: &[Flag::UnknownQuantity],
+                ..case(
+                    "11357(a) adult concentrate",
+                    "1970-01-01",
+                    "11357(A) HS-CONCENTRATE",
+                    Felony,
+                    "2005-01-01",
+                    DS,
+                    "statute.11357a.concentrate_adult",
+                )
+            },
+            case(
+                "11357(a) age 19",
+                "1986-01-01",
+                "11357(A) HS-CONCENTRATE",
+                Misdemeanor,
+                "2005-06-01",
+                RI,
+                "statute.11357a.age_18_20",
+            ),
+            case(
+                "11357(a) age 17",
+                "1988-01-01",
+                "11357(A) HS-CONCENTRATE",
+                Misdemeanor,
+                "2005-06-01",
+                RI,
+                "statute.11357a.minor",
+            ),
+            case(
+                "11357(c) over 28.5 g",
+                "1970-01-01",
+                "11357(C) HS-POSSESS OVER 28.5",
+                Misdemeanor,
+                "2005-01-01",
+                NE,
+                "statute.11357c.no_change",
+            ),
+            case(
+                "11357(d) school grounds adult",
+                "1970-01-01",
+                "11357(D) HS-SCHOOL",
+                Misdemeanor,
+                "2005-01-01",
+                NE,
+                "statute.11357d.school_no_change",
+            ),
+            case(
+                "11357(e) school grounds minor",
+                "1990-01-01",
+                "11357(E) HS-SCHOOL MINOR",
+                Misdemeanor,
+                "2005-01-01",
+                RI,
+                "statute.11357e.minor_school",
+            ),
+            Case {
+                flags: &[Flag::NoSubsection],
+                ..case(
+                    "11357 without subsection",
+                    "1970-01-01",
+                    "11357 HS-POSSESS",
+                    Misdemeanor,
+                    "2005-01-01",
+                    DS,
+                    "statute.11357.no_subsection",
+                )
+            },
+            case(
+                "11357 unknown subsection",
+                "1970-01-01",
+                "11357(F) HS-X",
+                Misdemeanor,
+                "2005-01-01",
+                NR,
+                "statute.11357.unknown_subsection",
+            ),
+            Case {
+                flags: &[Flag::UnknownQuantity],
+                ..case(
+                    "11358 felony adult",
+                    "1970-01-01",
+                    "11358 HS-CULTIVATE",
+                    Felony,
+                    "2005-01-01",
+                    RM,
+                    "statute.11358.felony_to_misdemeanor",
+                )
+            },
+            Case {
+                flags: &[Flag::UnknownLevel, Flag::UnknownQuantity],
+                ..case(
+                    "11358 unknown level treated as felony",
+                    "1970-01-01",
+                    "11358 HS-CULTIVATE",
+                    Unknown,
+                    "2005-01-01",
+                    RM,
+                    "statute.11358.felony_to_misdemeanor",
+                )
+            },
+            case(
+                "11358 misdemeanor: plants unknown",
+                "1970-01-01",
+                "11358 HS-CULTIVATE",
+                Misdemeanor,
+                "2005-01-01",
+                NR,
+                "statute.11358.misdemeanor_plants_unknown",
+            ),
+            case(
+                "11358 minor",
+                "1990-01-01",
+                "11358 HS-CULTIVATE",
+                Felony,
+                "2006-01-01",
+                RI,
+                "statute.11358.minor",
+            ),
+            case(
+                "11359 felony",
+                "1970-01-01",
+                "11359 HS-POSSESS FOR SALE",
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11359.felony_to_misdemeanor",
+            ),
+            case(
+                "11359 misdemeanor stays",
+                "1970-01-01",
+                "11359 HS-POSSESS FOR SALE",
+                Misdemeanor,
+                "2005-01-01",
+                NE,
+                "statute.11359.already_misdemeanor",
+            ),
+            case(
+                "11359 minor",
+                "1990-01-01",
+                "11359 HS-POSSESS FOR SALE",
+                Felony,
+                "2006-01-01",
+                RI,
+                "statute.11359.minor",
+            ),
+            case(
+                "11360(a) felony",
+                "1970-01-01",
+                "11360(A) HS-GIVE/ETC MARIJ OVER 1 OZ",
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11360a.felony_to_misdemeanor",
+            ),
+            Case {
+                flags: &[Flag::NoSubsection],
+                ..case(
+                    "11360 without subsection",
+                    "1970-01-01",
+                    "11360 HS-SELL",
+                    Felony,
+                    "2005-01-01",
+                    RM,
+                    "statute.11360a.felony_to_misdemeanor",
+                )
+            },
+            case(
+                "11360(a) misdemeanor stays",
+                "1970-01-01",
+                "11360(A) HS-SELL",
+                Misdemeanor,
+                "2005-01-01",
+                NE,
+                "statute.11360a.already_misdemeanor",
+            ),
+            case(
+                "11360(a) minor",
+                "1990-01-01",
+                "11360(A) HS-SELL",
+                Felony,
+                "2006-01-01",
+                RI,
+                "statute.11360a.minor",
+            ),
+            case(
+                "11360(b) adult",
+                "1970-01-01",
+                "11360(B) HS-GIVE 28.5 OR LESS",
+                Misdemeanor,
+                "2005-01-01",
+                DS,
+                "statute.11360b.adult_lawful",
+            ),
+            case(
+                "11360(b) age 19",
+                "1986-01-01",
+                "11360(B) HS-GIVE 28.5 OR LESS",
+                Misdemeanor,
+                "2005-06-01",
+                RI,
+                "statute.11360b.under_21",
+            ),
+            case(
+                "11360 unknown subsection",
+                "1970-01-01",
+                "11360(C) HS-X",
+                Felony,
+                "2005-01-01",
+                NR,
+                "statute.11360.unknown_subsection",
+            ),
+            case(
+                "11362.1 before Prop 64",
+                "1970-01-01",
+                "11362.1 HS-POSSESS",
+                Infraction,
+                "2016-11-08",
+                DS,
+                "statute.11362_1.lawful",
+            ),
+            case(
+                "convicted on the day Prop 64 took effect",
+                "1970-01-01",
+                "11357(B) HS-POSSESS",
+                Misdemeanor,
+                "2016-11-09",
+                NE,
+                "statute.post_prop64_conviction",
+            ),
+            case(
+                "convicted the day before Prop 64",
+                "1970-01-01",
+                "11357(B) HS-POSSESS",
+                Misdemeanor,
+                "2016-11-08",
+                DS,
+                "statute.11357b.adult_lawful",
+            ),
+            Case {
+                flags: &[Flag::PostProp64Subsection],
+                ..case(
+                    "11359(c)(3) is post-Prop 64",
+                    "1970-01-01",
+                    "11359(C)(3) HS-SELL TO MINOR",
+                    Felony,
+                    "2015-01-01",
+                    NE,
+                    "statute.post_prop64_subsection",
+                )
+            },
+            Case {
+                flags: &[Flag::PostProp64Subsection],
+                ..case(
+                    "11360(a)(3)(d) is post-Prop 64",
+                    "1970-01-01",
+                    "11360(A)(3)(D) HS-EXPORT",
+                    Felony,
+                    "2015-01-01",
+                    NE,
+                    "statute.post_prop64_subsection",
+                )
+            },
+            Case {
+                flags: &[Flag::UnknownDate],
+                ..case(
+                    "unknown conviction date",
+                    "1970-01-01",
+                    "11359 HS-POSSESS FOR SALE",
+                    Felony,
+                    "",
+                    NR,
+                    "statute.unknown_conviction_date",
+                )
+            },
+            Case {
+                priors: &[("187 PC-MURDER", Felony, "1995-01-01")],
+                ..case(
+                    "super strike before: felony stays",
+                    "1970-01-01",
+                    "11359 HS-POSSESS FOR SALE",
+                    Felony,
+                    "2005-01-01",
+                    NE,
+                    "statute.disqualified.superstrike_prior",
+                )
+            },
+            Case {
+                priors: &[("187 PC-MURDER", Felony, "2010-01-01")],
+                ..case(
+                    "super strike after: not a prior",
+                    "1970-01-01",
+                    "11359 HS-POSSESS FOR SALE",
+                    Felony,
+                    "2005-01-01",
+                    RM,
+                    "statute.11359.felony_to_misdemeanor",
+                )
+            },
+            Case {
+                priors: &[("187 PC-MURDER", Felony, "2005-01-01")],
+                ..case(
+                    "super strike the same day: not a prior",
+                    "1970-01-01",
+                    "11359 HS-POSSESS FOR SALE",
+                    Felony,
+                    "2005-01-01",
+                    RM,
+                    "statute.11359.felony_to_misdemeanor",
+                )
+            },
+            Case {
+                priors: &[("187 PC-MURDER", Felony, "1995-01-01")],
+                ..case(
+                    "super strike never blocks 11357",
+                    "1970-01-01",
+                    "11357(B) HS-POSSESS",
+                    Misdemeanor,
+                    "2005-01-01",
+                    DS,
+                    "statute.11357b.adult_lawful",
+                )
+            },
+            Case {
+                priors: &[("237 PC-FALSE IMPRISONMENT", Felony, "1995-01-01")],
+                ..case(
+                    "237 is not 37",
+                    "1970-01-01",
+                    "11360(A) HS-SELL",
+                    Felony,
+                    "2005-01-01",
+                    RM,
+                    "statute.11360a.felony_to_misdemeanor",
+                )
+            },
+            Case {
+                priors: &[("314(1) PC-INDECENT EXPOSURE", Misdemeanor, "1995-01-01")],
+                ..case(
+                    "PC 290 offence before",
+                    "1970-01-01",
+                    "11358 HS-CULTIVATE",
+                    Felony,
+                    "2005-01-01",
+                    NE,
+                    "statute.disqualified.pc290_prior",
+                )
+            },
+            Case {
+                priors: &[("314(1) PC-INDECENT EXPOSURE", Misdemeanor, "2006-01-01")],
+                flags: &[Flag::UnknownQuantity],
+                ..case(
+                    "PC 290 offence after",
+                    "1970-01-01",
+                    "11358 HS-CULTIVATE",
+                    Felony,
+                    "2005-01-01",
+                    RM,
+                    "statute.11358.felony_to_misdemeanor",
+                )
+            },
+            Case {
+                registrations: &["2001-01-01"],
+                ..case(
+                    "PC 290 registration before",
+                    "1970-01-01",
+                    "11359 HS-POSSESS FOR SALE",
+                    Felony,
+                    "2005-01-01",
+                    NE,
+                    "statute.disqualified.pc290_registration",
+                )
+            },
+            Case {
+                registrations: &["2007-01-01"],
+                ..case(
+                    "PC 290 registration after",
+                    "1970-01-01",
+                    "11359 HS-POSSESS FOR SALE",
+                    Felony,
+                    "2005-01-01",
+                    RM,
+                    "statute.11359.felony_to_misdemeanor",
+                )
+            },
+            Case {
+                registrations: &[""],
+                flags: &[Flag::UnknownPriorDate],
+                ..case(
+                    "undated PC 290 registration",
+                    "1970-01-01",
+                    "11359 HS-POSSESS FOR SALE",
+                    Felony,
+                    "2005-01-01",
+                    NR,
+                    "statute.disqualifier_undated",
+                )
+            },
+            Case {
+                priors: &[
+                    ("11360(A) HS-SELL", Felony, "1995-01-01"),
+                    ("11360(A) HS-SELL", Felony, "1999-01-01"),
+                ],
+                ..case(
+                    "two priors of the same section",
+                    "1970-01-01",
+                    "11360(A) HS-SELL",
+                    Felony,
+                    "2005-01-01",
+                    NE,
+                    "statute.disqualified.two_priors",
+                )
+            },
+            Case {
+                priors: &[
+                    ("11360(A) HS-SELL", Felony, "1995-01-01"),
+                    ("11360(A) HS-SELL", Felony, "2009-01-01"),
+                ],
+                ..case(
+                    "one prior before, one after",
+                    "1970-01-01",
+                    "11360(A) HS-SELL",
+                    Felony,
+                    "2005-01-01",
+                    RM,
+                    "statute.11360a.felony_to_misdemeanor",
+                )
+            },
+            Case {
+                priors: &[
+                    ("11359 HS-SALE", Felony, "1995-01-01"),
+                    ("11358 HS-CULT", Felony, "1999-01-01"),
+                ],
+                ..case(
+                    "priors of other sections do not count",
+                    "1970-01-01",
+                    "11360(A) HS-SELL",
+                    Felony,
+                    "2005-01-01",
+                    RM,
+                    "statute.11360a.felony_to_misdemeanor",
+                )
+            },
+            Case {
+                priors: &[("187 PC-MURDER", Felony, "")],
+                flags: &[Flag::UnknownPriorDate],
+                ..case(
+                    "undated super strike: review",
+                    "1970-01-01",
+                    "11359 HS-POSSESS FOR SALE",
+                    Felony,
+                    "2005-01-01",
+                    NR,
+                    "statute.disqualifier_undated",
+                )
+            },
+            Case {
+                flags: &[Flag::Attempt],
+                ..case(
+                    "attempt under PC 664",
+                    "1970-01-01",
+                    "664-11357(B) HS",
+                    Misdemeanor,
+                    "2005-01-01",
+                    DS,
+                    "statute.11357b.adult_lawful",
+                )
+            },
+            Case {
+                flags: &[Flag::UnexpectedCode],
+                ..case(
+                    "Prop 64 section under PC letters",
+                    "1970-01-01",
+                    "11357(B)PC",
+                    Misdemeanor,
+                    "2005-01-01",
+                    DS,
+                    "statute.11357b.adult_lawful",
+                )
+            },
+            Case {
+                flags: &[Flag::RecordsDestruction113615],
+                ..case(
+                    "old 11357(b) record older than two years",
+                    "1970-01-01",
+                    "11357(B) HS-POSSESS",
+                    Misdemeanor,
+                    "2010-01-01",
+                    DS,
+                    "statute.11357b.adult_lawful",
+                )
+            },
+        ]
+    }
+
+    fn run(case: &Case) -> StatutoryResult {
+        let mut subject = person(case.dob);
+        for &(offense, level, prior_date) in case.priors {
+            subject
+                .convictions
+                .push(conviction(offense, level, prior_date));
+        }
+        subject.pc290_registrations = case.registrations.iter().map(|text| date(text)).collect();
+        let mut this = conviction(case.offense, case.level, case.date);
+        this.sentence.months = case.sentence_months;
+        subject.convictions.push(this);
+        let index = subject.convictions.len() - 1;
+        decide(&subject, index, date(AS_OF).unwrap())
+    }
+
+    #[test]
+    fn every_statutory_rule_row() {
+        for case in cases() {
+            let result = run(&case);
+            assert_eq!(
+                result.decision.outcome, case.outcome,
+                "{}: {:?}",
+                case.name, result.decision
+            );
+            assert_eq!(result.decision.rule_id, case.rule, "{}", case.name);
+            for flag in case.flags {
+                assert!(
+                    result.flags.contains(flag),
+                    "{}: missing {flag:?} in {:?}",
+                    case.name,
+                    result.flags
+                );
+            }
+            assert!(
+                !result.decision.reason.is_empty() && !result.decision.authority.is_empty()
+                    || case.outcome == NR,
+                "{}",
+                case.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_id_is_exercised() {
+        let source = include_str!("statute.rs");
+        let tested: std::collections::HashSet<&str> =
+            cases().iter().map(|case| case.rule).collect();
+        let is_rule_id = |text: &&str| {
+            text.len() > "statute.".len()
+                && text.starts_with("statute.")
+                && !text.ends_with(".rs")
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')
+        };
+        for rule in source.split('"').filter(is_rule_id) {
+            assert!(tested.contains(rule), "rule {rule} has no table case");
+        }
+    }
+
+    #[test]
+    fn serving_track_uses_the_petition_subdivisions() {
+        let serving = Case {
+            sentence_months: 72,
+            ..case(
+                "serving",
+                "1970-01-01",
+                "11359 HS-POSSESS FOR SALE",
+                Felony,
+                "2015-01-01",
+                RM,
+                "statute.11359.felony_to_misdemeanor",
+            )
+        };
+        let result = run(&serving);
+        assert_eq!(result.track, Track::Serving);
+        assert_eq!(result.sentence_end, date("2021-01-01"));
+        assert!(
+            result.decision.authority.starts_with("HS 11361.8(a)-(b)"),
+            "{}",
+            result.decision.authority
+        );
+        let completed = run(&Case {
+            sentence_months: 12,
+            ..serving
+        });
+        assert_eq!(completed.track, Track::Completed);
+        assert!(
+            completed
+                .decision
+                .authority
+                .starts_with("HS 11361.8(e)-(f)")
+        );
+    }
+
+    #[test]
+    fn reasons_name_the_disqualifying_prior() {
+        let result = run(&Case {
+            priors: &[("187 PC-MURDER", Felony, "1995-01-01")],
+            ..case(
+                "x",
+                "1970-01-01",
+                "11360(A) HS-SELL",
+                Felony,
+                "2005-01-01",
+                NE,
+                "",
+            )
+        });
+        assert!(
+            result.decision.reason.contains("PC 187"),
+            "{}",
+            result.decision.reason
+        );
+        assert!(
+            result.decision.reason.contains("1995-01-01"),
+            "{}",
+            result.decision.reason
+        );
+        assert!(
+            result.decision.authority.contains("HS 11360(a)(3)(A)"),
+            "{}",
+            result.decision.authority
+        );
     }
 }

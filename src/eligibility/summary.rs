@@ -43,7 +43,11 @@ pub struct Statistics {
 }
 
 /// Computes the statistics of a run.
-pub fn statistics(people: &[Person], in_county: &[bool], determinations: &[Determination]) -> Statistics {
+pub fn statistics(
+    people: &[Person],
+    in_county: &[bool],
+    determinations: &[Determination],
+) -> Statistics {
     let mut statistics = Statistics {
         people: people.len() as u64,
         ..Statistics::default()
@@ -58,13 +62,41 @@ pub fn statistics(people: &[Person], in_county: &[bool], determinations: &[Deter
         *statistics.by_outcome.entry(outcome).or_default() += 1;
         let section = conviction.offense.as_ref().map_or_else(
             || "unknown".to_string(),
-            |section| format!("{} {}", section.code.as_ref().map_or("HS", |code| code.abbreviation()), section.section),
+            |section| {
+                format!(
+                    "{} {}",
+                    section
+                        .code
+                        .as_ref()
+                        .map_or("HS", |code| code.abbreviation()),
+                    section.section
+                )
+            },
         );
-        *statistics.by_section.entry(section).or_default().entry(outcome).or_default() += 1;
-        *statistics.by_level.entry(conviction.level.as_str()).or_default().entry(outcome).or_default() += 1;
-        *statistics.by_track.entry(determination.track.as_str()).or_default() += 1;
-        *statistics.by_basis.entry(determination.basis.as_str()).or_default() += 1;
-        *statistics.by_rule.entry(determination.decision.rule_id).or_default() += 1;
+        *statistics
+            .by_section
+            .entry(section)
+            .or_default()
+            .entry(outcome)
+            .or_default() += 1;
+        *statistics
+            .by_level
+            .entry(conviction.level.as_str())
+            .or_default()
+            .entry(outcome)
+            .or_default() += 1;
+        *statistics
+            .by_track
+            .entry(determination.track.as_str())
+            .or_default() += 1;
+        *statistics
+            .by_basis
+            .entry(determination.basis.as_str())
+            .or_default() += 1;
+        *statistics
+            .by_rule
+            .entry(determination.decision.rule_id)
+            .or_default() += 1;
         for flag in &determination.flags {
             *statistics.by_flag.entry(flag.as_str()).or_default() += 1;
         }
@@ -75,7 +107,8 @@ pub fn statistics(people: &[Person], in_county: &[bool], determinations: &[Deter
         .map(|person| vec![None; person.convictions.len()])
         .collect();
     for determination in determinations {
-        outcomes[determination.person_index][determination.conviction_index] = Some(determination.outcome());
+        outcomes[determination.person_index][determination.conviction_index] =
+            Some(determination.outcome());
     }
     let mut all_dismissed: Vec<Vec<Option<Outcome>>> = Vec::with_capacity(people.len());
     for person in people {
@@ -143,7 +176,8 @@ impl Statistics {
             }
         }
         self.people += other.people;
-        self.people_with_prop64_conviction_in_county += other.people_with_prop64_conviction_in_county;
+        self.people_with_prop64_conviction_in_county +=
+            other.people_with_prop64_conviction_in_county;
         self.convictions += other.convictions;
         self.prop64_convictions_in_county += other.prop64_convictions_in_county;
         self.prop64_convictions_in_other_counties += other.prop64_convictions_in_other_counties;
@@ -160,6 +194,7 @@ impl Statistics {
         add_counts(&mut self.by_rule, other.by_rule);
         add_counts(&mut self.by_flag, other.by_flag);
         self.impact.add(other.impact);
-        self.impact_if_all_prop64_dismissed.add(other.impact_if_all_prop64_dismissed);
+        self.impact_if_all_prop64_dismissed
+            .add(other.impact_if_all_prop64_dismissed);
     }
 }

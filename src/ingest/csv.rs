@@ -447,7 +447,8 @@ mod tests {
 
     #[test]
     fn reads_plain_quoted_and_multiline_fields() {
-        let results = read_all(b"a,b,c\n\"x,y\",\"say \"\"hi\"\"\",\r\n\n\"two\r\nlines\",z\nlast,row");
+        let results =
+            read_all(b"a,b,c\n\"x,y\",\"say \"\"hi\"\"\",\r\n\n\"two\r\nlines\",z\nlast,row");
         assert_eq!(results.len(), 4);
         assert_eq!(fields(&results[0]), ["a", "b", "c"]);
         assert_eq!(fields(&results[1]), ["x,y", "say \"hi\"", ""]);
@@ -476,14 +477,20 @@ mod tests {
         let results = read_all(b"ok,1\nbad\"quote,2\n\"x\"y,3\nok,4\n\"open,5\n");
         assert_eq!(fields(&results[0]), ["ok", "1"]);
         let bare = *results[1].as_ref().unwrap_err();
-        assert_eq!((bare.kind, bare.line, bare.column), (SyntaxErrorKind::BareQuote, 2, 4));
+        assert_eq!(
+            (bare.kind, bare.line, bare.column),
+            (SyntaxErrorKind::BareQuote, 2, 4)
+        );
         let after = *results[2].as_ref().unwrap_err();
         assert_eq!(
             (after.kind, after.line, after.column),
             (SyntaxErrorKind::TextAfterClosingQuote, 3, 3)
         );
         assert_eq!(fields(&results[3]), ["ok", "4"]);
-        assert_eq!(results[4].as_ref().unwrap_err().kind, SyntaxErrorKind::UnterminatedQuote);
+        assert_eq!(
+            results[4].as_ref().unwrap_err().kind,
+            SyntaxErrorKind::UnterminatedQuote
+        );
         assert_eq!(results.len(), 5);
     }
 

@@ -272,6 +272,8 @@ pub enum SentenceUnit {
 
 /// True when a file starts with the header row (after an optional UTF-8 byte order mark).
 pub fn starts_with_header(first_bytes: &[u8]) -> bool {
-    let without_bom = first_bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first_bytes);
+    let without_bom = first_bytes
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(first_bytes);
     without_bom.starts_with(b"RECORD_ID")
 }

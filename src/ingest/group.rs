@@ -76,7 +76,8 @@ impl PeopleBuilder {
             match item {
                 StreamItem::Syntax(error) => {
                     let message = error.kind.describe().to_string();
-                    outcome.ended_inside_quote = error.kind == csv::SyntaxErrorKind::UnterminatedQuote;
+                    outcome.ended_inside_quote =
+                        error.kind == csv::SyntaxErrorKind::UnterminatedQuote;
                     self.diagnostics.push(Diagnostic {
                         severity: Severity::Error,
                         file: display_name.to_string(),
@@ -102,7 +103,10 @@ impl PeopleBuilder {
                                 line: u32::try_from(record.line).unwrap_or(u32::MAX),
                             };
                             self.push_row(&DojRow(record), count_key, source, display_name);
-                            outcome.accepted_rows = outcome.accepted_rows.checked_add(1).ok_or_else(|| io::Error::other("more than 4 billion rows in one file"))?;
+                            outcome.accepted_rows =
+                                outcome.accepted_rows.checked_add(1).ok_or_else(|| {
+                                    io::Error::other("more than 4 billion rows in one file")
+                                })?;
                         }
                     }
                 }
@@ -120,14 +124,21 @@ impl PeopleBuilder {
     }
 
     /// Validates a record's shape; a bad one becomes a diagnostic and a rejected row.
-    fn check_row(&mut self, record: &RawRecord, display_name: &str) -> Result<Option<CountKey>, RejectedRow> {
+    fn check_row(
+        &mut self,
+        record: &RawRecord,
+        display_name: &str,
+    ) -> Result<Option<CountKey>, RejectedRow> {
         let problem = if record.len() == FIELD_COUNT {
             match validate_row(&DojRow(record), self.compatibility) {
                 Ok(count_key) => return Ok(count_key),
                 Err(problem) => problem,
             }
         } else {
-            (format!("expected {FIELD_COUNT} fields, found {}", record.len()), None)
+            (
+                format!("expected {FIELD_COUNT} fields, found {}", record.len()),
+                None,
+            )
         };
         let (message, field_index) = problem;
         self.diagnostics.push(Diagnostic {
@@ -148,7 +159,13 @@ impl PeopleBuilder {
         })
     }
 
-    fn push_row(&mut self, row: &DojRow<'_>, count_key: Option<CountKey>, source: RowRef, display_name: &str) {
+    fn push_row(
+        &mut self,
+        row: &DojRow<'_>,
+        count_key: Option<CountKey>,
+        source: RowRef,
+        display_name: &str,
+    ) {
         let subject_key = row.field(column::SUBJECT_ID);
         let slot_index = match self.index_by_subject.get(subject_key) {
             Some(&index) => index,
@@ -184,7 +201,13 @@ impl PeopleBuilder {
             _ => None,
         };
         if let Some(index) = seen_index {
-            add_sentence_part(&mut person.convictions[index].sentence, row, source, display_name, &mut self.diagnostics);
+            add_sentence_part(
+                &mut person.convictions[index].sentence,
+                row,
+                source,
+                display_name,
+                &mut self.diagnostics,
+            );
         }
         if row.step_type() == b"DECEASED" {
             person.deceased = true;
@@ -195,11 +218,16 @@ impl PeopleBuilder {
                 Compatibility::Gogen => (!ofn.is_empty()).then(|| lossy(ofn)),
                 Compatibility::Clearance => {
                     let trimmed = ofn.trim_ascii();
-                    (!trimmed.is_empty() && !trimmed.eq_ignore_ascii_case(b"NULL")).then(|| lossy(trimmed))
+                    (!trimmed.is_empty() && !trimmed.eq_ignore_ascii_case(b"NULL"))
+                        .then(|| lossy(trimmed))
                 }
             };
             if let (Some(case_number), Some(key)) = (case_number, count_key) {
-                add_case_number(&mut person.court_cases, key.case_key(), CaseNumber(case_number));
+                add_case_number(
+                    &mut person.court_cases,
+                    key.case_key(),
+                    CaseNumber(case_number),
+                );
             }
         }
         if row.is_pc290_registration() {
@@ -207,7 +235,14 @@ impl PeopleBuilder {
         }
         if convicted && seen_index.is_none() {
             if let Some(count_key) = count_key {
-                let conviction = new_conviction(row, count_key, county, source, display_name, &mut self.diagnostics);
+                let conviction = new_conviction(
+                    row,
+                    count_key,
+                    county,
+                    source,
+                    display_name,
+                    &mut self.diagnostics,
+                );
                 person.convictions.push(conviction);
             }
         }
@@ -232,7 +267,9 @@ impl PeopleBuilder {
         later_keys.sort_unstable_by_key(|(_, index)| *index);
         let mut later_slots: Vec<Option<PersonSlot>> = later.slots.into_iter().map(Some).collect();
         for (subject_key, later_index) in later_keys {
-            let Some(mut slot) = later_slots[later_index].take() else { continue };
+            let Some(mut slot) = later_slots[later_index].take() else {
+                continue;
+            };
             for conviction in &mut slot.person.convictions {
                 conviction.county = county_map[usize::from(conviction.county.0)];
                 conviction.source.row += row_offset;
@@ -247,7 +284,10 @@ impl PeopleBuilder {
                     let existing = &mut self.slots[existing_index];
                     let later_person = slot.person;
                     existing.person.deceased |= later_person.deceased;
-                    existing.person.pc290_registrations.extend(later_person.pc290_registrations);
+                    existing
+                        .person
+                        .pc290_registrations
+                        .extend(later_person.pc290_registrations);
                     if blank_resets && subject_key.is_empty() {
                         // Every row of the blank subject reset it, so the later chunk's state
                         // is the final one; convictions simply accumulate.
@@ -260,7 +300,11 @@ impl PeopleBuilder {
                     }
                     for case in later_person.court_cases {
                         for case_number in case.case_numbers {
-                            add_case_number(&mut existing.person.court_cases, case.key, case_number);
+                            add_case_number(
+                                &mut existing.person.court_cases,
+                                case.key,
+                                case_number,
+                            );
                         }
                     }
                     for conviction in later_person.convictions {
@@ -285,19 +329,29 @@ impl PeopleBuilder {
 }
 
 /// Why a row is unusable, if it is: (message, DOJ column index).
-fn validate_row(row: &DojRow<'_>, compatibility: Compatibility) -> Result<Option<CountKey>, (String, Option<usize>)> {
+fn validate_row(
+    row: &DojRow<'_>,
+    compatibility: Compatibility,
+) -> Result<Option<CountKey>, (String, Option<usize>)> {
     let count_text = row.field(column::CNT_ORDER);
     match compatibility {
         Compatibility::Clearance => {
             if row.field(column::SUBJECT_ID).trim_ascii().is_empty() {
-                return Err(("SUBJECT_ID is blank: the row cannot be attributed to a person".into(), Some(column::SUBJECT_ID)));
+                return Err((
+                    "SUBJECT_ID is blank: the row cannot be attributed to a person".into(),
+                    Some(column::SUBJECT_ID),
+                ));
             }
             CountKey::parse_strict(count_text).map(Some).ok_or_else(|| {
                 (
                     format!(
                         "CNT_ORDER must be 12 digits (cycle, step, count), found {} characters{}",
                         count_text.len(),
-                        if count_text.iter().all(u8::is_ascii_digit) { "" } else { " with non-digits" }
+                        if count_text.iter().all(u8::is_ascii_digit) {
+                            ""
+                        } else {
+                            " with non-digits"
+                        }
                     ),
                     Some(column::CNT_ORDER),
                 )
@@ -307,7 +361,8 @@ fn validate_row(row: &DojRow<'_>, compatibility: Compatibility) -> Result<Option
             // gogen slices CNT_ORDER[0:6] on court rows with a case number and [0:3] on
             // convictions and Prop 64 rows, and crashes when it is shorter. Reject exactly the
             // rows gogen cannot process; keep a key whenever one is needed.
-            let needs_key = row.was_convicted() || (row.is_court_action() && !row.field(column::OFN).is_empty());
+            let needs_key = row.was_convicted()
+                || (row.is_court_action() && !row.field(column::OFN).is_empty());
             let prop64_row = crate::eligibility::gogen_matches_prop64(row.raw_code_section());
             match CountKey::parse_lenient(count_text) {
                 Some(key) => Ok(Some(key)),
@@ -341,7 +396,11 @@ fn new_person(row: &DojRow<'_>) -> Person {
     }
 }
 
-fn add_case_number(cases: &mut Vec<CourtCase>, key: crate::model::CaseKey, case_number: CaseNumber) {
+fn add_case_number(
+    cases: &mut Vec<CourtCase>,
+    key: crate::model::CaseKey,
+    case_number: CaseNumber,
+) {
     match cases.iter_mut().find(|case| case.key == key) {
         Some(case) => {
             if !case.case_numbers.contains(&case_number) {
@@ -392,7 +451,8 @@ fn new_conviction(
     let (charge_text, charge_from_comment) = row.charge_text();
     let charge_text = lossy(charge_text);
     let comment = row.field(column::COMMENT_TEXT);
-    let comment_text = (!charge_from_comment && !comment.trim_ascii().is_empty()).then(|| lossy(comment).into_boxed_str());
+    let comment_text = (!charge_from_comment && !comment.trim_ascii().is_empty())
+        .then(|| lossy(comment).into_boxed_str());
     let mut sentence = Sentence::default();
     add_sentence_part(&mut sentence, row, source, display_name, diagnostics);
     Conviction {

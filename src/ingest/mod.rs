@@ -293,20 +293,35 @@ pub fn read_doj_files(
                 file_bytes,
             });
         };
-        let chunk_count = (file_bytes / options.min_chunk_bytes.max(1)).clamp(1, options.jobs as u64) as usize;
+        let chunk_count =
+            (file_bytes / options.min_chunk_bytes.max(1)).clamp(1, options.jobs as u64) as usize;
         let splits = if chunk_count > 1 {
             split_points(path, file_bytes, chunk_count).map_err(io_error)?
         } else {
             Vec::new()
         };
-        let chunks = read_chunks(path, file_index_u16, &display_name, compatibility, &splits, &report)
-            .map_err(io_error)?;
+        let chunks = read_chunks(
+            path,
+            file_index_u16,
+            &display_name,
+            compatibility,
+            &splits,
+            &report,
+        )
+        .map_err(io_error)?;
         let chunks = match chunks {
             Some(chunks) => chunks,
             // A split fell inside a quoted field that spans lines: read the file in one pass.
-            None => read_chunks(path, file_index_u16, &display_name, compatibility, &[], &report)
-                .map_err(io_error)?
-                .expect("a single chunk always ends at a record boundary"),
+            None => read_chunks(
+                path,
+                file_index_u16,
+                &display_name,
+                compatibility,
+                &[],
+                &report,
+            )
+            .map_err(io_error)?
+            .expect("a single chunk always ends at a record boundary"),
         };
         let mut input_file = InputFile {
             index: file_index_u16,
@@ -328,7 +343,11 @@ pub fn read_doj_files(
                 first_row: input_file.accepted_rows,
                 lines_before: input_file.physical_lines,
             });
-            builder.merge(chunk_builder, input_file.accepted_rows, input_file.physical_lines);
+            builder.merge(
+                chunk_builder,
+                input_file.accepted_rows,
+                input_file.physical_lines,
+            );
             for mut rejected in outcome.rejected {
                 rejected.line += input_file.physical_lines;
                 input_file.rejected.push(rejected);
@@ -336,7 +355,9 @@ pub fn read_doj_files(
             input_file.accepted_rows = input_file
                 .accepted_rows
                 .checked_add(outcome.accepted_rows)
-                .ok_or_else(|| IngestError::TooLarge { path: display_name.clone() })?;
+                .ok_or_else(|| IngestError::TooLarge {
+                    path: display_name.clone(),
+                })?;
             input_file.physical_lines += outcome.physical_lines;
             input_file.bytes += outcome.bytes;
         }
@@ -414,7 +435,11 @@ fn read_chunks(
                 .collect();
             handles
                 .into_iter()
-                .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
                 .collect()
         })
     };

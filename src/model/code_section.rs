@@ -282,15 +282,12 @@ impl<'a> Cursor<'a> {
 
     fn eat_code_letters(&mut self) -> Option<LawCode> {
         let rest = self.rest();
-        let letters = rest
-            .chars()
-            .take_while(char::is_ascii_alphabetic)
-            .count();
+        let letters = rest.chars().take_while(char::is_ascii_alphabetic).count();
         if letters == 0 {
             return None;
         }
-        let boundary_ok = rest[letters..].is_empty()
-            || rest[letters..].starts_with([' ', '-', '/', ',', ';']);
+        let boundary_ok =
+            rest[letters..].is_empty() || rest[letters..].starts_with([' ', '-', '/', ',', ';']);
         let code = if boundary_ok {
             LawCode::from_letters(&rest[..letters])
         } else {
@@ -308,44 +305,190 @@ mod tests {
     use super::*;
 
     fn parsed(text: &str) -> CodeSection {
-        parse_offense(text).section.unwrap_or_else(|| panic!("no section in {text:?}"))
+        parse_offense(text)
+            .section
+            .unwrap_or_else(|| panic!("no section in {text:?}"))
     }
 
     #[test]
     fn parses_the_forms_seen_in_doj_files() {
         let cases: &[(&str, Option<&str>, &str, &str, bool, &str)] = &[
             // text, code, section, subsections, attempt, description
-            ("11357(C)HS-POSSESS MARIJUANA", Some("HS"), "11357", "(c)", false, "POSSESS MARIJUANA"),
-            ("11357(b)HS-POSSESS MARIJUANA", Some("HS"), "11357", "(b)", false, "POSSESS MARIJUANA"),
-            ("503 VC-TAKE CAR W/OUT OWNERS CONSENT", Some("VC"), "503", "", false, "TAKE CAR W/OUT OWNERS CONSENT"),
-            ("4149 BP - UNLICENSED SALE OF NEEDLES", Some("BP"), "4149", "", false, "UNLICENSED SALE OF NEEDLES"),
-            (" 148 PC - RESISTING A PEACE OFFICER", Some("PC"), "148", "", false, "RESISTING A PEACE OFFICER"),
-            ("11359HS-INTENT SELL CANNABIS", Some("HS"), "11359", "", false, "INTENT SELL CANNABIS"),
-            ("11360(A)(3)(C) HS-SELL TO MINOR", Some("HS"), "11360", "(a)(3)(c)", false, "SELL TO MINOR"),
-            ("11357.5 HS-SYNTHETIC CANNABINOIDS", Some("HS"), "11357.5", "", false, "SYNTHETIC CANNABINOIDS"),
-            ("11362.1 HS-POSSESS", Some("HS"), "11362.1", "", false, "POSSESS"),
+            (
+                "11357(C)HS-POSSESS MARIJUANA",
+                Some("HS"),
+                "11357",
+                "(c)",
+                false,
+                "POSSESS MARIJUANA",
+            ),
+            (
+                "11357(b)HS-POSSESS MARIJUANA",
+                Some("HS"),
+                "11357",
+                "(b)",
+                false,
+                "POSSESS MARIJUANA",
+            ),
+            (
+                "503 VC-TAKE CAR W/OUT OWNERS CONSENT",
+                Some("VC"),
+                "503",
+                "",
+                false,
+                "TAKE CAR W/OUT OWNERS CONSENT",
+            ),
+            (
+                "4149 BP - UNLICENSED SALE OF NEEDLES",
+                Some("BP"),
+                "4149",
+                "",
+                false,
+                "UNLICENSED SALE OF NEEDLES",
+            ),
+            (
+                " 148 PC - RESISTING A PEACE OFFICER",
+                Some("PC"),
+                "148",
+                "",
+                false,
+                "RESISTING A PEACE OFFICER",
+            ),
+            (
+                "11359HS-INTENT SELL CANNABIS",
+                Some("HS"),
+                "11359",
+                "",
+                false,
+                "INTENT SELL CANNABIS",
+            ),
+            (
+                "11360(A)(3)(C) HS-SELL TO MINOR",
+                Some("HS"),
+                "11360",
+                "(a)(3)(c)",
+                false,
+                "SELL TO MINOR",
+            ),
+            (
+                "11357.5 HS-SYNTHETIC CANNABINOIDS",
+                Some("HS"),
+                "11357.5",
+                "",
+                false,
+                "SYNTHETIC CANNABINOIDS",
+            ),
+            (
+                "11362.1 HS-POSSESS",
+                Some("HS"),
+                "11362.1",
+                "",
+                false,
+                "POSSESS",
+            ),
             ("664-11357(C) HS", Some("HS"), "11357", "(c)", true, ""),
-            ("664/11357 HS-ATTEMPT", Some("HS"), "11357", "", true, "ATTEMPT"),
+            (
+                "664/11357 HS-ATTEMPT",
+                Some("HS"),
+                "11357",
+                "",
+                true,
+                "ATTEMPT",
+            ),
             ("66411357(A) HS", Some("HS"), "11357", "(a)", true, ""),
             ("664.11357(c)", None, "11357", "(c)", true, ""),
-            ("664 PC-ATTEMPTED CRIME", Some("PC"), "664", "", false, "ATTEMPTED CRIME"),
+            (
+                "664 PC-ATTEMPTED CRIME",
+                Some("PC"),
+                "664",
+                "",
+                false,
+                "ATTEMPTED CRIME",
+            ),
             ("11357(A)", None, "11357", "(a)", false, ""),
             ("11357(A)PC", Some("PC"), "11357", "(a)", false, ""),
-            ("288A PC-ORAL COPULATION", Some("PC"), "288a", "", false, "ORAL COPULATION"),
+            (
+                "288A PC-ORAL COPULATION",
+                Some("PC"),
+                "288a",
+                "",
+                false,
+                "ORAL COPULATION",
+            ),
             ("653F PC-SOLICIT", Some("PC"), "653f", "", false, "SOLICIT"),
-            ("266H(B) PC-PIMPING", Some("PC"), "266h", "(b)", false, "PIMPING"),
-            ("647(F) PC-DISORDERLY CONDUCT:INTOX", Some("PC"), "647", "(f)", false, "DISORDERLY CONDUCT:INTOX"),
-            ("187 PC-MURDER:SECOND DEGREE", Some("PC"), "187", "", false, "MURDER:SECOND DEGREE"),
-            ("220 PC- COMMIT MAYHEM", Some("PC"), "220", "", false, "COMMIT MAYHEM"),
-            ("11360(A) HS-GIVE/ETC MARIJ OVER 1 OZ/28.5 GRM", Some("HS"), "11360", "(a)", false, "GIVE/ETC MARIJ OVER 1 OZ/28.5 GRM"),
-            ("11358 hs-cultivate", Some("HS"), "11358", "", false, "cultivate"),
-            ("1672(A) MV-WEAPON", Some("MV"), "1672", "(a)", false, "WEAPON"),
-            ("245(D)(3) PC-ASSAULT", Some("PC"), "245", "(d)(3)", false, "ASSAULT"),
+            (
+                "266H(B) PC-PIMPING",
+                Some("PC"),
+                "266h",
+                "(b)",
+                false,
+                "PIMPING",
+            ),
+            (
+                "647(F) PC-DISORDERLY CONDUCT:INTOX",
+                Some("PC"),
+                "647",
+                "(f)",
+                false,
+                "DISORDERLY CONDUCT:INTOX",
+            ),
+            (
+                "187 PC-MURDER:SECOND DEGREE",
+                Some("PC"),
+                "187",
+                "",
+                false,
+                "MURDER:SECOND DEGREE",
+            ),
+            (
+                "220 PC- COMMIT MAYHEM",
+                Some("PC"),
+                "220",
+                "",
+                false,
+                "COMMIT MAYHEM",
+            ),
+            (
+                "11360(A) HS-GIVE/ETC MARIJ OVER 1 OZ/28.5 GRM",
+                Some("HS"),
+                "11360",
+                "(a)",
+                false,
+                "GIVE/ETC MARIJ OVER 1 OZ/28.5 GRM",
+            ),
+            (
+                "11358 hs-cultivate",
+                Some("HS"),
+                "11358",
+                "",
+                false,
+                "cultivate",
+            ),
+            (
+                "1672(A) MV-WEAPON",
+                Some("MV"),
+                "1672",
+                "(a)",
+                false,
+                "WEAPON",
+            ),
+            (
+                "245(D)(3) PC-ASSAULT",
+                Some("PC"),
+                "245",
+                "(d)(3)",
+                false,
+                "ASSAULT",
+            ),
         ];
         for &(text, code, section, subsections, attempt, description) in cases {
             let offense = parse_offense(text);
             let parsed = offense.section.unwrap_or_else(|| panic!("{text}"));
-            assert_eq!(parsed.code.as_ref().map(LawCode::abbreviation), code, "{text}");
+            assert_eq!(
+                parsed.code.as_ref().map(LawCode::abbreviation),
+                code,
+                "{text}"
+            );
             assert_eq!(&*parsed.section, section, "{text}");
             assert_eq!(&*parsed.subsections, subsections, "{text}");
             assert_eq!(parsed.attempt, attempt, "{text}");
@@ -355,7 +498,13 @@ mod tests {
 
     #[test]
     fn texts_without_a_statute_have_no_section() {
-        for text in ["SEE COMMENT FOR CHARGE", "", "   ", "UNKNOWN OFFENSE", "NULL"] {
+        for text in [
+            "SEE COMMENT FOR CHARGE",
+            "",
+            "   ",
+            "UNKNOWN OFFENSE",
+            "NULL",
+        ] {
             assert_eq!(parse_offense(text).section, None, "{text:?}");
         }
     }

@@ -115,7 +115,8 @@ impl Date {
         if day <= month_length {
             Date::from_ymd_const(target_year, month, day)
         } else {
-            Date::from_ymd_const(target_year, month, month_length).add_days((day - month_length) as i32)
+            Date::from_ymd_const(target_year, month, month_length)
+                .add_days((day - month_length) as i32)
         }
     }
 
@@ -239,7 +240,10 @@ mod tests {
             assert_eq!(date.ymd(), (year, month, day));
         }
         assert_eq!(Date::from_ymd(1970, 1, 1).unwrap().days_since_epoch(), 0);
-        assert_eq!(Date::from_ymd(2000, 3, 1).unwrap().days_since_epoch(), 11_017);
+        assert_eq!(
+            Date::from_ymd(2000, 3, 1).unwrap().days_since_epoch(),
+            11_017
+        );
     }
 
     #[test]
@@ -263,17 +267,28 @@ mod tests {
         ] {
             assert_eq!(Date::parse_yyyymmdd(unknown), None, "{unknown:?}");
         }
-        assert_eq!(Date::parse_yyyymmdd(b"20000229"), Date::from_ymd(2000, 2, 29));
+        assert_eq!(
+            Date::parse_yyyymmdd(b"20000229"),
+            Date::from_ymd(2000, 2, 29)
+        );
         assert_eq!(Date::parse_yyyymmdd(b"19000229"), None);
     }
 
     #[test]
     fn add_years_overflows_like_go() {
         let leap_day = Date::from_ymd(2000, 2, 29).unwrap();
-        assert_eq!(leap_day.add_years_normalized(1), Date::from_ymd(2001, 3, 1).unwrap());
-        assert_eq!(leap_day.add_years_normalized(4), Date::from_ymd(2004, 2, 29).unwrap());
         assert_eq!(
-            Date::from_ymd(2020, 7, 1).unwrap().add_years_normalized(-10),
+            leap_day.add_years_normalized(1),
+            Date::from_ymd(2001, 3, 1).unwrap()
+        );
+        assert_eq!(
+            leap_day.add_years_normalized(4),
+            Date::from_ymd(2004, 2, 29).unwrap()
+        );
+        assert_eq!(
+            Date::from_ymd(2020, 7, 1)
+                .unwrap()
+                .add_years_normalized(-10),
             Date::from_ymd(2010, 7, 1).unwrap()
         );
     }
@@ -281,19 +296,40 @@ mod tests {
     #[test]
     fn add_months_clamps_to_month_end() {
         let jan31 = Date::from_ymd(2019, 1, 31).unwrap();
-        assert_eq!(jan31.add_months_clamped(1), Date::from_ymd(2019, 2, 28).unwrap());
-        assert_eq!(jan31.add_months_clamped(13), Date::from_ymd(2020, 2, 29).unwrap());
-        assert_eq!(jan31.add_months_clamped(-2), Date::from_ymd(2018, 11, 30).unwrap());
+        assert_eq!(
+            jan31.add_months_clamped(1),
+            Date::from_ymd(2019, 2, 28).unwrap()
+        );
+        assert_eq!(
+            jan31.add_months_clamped(13),
+            Date::from_ymd(2020, 2, 29).unwrap()
+        );
+        assert_eq!(
+            jan31.add_months_clamped(-2),
+            Date::from_ymd(2018, 11, 30).unwrap()
+        );
     }
 
     #[test]
     fn whole_years_counts_birthdays() {
         let dob = Date::from_ymd(1990, 6, 15).unwrap();
-        assert_eq!(dob.whole_years_until(Date::from_ymd(2011, 6, 14).unwrap()), 20);
-        assert_eq!(dob.whole_years_until(Date::from_ymd(2011, 6, 15).unwrap()), 21);
+        assert_eq!(
+            dob.whole_years_until(Date::from_ymd(2011, 6, 14).unwrap()),
+            20
+        );
+        assert_eq!(
+            dob.whole_years_until(Date::from_ymd(2011, 6, 15).unwrap()),
+            21
+        );
         let leapling = Date::from_ymd(1992, 2, 29).unwrap();
-        assert_eq!(leapling.whole_years_until(Date::from_ymd(2013, 2, 28).unwrap()), 20);
-        assert_eq!(leapling.whole_years_until(Date::from_ymd(2013, 3, 1).unwrap()), 21);
+        assert_eq!(
+            leapling.whole_years_until(Date::from_ymd(2013, 2, 28).unwrap()),
+            20
+        );
+        assert_eq!(
+            leapling.whole_years_until(Date::from_ymd(2013, 3, 1).unwrap()),
+            21
+        );
     }
 
     #[test]

@@ -86,7 +86,9 @@ impl CountKey {
 
     /// Accepts 6 to 16 bytes of anything: long enough for gogen's `CNT_ORDER[0:6]`.
     pub fn parse_lenient(text: &[u8]) -> Option<CountKey> {
-        (6..=16).contains(&text.len()).then(|| CountKey::inline(text))
+        (6..=16)
+            .contains(&text.len())
+            .then(|| CountKey::inline(text))
     }
 
     fn inline(text: &[u8]) -> CountKey {
@@ -304,7 +306,13 @@ mod tests {
         assert_eq!(key.case_key(), CaseKey(*b"101002"));
         assert_eq!(key.cycle(), *b"101");
         assert_eq!(key.count_number(), 3);
-        for bad in [&b""[..], b"10100200300", b"1010020030000", b"10100200300x", b" 01002003000"] {
+        for bad in [
+            &b""[..],
+            b"10100200300",
+            b"1010020030000",
+            b"10100200300x",
+            b" 01002003000",
+        ] {
             assert!(CountKey::parse_strict(bad).is_none(), "{bad:?}");
         }
         let lenient = CountKey::parse_lenient(b"101001").unwrap();
@@ -315,14 +323,81 @@ mod tests {
 
     #[test]
     fn names_in_natural_order() {
-        assert_eq!(PersonName("SKYWALKER,LUKE S".into()).natural_order(), "LUKE S SKYWALKER");
+        assert_eq!(
+            PersonName("SKYWALKER,LUKE S".into()).natural_order(),
+            "LUKE S SKYWALKER"
+        );
         assert_eq!(PersonName("CHER".into()).natural_order(), "CHER");
     }
 
     #[test]
     fn sentence_end_counts_calendar_units() {
         let date = Date::from_ymd(2015, 1, 31).unwrap();
-        let sentence = Sentence { days: 10, months: 1, years: 1, has_unreadable_part: false };
-        assert_eq!(sentence.end_date(date), Date::from_ymd(2016, 3, 10).unwrap());
+        let sentence = Sentence {
+            days: 10,
+            months: 1,
+            years: 1,
+            has_unreadable_part: false,
+        };
+        assert_eq!(
+            sentence.end_date(date),
+            Date::from_ymd(2016, 3, 10).unwrap()
+        );
+    }
+}
+
+/// Builders for tests: people and convictions in a few words.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    /// `YYYY-MM-DD` or empty (unknown).
+    pub(crate) fn date(text: &str) -> Option<Date> {
+        if text.is_empty() {
+            None
+        } else {
+            Some(Date::parse_iso(text).expect("test date"))
+        }
+    }
+
+    pub(crate) fn person(dob: &str) -> Person {
+        Person {
+            subject_id: SubjectId("S1".into()),
+            cii: Cii("0000000001".into()),
+            name: PersonName("DOE,JANE".into()),
+            dob: date(dob),
+            deceased: false,
+            pc290_registrations: Vec::new(),
+            convictions: Vec::new(),
+            court_cases: Vec::new(),
+        }
+    }
+
+    /// A conviction in county 0 (the processed county in tests), count key from `index`.
+    pub(crate) fn conviction(offense: &str, level: Level, conviction_date: &str) -> Conviction {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let index = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 999 + 1;
+        let key = format!("{index:03}002001000");
+        Conviction {
+            count_key: CountKey::parse_strict(key.as_bytes()).expect("test key"),
+            source: RowRef {
+                file: 0,
+                row: index,
+                line: index + 1,
+            },
+            county: CountyId(0),
+            raw_code_section: offense.split('-').next().unwrap_or_default().into(),
+            offense_text: offense.into(),
+            offense: parse_offense(offense).section,
+            charge_from_comment: false,
+            comment_text: None,
+            level,
+            gogen_felony: level == Level::Felony,
+            date: date(conviction_date),
+            cycle_date: date(conviction_date).map(|date| date.add_days(-30)),
+            age_at_cycle: None,
+            sentence: Sentence::default(),
+            disposition: "CONVICTED-PROBATION".into(),
+        }
     }
 }

@@ -11,7 +11,9 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use super::{FileSink, OutputDir, OutputError};
 use crate::eligibility::gogen::{COMPUTED_HEADERS, possible_other_p64_charges};
-use crate::ingest::csv::{write_go_field, write_go_record, write_plain_fields, write_record_fields};
+use crate::ingest::csv::{
+    write_go_field, write_go_record, write_plain_fields, write_record_fields,
+};
 use crate::ingest::doj::{COLUMN_NAMES, CONDENSED_COLUMNS, DojRow, FIELD_COUNT, column};
 use crate::ingest::{ChunkStart, InputFile, RowStream, StreamItem};
 use crate::model::RowRef;
@@ -52,7 +54,11 @@ struct Sinks {
 }
 
 impl Sinks {
-    fn create(output: &OutputDir, names: &GogenCsvNames, suffix: &str) -> Result<Sinks, OutputError> {
+    fn create(
+        output: &OutputDir,
+        names: &GogenCsvNames,
+        suffix: &str,
+    ) -> Result<Sinks, OutputError> {
         Ok(Sinks {
             all_results: FileSink::create(output.path(&format!("{}{suffix}", names.all_results))?)?,
             condensed: FileSink::create(output.path(&format!("{}{suffix}", names.condensed))?)?,
@@ -89,7 +95,10 @@ pub fn write_gogen_csvs(
 ) -> Result<(), OutputError> {
     let mut sinks = Sinks::create(output, names, "")?;
     let mut line = Vec::with_capacity(4096);
-    let full_header = COLUMN_NAMES.iter().chain(COMPUTED_HEADERS.iter()).map(|name| name.as_bytes());
+    let full_header = COLUMN_NAMES
+        .iter()
+        .chain(COMPUTED_HEADERS.iter())
+        .map(|name| name.as_bytes());
     write_go_record(&mut line, full_header);
     sinks.all_results.write_all(&line)?;
     sinks.prop64.write_all(&line)?;
@@ -109,7 +118,9 @@ pub fn write_gogen_csvs(
         };
         let chunk_count = input.chunks.len().max(1);
         let mut parts: Vec<Option<Sinks>> = (1..chunk_count)
-            .map(|chunk_index| Sinks::create(output, names, &format!(".part{chunk_index}")).map(Some))
+            .map(|chunk_index| {
+                Sinks::create(output, names, &format!(".part{chunk_index}")).map(Some)
+            })
             .collect::<Result<_, _>>()?;
         let outcomes: Vec<Result<(), OutputError>> = std::thread::scope(|scope| {
             let mut handles = Vec::new();
@@ -117,11 +128,16 @@ pub fn write_gogen_csvs(
             handles.push(scope.spawn(move || write_chunk(input, 0, file_results, first_sinks)));
             for (offset, part) in parts.iter_mut().enumerate() {
                 let part = part.as_mut().expect("parts are created above");
-                handles.push(scope.spawn(move || write_chunk(input, offset + 1, file_results, part)));
+                handles
+                    .push(scope.spawn(move || write_chunk(input, offset + 1, file_results, part)));
             }
             handles
                 .into_iter()
-                .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
                 .collect()
         });
         for outcome in outcomes {
@@ -135,7 +151,12 @@ pub fn write_gogen_csvs(
 }
 
 /// Writes one chunk of one input file.
-fn write_chunk(input: &InputFile, chunk_index: usize, file_results: &[RowResult], sinks: &mut Sinks) -> Result<(), OutputError> {
+fn write_chunk(
+    input: &InputFile,
+    chunk_index: usize,
+    file_results: &[RowResult],
+    sinks: &mut Sinks,
+) -> Result<(), OutputError> {
     let reread_error = |source| OutputError::Reread {
         path: input.display_name.clone(),
         source,
@@ -145,13 +166,19 @@ fn write_chunk(input: &InputFile, chunk_index: usize, file_results: &[RowResult]
         first_row: 0,
         lines_before: 0,
     };
-    let chunk = input.chunks.get(chunk_index).copied().unwrap_or(default_chunk);
+    let chunk = input
+        .chunks
+        .get(chunk_index)
+        .copied()
+        .unwrap_or(default_chunk);
     let next = input.chunks.get(chunk_index + 1).copied();
     let end_row = next.map_or(input.accepted_rows, |next| next.first_row);
     let mut file = File::open(&input.path).map_err(reread_error)?;
-    file.seek(SeekFrom::Start(chunk.byte_offset)).map_err(reread_error)?;
+    file.seek(SeekFrom::Start(chunk.byte_offset))
+        .map_err(reread_error)?;
     let limited = file.take(next.map_or(u64::MAX, |next| next.byte_offset - chunk.byte_offset));
-    let mut stream = RowStream::new(BufReader::with_capacity(1 << 20, limited), chunk_index == 0).map_err(reread_error)?;
+    let mut stream = RowStream::new(BufReader::with_capacity(1 << 20, limited), chunk_index == 0)
+        .map_err(reread_error)?;
     let rejected_lines = input.rejected_lines();
 
     let first = file_results.partition_point(|result| result.row.row < chunk.first_row);
@@ -160,7 +187,9 @@ fn write_chunk(input: &InputFile, chunk_index: usize, file_results: &[RowResult]
     let mut line = Vec::with_capacity(4096);
     let mut row_index = chunk.first_row;
     while let Some(item) = stream.next_item().map_err(reread_error)? {
-        let StreamItem::Row { record } = item else { continue };
+        let StreamItem::Row { record } = item else {
+            continue;
+        };
         let absolute_line = record.line + chunk.lines_before;
         if record.len() != FIELD_COUNT || rejected_lines.contains(&absolute_line) {
             continue;
@@ -176,29 +205,32 @@ fn write_chunk(input: &InputFile, chunk_index: usize, file_results: &[RowResult]
             }
         }
         let computed = this_row.map_or(&empty_columns, |result| &result.columns);
-        let possible_other = possible_other_p64_charges(row.field(column::OFFENSE_DESCR), row.field(column::COMMENT_TEXT));
+        let possible_other = possible_other_p64_charges(
+            row.field(column::OFFENSE_DESCR),
+            row.field(column::COMMENT_TEXT),
+        );
 
-            line.clear();
-            write_record_fields(&mut line, record);
-            write_computed(&mut line, computed, possible_other);
-            sinks.all_results.write_all(&line)?;
-            if this_row.is_some() {
-                sinks.prop64.write_all(&line)?;
-            }
-            line.clear();
-            let condensed_fields = CONDENSED_COLUMNS.iter().map(|&index| record.get(index));
-            if record.is_plain() {
-                write_plain_fields(&mut line, condensed_fields);
-            } else {
-                for (position, field) in condensed_fields.enumerate() {
-                    if position > 0 {
-                        line.push(b',');
-                    }
-                    write_go_field(&mut line, field);
+        line.clear();
+        write_record_fields(&mut line, record);
+        write_computed(&mut line, computed, possible_other);
+        sinks.all_results.write_all(&line)?;
+        if this_row.is_some() {
+            sinks.prop64.write_all(&line)?;
+        }
+        line.clear();
+        let condensed_fields = CONDENSED_COLUMNS.iter().map(|&index| record.get(index));
+        if record.is_plain() {
+            write_plain_fields(&mut line, condensed_fields);
+        } else {
+            for (position, field) in condensed_fields.enumerate() {
+                if position > 0 {
+                    line.push(b',');
                 }
+                write_go_field(&mut line, field);
             }
-            write_computed(&mut line, computed, possible_other);
-            sinks.condensed.write_all(&line)?;
+        }
+        write_computed(&mut line, computed, possible_other);
+        sinks.condensed.write_all(&line)?;
         row_index += 1;
     }
     if row_index != end_row {
@@ -219,7 +251,14 @@ fn write_computed(line: &mut Vec<u8>, computed: &[String; 18], possible_other: &
     }
     for (index, value) in computed.iter().enumerate() {
         line.push(b',');
-        write_go_field(line, if index == 2 { possible_other } else { value.as_bytes() });
+        write_go_field(
+            line,
+            if index == 2 {
+                possible_other
+            } else {
+                value.as_bytes()
+            },
+        );
     }
     line.push(b'\n');
 }

@@ -104,7 +104,11 @@ impl OutputDir {
     /// Swaps the staging folder into place. The previous folder, if any, is moved aside first
     /// and deleted only after the new one is in place.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
-        let parent = self.staging.parent().map(Path::to_path_buf).unwrap_or_default();
+        let parent = self
+            .staging
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let name = self
             .target
             .file_name()
@@ -157,7 +161,9 @@ impl FileSink {
     }
 
     pub(crate) fn write_all(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
-        self.writer.write_all(bytes).map_err(write_error(&self.path))
+        self.writer
+            .write_all(bytes)
+            .map_err(write_error(&self.path))
     }
 
     /// Appends the whole of another sink's file (an in-kernel copy on Linux) and deletes it.
@@ -190,7 +196,11 @@ pub fn safe_file_stem(text: &str) -> String {
         })
         .collect();
     let stem = stem.trim_start_matches('.').to_string();
-    if stem.is_empty() { "_".to_string() } else { stem }
+    if stem.is_empty() {
+        "_".to_string()
+    } else {
+        stem
+    }
 }
 
 #[cfg(test)]
@@ -205,9 +215,15 @@ mod tests {
         fs::write(target.join("stale.txt"), "old").unwrap();
         let output = OutputDir::create(&target).unwrap();
         output.write("results/new.txt", b"new").unwrap();
-        assert!(!target.join("results").exists(), "nothing visible before the commit");
+        assert!(
+            !target.join("results").exists(),
+            "nothing visible before the commit"
+        );
         output.commit().unwrap();
-        assert_eq!(fs::read_to_string(target.join("results/new.txt")).unwrap(), "new");
+        assert_eq!(
+            fs::read_to_string(target.join("results/new.txt")).unwrap(),
+            "new"
+        );
         assert!(!target.join("stale.txt").exists());
         let leftovers: Vec<_> = fs::read_dir(root.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no staging or previous folders left");

@@ -175,8 +175,12 @@ pub fn determination_records(
                     .and_then(|section| section.code.as_ref())
                     .map(|code| code.abbreviation().to_string())
                     .unwrap_or_default(),
-                section: section.map(|section| section.section.to_string()).unwrap_or_default(),
-                subsections: section.map(|section| section.subsections.to_string()).unwrap_or_default(),
+                section: section
+                    .map(|section| section.section.to_string())
+                    .unwrap_or_default(),
+                subsections: section
+                    .map(|section| section.subsections.to_string())
+                    .unwrap_or_default(),
                 attempt: section.is_some_and(|section| section.attempt),
                 level: conviction.level.as_str().to_string(),
                 conviction_date: conviction.date,
@@ -187,7 +191,11 @@ pub fn determination_records(
                 authority: determination.decision.authority.clone(),
                 rule_id: determination.decision.rule_id.to_string(),
                 reason: determination.decision.reason.clone(),
-                flags: determination.flags.iter().map(|flag| flag.as_str().to_string()).collect(),
+                flags: determination
+                    .flags
+                    .iter()
+                    .map(|flag| flag.as_str().to_string())
+                    .collect(),
                 statutory_outcome: determination
                     .statutory
                     .as_ref()
@@ -208,7 +216,10 @@ pub fn determination_records(
 }
 
 /// Writes `results/determinations.csv` and `results/determinations.json`.
-pub fn write_determinations(output: &OutputDir, records: &[DeterminationRecord]) -> Result<(), OutputError> {
+pub fn write_determinations(
+    output: &OutputDir,
+    records: &[DeterminationRecord],
+) -> Result<(), OutputError> {
     let mut csv = Vec::with_capacity(records.len() * 512 + 1024);
     write_go_record(&mut csv, CSV_COLUMNS.iter().map(|name| name.as_bytes()));
     for record in records {
@@ -220,7 +231,11 @@ pub fn write_determinations(output: &OutputDir, records: &[DeterminationRecord])
 }
 
 /// Writes pretty JSON with a trailing newline.
-pub fn write_json<T: Serialize + ?Sized>(output: &OutputDir, relative: &str, value: &T) -> Result<(), OutputError> {
+pub fn write_json<T: Serialize + ?Sized>(
+    output: &OutputDir,
+    relative: &str,
+    value: &T,
+) -> Result<(), OutputError> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|error| OutputError::Write {
         path: relative.to_string(),
         source: std::io::Error::other(error),
