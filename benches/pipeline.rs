@@ -1,1 +1,159 @@
-fn main() {}
+//! Pipeline benchmarks: `cargo bench --bench pipeline`.
+//!
+//! Generates synthetic DOJ files with the real generator, runs the real release binary on them
+//! and reports wall time and peak memory (the child's maximum resident set size). Numbers are
+//! printed, never asserted: targets live in the issue notes, not in tests.
+//!
+//! Environment: `BENCH_ROWS` (default 500000), `BENCH_RUNS` (default 3), `BENCH_DIR` (default a
+//! folder under the system temp dir, kept between runs so the input is generated once).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_clearance");
+
+/// Rows per synthetic person, measured on the generator (used to pick the people count).
+const ROWS_PER_PERSON: f64 = 82.0;
+
+struct Measurement {
+    wall: Duration,
+    peak_rss_kib: u64,
+}
+
+/// Runs a command to completion and measures it. Peak RSS comes from `wait4`'s rusage, which
+/// covers exactly this child.
+fn measure(command: &mut Command) -> Measurement {
+    let started = Instant::now();
+    let child = command.spawn().expect("start clearance");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `usage` is a plain C struct that wait4 fills; the pid is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "clearance failed: status {status}"
+    );
+    std::mem::forget(child);
+    Measurement {
+        wall,
+        peak_rss_kib: usage.ru_maxrss as u64,
+    }
+}
+
+fn generate(rows: u64, path: &Path) {
+    if path.exists() {
+        return;
+    }
+    let people = ((rows as f64) / ROWS_PER_PERSON).ceil() as u64;
+    let status = Command::new(BINARY)
+        .args([
+            "sample",
+            "--people",
+            &people.to_string(),
+            "--seed",
+            "500",
+            "-o",
+        ])
+        .arg(path)
+        .status()
+        .expect("generate sample");
+    assert!(status.success());
+}
+
+fn report(name: &str, runs: &mut [Measurement]) {
+    runs.sort_by_key(|run| run.wall);
+    let median = &runs[runs.len() / 2];
+    let peak = runs.iter().map(|run| run.peak_rss_kib).max().unwrap_or(0);
+    println!(
+        "{name:<44} median {:>7.3} s  (min {:.3}, max {:.3})  peak RSS {:>6.1} MB",
+        median.wall.as_secs_f64(),
+        runs[0].wall.as_secs_f64(),
+        runs[runs.len() - 1].wall.as_secs_f64(),
+        peak as f64 / 1024.0
+    );
+}
+
+/// Counts lines without holding the file in memory (a large parent process would inflate the
+/// child's measured peak memory: a spawned child starts in the parent's address space).
+fn count_lines(path: &Path) -> usize {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).expect("input");
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut lines = 0;
+    loop {
+        let read = file.read(&mut buffer).expect("read input");
+        if read == 0 {
+            return lines;
+        }
+        lines += buffer[..read].iter().filter(|&&byte| byte == b'\n').count();
+    }
+}
+
+fn environment_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    if std::env::args().any(|argument| argument == "--list") {
+        return;
+    }
+    let rows = environment_number("BENCH_ROWS", 500_000);
+    let runs = environment_number("BENCH_RUNS", 3).max(1) as usize;
+    let directory = std::env::var_os("BENCH_DIR").map_or_else(
+        || std::env::temp_dir().join("clearance-bench"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&directory).expect("bench folder");
+
+    for target_rows in [rows / 5, rows] {
+        let input = directory.join(format!("doj_{target_rows}.csv"));
+        generate(target_rows, &input);
+        let bytes = std::fs::metadata(&input)
+            .map(|metadata| metadata.len())
+            .unwrap_or(0);
+        let lines = count_lines(&input);
+        println!(
+            "input: {} ({} data rows, {:.0} MB)",
+            input.display(),
+            lines.saturating_sub(1),
+            bytes as f64 / 1e6
+        );
+        for (label, policy) in [("statutory", None), ("gogen options", Some("gogen"))] {
+            let out = directory.join(format!("out_{target_rows}"));
+            let mut measurements = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let mut command = Command::new(BINARY);
+                command
+                    .arg("check")
+                    .arg(&input)
+                    .args([
+                        "--county",
+                        "SAN FRANCISCO",
+                        "--as-of",
+                        "2020-07-01",
+                        "--out",
+                    ])
+                    .arg(&out)
+                    .stdout(std::process::Stdio::null());
+                if policy.is_some() {
+                    let options = Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("samples/policies/bear-options.json");
+                    command.arg(format!("--policy=gogen:{}", options.display()));
+                }
+                measurements.push(measure(&mut command));
+            }
+            report(
+                &format!("check {target_rows} rows, {label}"),
+                &mut measurements,
+            );
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+}

@@ -120,7 +120,7 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(arguments) => check(arguments),
-        Command::Sample(arguments) => write_sample(arguments),
+        Command::Sample(arguments) => write_sample(&arguments),
     }
 }
 
@@ -200,6 +200,7 @@ fn check(arguments: CheckArgs) -> anyhow::Result<ExitCode> {
 
 /// Prints up to 20 diagnostics from `errors.json` in compiler style.
 fn print_diagnostics(out: &mut dyn Write, errors_path: &std::path::Path) -> anyhow::Result<()> {
+    const SHOWN: usize = 20;
     #[derive(serde::Deserialize)]
     struct ErrorsFile {
         diagnostics: Vec<StoredDiagnostic>,
@@ -214,7 +215,6 @@ fn print_diagnostics(out: &mut dyn Write, errors_path: &std::path::Path) -> anyh
         message: String,
     }
     let errors: ErrorsFile = serde_json::from_slice(&std::fs::read(errors_path)?)?;
-    const SHOWN: usize = 20;
     for diagnostic in errors.diagnostics.iter().take(SHOWN) {
         let location = match (diagnostic.line, diagnostic.column) {
             (Some(line), Some(column)) => format!(":{line}:{column}"),
@@ -248,7 +248,7 @@ pub fn format_diagnostic(diagnostic: &Diagnostic) -> String {
     diagnostic.to_string()
 }
 
-fn write_sample(arguments: SampleArgs) -> anyhow::Result<ExitCode> {
+fn write_sample(arguments: &SampleArgs) -> anyhow::Result<ExitCode> {
     let options = sample::SampleOptions {
         people: arguments.people,
         county: County::parse(&arguments.county)?,

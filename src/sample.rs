@@ -389,7 +389,7 @@ struct Case {
     arrest_date: Date,
     court_date: Option<Date>,
     counts: Vec<Count>,
-    case_number: String,
+    number: String,
     /// Convicted cases record a disposition on the court counts.
     convicted: bool,
 }
@@ -423,7 +423,7 @@ impl Generator<'_> {
             dob_text: if unknown_dob {
                 "x       ".into()
             } else {
-                dob.map(|date| compact(date)).unwrap_or_default()
+                dob.map(compact).unwrap_or_default()
             },
             race: *random.pick(&RACES),
             ssn: format!("9{:08}", random.below(100_000_000)),
@@ -564,7 +564,7 @@ impl Generator<'_> {
         let variant = self.random.below(100);
         if variant < 3 {
             // The charge is only in COMMENT_TEXT.
-            comment = offense.clone();
+            comment.clone_from(&offense);
             offense = "SEE COMMENT FOR CHARGE".into();
         } else if variant < 4 {
             offense = format!("664-{offense}");
@@ -633,18 +633,16 @@ impl Generator<'_> {
         // Arrest-only cases (no court step) are common among non-convictions.
         let court_date = (convicted || self.random.chance(0.6))
             .then(|| arrest_date.add_days(20 + self.random.below(25) as i32));
-        if convicted {
-            if let Some(last) = counts.iter_mut().rev().find(|count| count.convicted) {
-                let parts = self.random.range(1, 3);
-                for _ in 0..parts {
-                    let part = match self.random.below(4) {
-                        0 => (self.random.range(1, 365) as u32, "D", "DAYS", "JAIL"),
-                        1 => (self.random.range(6, 36) as u32, "M", "MONTHS", "PROBATION"),
-                        2 => (self.random.range(1, 3) as u32, "Y", "YEARS", "PROBATION"),
-                        _ => (self.random.range(16, 48) as u32, "M", "MONTHS", "PRISON"),
-                    };
-                    last.sentence_parts.push(part);
-                }
+        if convicted && let Some(last) = counts.iter_mut().rev().find(|count| count.convicted) {
+            let parts = self.random.range(1, 3);
+            for _ in 0..parts {
+                let part = match self.random.below(4) {
+                    0 => (self.random.range(1, 365) as u32, "D", "DAYS", "JAIL"),
+                    1 => (self.random.range(6, 36) as u32, "M", "MONTHS", "PROBATION"),
+                    2 => (self.random.range(1, 3) as u32, "Y", "YEARS", "PROBATION"),
+                    _ => (self.random.range(16, 48) as u32, "M", "MONTHS", "PRISON"),
+                };
+                last.sentence_parts.push(part);
             }
         }
         let case_number = self.next_case_number(&county);
@@ -653,7 +651,7 @@ impl Generator<'_> {
             arrest_date,
             court_date,
             counts,
-            case_number,
+            number: case_number,
             convicted,
         }
     }
@@ -703,7 +701,7 @@ impl Generator<'_> {
                 "DISMISSED/CHARGE DROPPED"
             };
             let case_number = if index == 0 {
-                case.case_number.clone()
+                case.number.clone()
             } else {
                 String::new()
             };
@@ -954,8 +952,9 @@ impl Generator<'_> {
             row[89] = unit_name.into();
         }
         if count.convicted {
-            row[62] = row[53].clone();
-            row[63] = count.offense.clone();
+            let offense_code = row[53].clone();
+            row[62] = offense_code;
+            row[63].clone_from(&count.offense);
             row[64] = toc_letter.into();
             row[78] = "1".into();
             row[79] = "C".into();
@@ -1015,7 +1014,7 @@ impl Generator<'_> {
         row[74] = format!("{:<12}", "");
         row[91] = "S".into();
         row[92] = format!("{:<12}", "STATE");
-        row[93] = count.comment.clone();
+        row[93].clone_from(&count.comment);
         rows.push(row);
     }
 }

@@ -60,13 +60,12 @@ impl OffenseEntry {
         if !code_matches || (section.attempt && !self.attempts) {
             return false;
         }
-        if let Some(required) = &self.with {
-            if !offense_text
+        if let Some(required) = &self.with
+            && !offense_text
                 .to_ascii_uppercase()
                 .contains(required.as_str())
-            {
-                return false;
-            }
+        {
+            return false;
         }
         match &self.subsections {
             None => true,

@@ -251,17 +251,15 @@ pub fn apply(
     if matches!(
         decision.outcome,
         Outcome::RedesignateMisdemeanor | Outcome::RedesignateInfraction
-    ) {
-        if let Some((rule_id, reason)) =
-            additional_relief(&policy.additional_relief, person, conviction, as_of)
-        {
-            decision = Decision {
-                outcome: Outcome::DismissAndSeal,
-                rule_id,
-                authority: "PC 1385".into(),
-                reason,
-            };
-        }
+    ) && let Some((rule_id, reason)) =
+        additional_relief(&policy.additional_relief, person, conviction, as_of)
+    {
+        decision = Decision {
+            outcome: Outcome::DismissAndSeal,
+            rule_id,
+            authority: "PC 1385".into(),
+            reason,
+        };
     }
     let basis = if decision == statutory_decision {
         Basis::Statute
@@ -287,43 +285,41 @@ fn additional_relief(
     conviction: &Conviction,
     as_of: Date,
 ) -> Option<(&'static str, String)> {
-    if relief.under_21_at_conviction {
-        if let (Some(dob), Some(date)) = (person.dob, conviction.date) {
-            if dob.add_years_normalized(21) > date {
-                return Some((
-                    "policy.additional.under_21_at_conviction",
-                    "county policy dismisses convictions of people under 21 at conviction".into(),
-                ));
-            }
-        }
+    if relief.under_21_at_conviction
+        && let (Some(dob), Some(date)) = (person.dob, conviction.date)
+        && dob.add_years_normalized(21) > date
+    {
+        return Some((
+            "policy.additional.under_21_at_conviction",
+            "county policy dismisses convictions of people under 21 at conviction".into(),
+        ));
     }
-    if let (Some(years), Some(dob)) = (relief.age_at_least, person.dob) {
-        if dob.add_years_normalized(years as i32) <= as_of {
-            return Some((
-                "policy.additional.age_threshold",
-                format!("county policy dismisses when the person is {years} or older on {as_of}"),
-            ));
-        }
+    if let (Some(years), Some(dob)) = (relief.age_at_least, person.dob)
+        && dob.add_years_normalized(years as i32) <= as_of
+    {
+        return Some((
+            "policy.additional.age_threshold",
+            format!("county policy dismisses when the person is {years} or older on {as_of}"),
+        ));
     }
-    if let (Some(years), Some(date)) = (relief.conviction_at_least_years_old, conviction.date) {
-        if date <= as_of.add_years_normalized(-(years as i32)) {
-            return Some((
-                "policy.additional.conviction_age",
-                format!("county policy dismisses convictions {years} or more years old"),
-            ));
-        }
+    if let (Some(years), Some(date)) = (relief.conviction_at_least_years_old, conviction.date)
+        && date <= as_of.add_years_normalized(-(years as i32))
+    {
+        return Some((
+            "policy.additional.conviction_age",
+            format!("county policy dismisses convictions {years} or more years old"),
+        ));
     }
-    if let Some(years) = relief.crime_free_years {
-        if let Some(latest) = person.most_recent_conviction_date() {
-            if latest < as_of.add_years_normalized(-(years as i32)) {
-                return Some((
-                    "policy.additional.crime_free",
-                    format!(
-                        "county policy dismisses when the person has no conviction in the last {years} years"
-                    ),
-                ));
-            }
-        }
+    if let Some(years) = relief.crime_free_years
+        && let Some(latest) = person.most_recent_conviction_date()
+        && latest < as_of.add_years_normalized(-(years as i32))
+    {
+        return Some((
+            "policy.additional.crime_free",
+            format!(
+                "county policy dismisses when the person has no conviction in the last {years} years"
+            ),
+        ));
     }
     if relief.only_prop64_convictions
         && person.convictions.iter().all(|other| {
@@ -655,11 +651,13 @@ mod tests {
         }
     }
 
+    /// (switches, a person they upgrade, a person they do not, the rule id).
+    type Check = (AdditionalRelief, Person, Person, &'static str);
+
     #[test]
     fn additional_relief_each_switch() {
         let reduction =
             |dob: &str, conviction_date: &str| one(dob, "11359 HS-SALE", Felony, conviction_date);
-        type Check = (AdditionalRelief, Person, Person, &'static str);
         let cases: Vec<Check> = vec![
             (
                 AdditionalRelief {

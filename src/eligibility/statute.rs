@@ -1230,7 +1230,9 @@ mod tests {
         let is_rule_id = |text: &&str| {
             text.len() > "statute.".len()
                 && text.starts_with("statute.")
-                && !text.ends_with(".rs")
+                && !std::path::Path::new(text)
+                    .extension()
+                    .is_some_and(|extension| extension.eq_ignore_ascii_case("rs"))
                 && text
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')

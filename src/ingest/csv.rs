@@ -24,9 +24,13 @@ pub struct RawRecord {
     data: Vec<u8>,
     /// Start and end of each field in `data`.
     bounds: Vec<(u32, u32)>,
-    /// The record came from one line with no quote and no carriage return: its fields contain
-    /// no `,` `"` CR or LF, and `data` is the line itself (fields separated by commas).
-    plain: bool,
+    /// `data` starts with the record's own line and every field points into it: unquoted
+    /// fields as they are, quoted ones just inside their quotes (they contain no escaped quote).
+    in_place: bool,
+    /// Bit `i`: field `i` was quoted in the input (fields 128 and up count as quoted).
+    quoted: u128,
+    /// The line holds a carriage return (inside some field).
+    has_carriage_return: bool,
     /// 1-based physical line number of the record's first line.
     pub line: u64,
     /// Byte offset of the record's first line in the input.
@@ -56,10 +60,8 @@ impl RawRecord {
             .map(|&(start, end)| &self.data[start as usize..end as usize])
     }
 
-    /// True when no field contains `,` `"` CR or LF (see `plain`), so writing it back only
-    /// needs to look at each field's first character.
-    pub fn is_plain(&self) -> bool {
-        self.plain
+    fn was_quoted(&self, index: usize) -> bool {
+        index >= 128 || self.quoted & (1 << index) != 0
     }
 
     /// Builds a record from fields (tests and the sample generator).
@@ -70,13 +72,16 @@ impl RawRecord {
             record.data.extend_from_slice(field);
             record.bounds.push((start, record.data.len() as u32));
         }
+        record.quoted = u128::MAX;
         record
     }
 
     fn clear(&mut self) {
         self.data.clear();
         self.bounds.clear();
-        self.plain = false;
+        self.in_place = false;
+        self.quoted = 0;
+        self.has_carriage_return = false;
     }
 
     /// Ends the field that started at `start`.
@@ -214,23 +219,20 @@ impl<R: BufRead> RecordReader<R> {
             }))
         };
 
-        let content_length = self.line.len() - usize::from(self.line.last() == Some(&b'\n'));
-        if memchr::memchr2(b'"', b'\r', &self.line[..content_length]).is_none() {
-            // Fast path, nearly every DOJ row: the line is the record; split on commas in one
-            // pass. Swapping buffers avoids copying the line.
-            std::mem::swap(&mut record.data, &mut self.line);
-            record.data.truncate(content_length);
-            let mut start = 0u32;
-            for (index, &byte) in record.data.iter().enumerate() {
-                if byte == b',' {
-                    record.bounds.push((start, index as u32));
-                    start = index as u32 + 1;
-                }
-            }
-            record.bounds.push((start, content_length as u32));
-            record.plain = true;
+        let had_newline = self.line.last() == Some(&b'\n');
+        let content_length = self.line.len() - usize::from(had_newline);
+        std::mem::swap(&mut record.data, &mut self.line);
+        record.data.truncate(content_length);
+        if split_in_place(record) {
             return Ok(ReadResult::Record);
         }
+        // Escaped quotes, a field spanning lines, or an error: parse this record the careful
+        // way, from its first line.
+        std::mem::swap(&mut record.data, &mut self.line);
+        if had_newline {
+            self.line.push(b'\n');
+        }
+        record.clear();
 
         // `position` walks the current line (0-based); columns reported are 1-based.
         let mut position = 0usize;
@@ -262,6 +264,10 @@ impl<R: BufRead> RecordReader<R> {
             }
 
             // Quoted field, possibly spanning lines.
+            let field_index = record.bounds.len();
+            if field_index < 128 {
+                record.quoted |= 1 << field_index;
+            }
             position += 1;
             loop {
                 let rest = &self.line[position..];
@@ -315,6 +321,59 @@ impl<R: BufRead> RecordReader<R> {
                 }
             }
         }
+    }
+}
+
+/// Splits a one-line record held in `record.data` into fields without copying. Returns false,
+/// leaving the record to the careful parser, when a field has escaped quotes, spans lines or is
+/// malformed.
+fn split_in_place(record: &mut RawRecord) -> bool {
+    let data = &record.data;
+    let length = data.len();
+    let mut position = 0usize;
+    loop {
+        if data.get(position) == Some(&b'"') {
+            let Some(close) = memchr::memchr(b'"', &data[position + 1..]) else {
+                return false;
+            };
+            let close = position + 1 + close;
+            match data.get(close + 1) {
+                None => {
+                    mark_quoted(&mut record.quoted, record.bounds.len());
+                    record.bounds.push(((position + 1) as u32, close as u32));
+                    break;
+                }
+                Some(b',') => {
+                    mark_quoted(&mut record.quoted, record.bounds.len());
+                    record.bounds.push(((position + 1) as u32, close as u32));
+                    position = close + 2;
+                }
+                Some(_) => return false,
+            }
+        } else {
+            let mut end = position;
+            while end < length {
+                match data[end] {
+                    b',' => break,
+                    b'"' => return false,
+                    _ => end += 1,
+                }
+            }
+            record.bounds.push((position as u32, end as u32));
+            if end == length {
+                break;
+            }
+            position = end + 1;
+        }
+    }
+    record.has_carriage_return = memchr::memchr(b'\r', &record.data).is_some();
+    record.in_place = true;
+    true
+}
+
+fn mark_quoted(quoted: &mut u128, field_index: usize) {
+    if field_index < 128 {
+        *quoted |= 1 << field_index;
     }
 }
 
@@ -382,33 +441,76 @@ pub fn write_go_record<'a>(output: &mut Vec<u8>, fields: impl IntoIterator<Item 
     output.push(b'\n');
 }
 
-/// Appends fields of a plain record (see [`RawRecord::is_plain`]) without the separator after
-/// the last one: only a field starting with a space (or `\.`) needs quotes, and it contains no
-/// quote to double.
-pub fn write_plain_fields<'a>(output: &mut Vec<u8>, fields: impl IntoIterator<Item = &'a [u8]>) {
-    for (index, field) in fields.into_iter().enumerate() {
-        if index > 0 {
-            output.push(b',');
-        }
-        if !field.is_empty() && (first_char_is_space(field) || field == b"\\.") {
-            output.push(b'"');
-            output.extend_from_slice(field);
-            output.push(b'"');
-        } else {
-            output.extend_from_slice(field);
-        }
+/// Whether Go would quote a field of `record`, cheaply: a field that was not quoted in the input
+/// holds no comma, quote or newline, so only its first character (and a rare CR) matters.
+fn record_field_needs_quotes(record: &RawRecord, index: usize, field: &[u8]) -> bool {
+    if record.was_quoted(index) || record.has_carriage_return {
+        return go_field_needs_quotes(field);
     }
+    !field.is_empty() && (first_char_is_space(field) || field == b"\\.")
 }
 
 /// Appends the fields of `record` as Go would write them, without a line end.
+///
+/// A record read in place keeps its input line, in which consecutive fields are separated by
+/// exactly one comma. So a run of fields that Go writes exactly as they were read (unquoted and
+/// needing no quotes, or quoted and needing them) is copied from the line in one piece.
 pub fn write_record_fields(output: &mut Vec<u8>, record: &RawRecord) {
-    if record.is_plain() {
-        write_plain_fields(output, record.iter());
-    } else {
+    if !record.in_place {
         for (index, field) in record.iter().enumerate() {
             if index > 0 {
                 output.push(b',');
             }
+            write_go_field(output, field);
+        }
+        return;
+    }
+    let mut run: Option<(usize, usize)> = None;
+    for (index, &(start, end)) in record.bounds.iter().enumerate() {
+        let (start, end) = (start as usize, end as usize);
+        let field = &record.data[start..end];
+        let quoted_in_input = record.was_quoted(index);
+        if record_field_needs_quotes(record, index, field) == quoted_in_input {
+            let (text_start, text_end) = if quoted_in_input {
+                (start - 1, end + 1)
+            } else {
+                (start, end)
+            };
+            run = match run {
+                Some((run_start, _)) => Some((run_start, text_end)),
+                None => {
+                    if index > 0 {
+                        output.push(b',');
+                    }
+                    Some((text_start, text_end))
+                }
+            };
+        } else {
+            if let Some((run_start, run_end)) = run.take() {
+                output.extend_from_slice(&record.data[run_start..run_end]);
+            }
+            if index > 0 {
+                output.push(b',');
+            }
+            write_go_field(output, field);
+        }
+    }
+    if let Some((run_start, run_end)) = run {
+        output.extend_from_slice(&record.data[run_start..run_end]);
+    }
+}
+
+/// Appends the fields at `indices` of `record` as Go would write them (comma-separated, no
+/// line end).
+pub fn write_selected_fields(output: &mut Vec<u8>, record: &RawRecord, indices: &[usize]) {
+    for (position, &index) in indices.iter().enumerate() {
+        if position > 0 {
+            output.push(b',');
+        }
+        let field = record.get(index);
+        if record.in_place && !record_field_needs_quotes(record, index, field) {
+            output.extend_from_slice(field);
+        } else {
             write_go_field(output, field);
         }
     }
@@ -419,7 +521,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn read_all(input: &[u8]) -> Vec<Result<(u64, Vec<Vec<u8>>), SyntaxError>> {
+    /// Each record's start line and fields, or its syntax error.
+    type ReadRecord = Result<(u64, Vec<Vec<u8>>), SyntaxError>;
+
+    fn read_all(input: &[u8]) -> Vec<ReadRecord> {
         let mut reader = RecordReader::new(input);
         let mut record = RawRecord::default();
         let mut results = Vec::new();
@@ -435,7 +540,7 @@ mod tests {
         }
     }
 
-    fn fields(result: &Result<(u64, Vec<Vec<u8>>), SyntaxError>) -> Vec<String> {
+    fn fields(result: &ReadRecord) -> Vec<String> {
         result
             .as_ref()
             .unwrap()
@@ -579,6 +684,41 @@ mod tests {
                 write_record_fields(&mut fast, &record);
                 fast.push(b'\n');
                 prop_assert_eq!(fast, general);
+            }
+        }
+
+        /// On any input at all, every record that parses is written by the in-place fast paths
+        /// exactly as by the general writer (unnecessary quotes, lone CRs, leading spaces).
+        #[test]
+        fn fast_paths_agree_on_arbitrary_input(input in prop::collection::vec(
+            prop_oneof![
+                Just(b'a'), Just(b' '), Just(b','), Just(b'"'), Just(b'\r'), Just(b'\n'),
+                Just(b'\t'), Just(b'\\'), Just(b'.'), Just(0xc2), Just(0xa0),
+            ],
+            0..120,
+        )) {
+            let mut reader = RecordReader::new(input.as_slice());
+            let mut record = RawRecord::default();
+            loop {
+                match reader.read(&mut record).unwrap() {
+                    ReadResult::EndOfInput => break,
+                    ReadResult::SyntaxError(_) => {}
+                    ReadResult::Record => {
+                        let mut general = Vec::new();
+                        write_go_record(&mut general, record.iter());
+                        let mut fast = Vec::new();
+                        write_record_fields(&mut fast, &record);
+                        fast.push(b'\n');
+                        prop_assert_eq!(&fast, &general);
+                        let indices: Vec<usize> = (0..record.len()).rev().collect();
+                        let mut selected = Vec::new();
+                        write_selected_fields(&mut selected, &record, &indices);
+                        let mut general_selected = Vec::new();
+                        write_go_record(&mut general_selected, indices.iter().map(|&index| record.get(index)));
+                        selected.push(b'\n');
+                        prop_assert_eq!(selected, general_selected);
+                    }
+                }
             }
         }
 

@@ -167,17 +167,16 @@ impl PeopleBuilder {
         display_name: &str,
     ) {
         let subject_key = row.field(column::SUBJECT_ID);
-        let slot_index = match self.index_by_subject.get(subject_key) {
-            Some(&index) => index,
-            None => {
-                let index = self.slots.len();
-                self.index_by_subject.insert(subject_key.into(), index);
-                self.slots.push(PersonSlot {
-                    person: new_person(row),
-                    seen_from: 0,
-                });
-                index
-            }
+        let slot_index = if let Some(&index) = self.index_by_subject.get(subject_key) {
+            index
+        } else {
+            let index = self.slots.len();
+            self.index_by_subject.insert(subject_key.into(), index);
+            self.slots.push(PersonSlot {
+                person: new_person(row),
+                seen_from: 0,
+            });
+            index
         };
         let compatibility = self.compatibility;
         let county = self.counties.intern(row.field(column::STP_ORI_CNTY_NAME));
@@ -233,18 +232,19 @@ impl PeopleBuilder {
         if row.is_pc290_registration() {
             person.pc290_registrations.push(row.event_date());
         }
-        if convicted && seen_index.is_none() {
-            if let Some(count_key) = count_key {
-                let conviction = new_conviction(
-                    row,
-                    count_key,
-                    county,
-                    source,
-                    display_name,
-                    &mut self.diagnostics,
-                );
-                person.convictions.push(conviction);
-            }
+        if convicted
+            && seen_index.is_none()
+            && let Some(count_key) = count_key
+        {
+            let conviction = new_conviction(
+                row,
+                count_key,
+                county,
+                source,
+                display_name,
+                &mut self.diagnostics,
+            );
+            person.convictions.push(conviction);
         }
     }
 

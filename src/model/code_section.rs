@@ -312,8 +312,9 @@ mod tests {
 
     #[test]
     fn parses_the_forms_seen_in_doj_files() {
-        let cases: &[(&str, Option<&str>, &str, &str, bool, &str)] = &[
-            // text, code, section, subsections, attempt, description
+        // text, code, section, subsections, attempt, description
+        type Case<'a> = (&'a str, Option<&'a str>, &'a str, &'a str, bool, &'a str);
+        let cases: &[Case] = &[
             (
                 "11357(C)HS-POSSESS MARIJUANA",
                 Some("HS"),

@@ -100,6 +100,7 @@ impl Date {
         Date::parse_yyyymmdd(&compact)
     }
 
+    #[must_use]
     pub const fn add_days(self, days: i32) -> Date {
         Date {
             days_since_epoch: self.days_since_epoch + days,
@@ -108,6 +109,7 @@ impl Date {
 
     /// Adds years the way Go's `AddDate(years, 0, 0)` does: the day-of-month overflows into the
     /// next month, so 2000-02-29 plus one year is 2001-03-01.
+    #[must_use]
     pub fn add_years_normalized(self, years: i32) -> Date {
         let (year, month, day) = self.ymd();
         let target_year = year + years;
@@ -122,6 +124,7 @@ impl Date {
 
     /// Adds calendar months, clamping to the last day of the target month (Jan 31 + 1 month =
     /// Feb 28/29), which is how a sentence of "1 month" is counted.
+    #[must_use]
     pub fn add_months_clamped(self, months: i32) -> Date {
         let (year, month, day) = self.ymd();
         let month_index = year * 12 + (month as i32 - 1) + months;

@@ -12,7 +12,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use super::{FileSink, OutputDir, OutputError};
 use crate::eligibility::gogen::{COMPUTED_HEADERS, possible_other_p64_charges};
 use crate::ingest::csv::{
-    write_go_field, write_go_record, write_plain_fields, write_record_fields,
+    write_go_field, write_go_record, write_record_fields, write_selected_fields,
 };
 use crate::ingest::doj::{COLUMN_NAMES, CONDENSED_COLUMNS, DojRow, FIELD_COUNT, column};
 use crate::ingest::{ChunkStart, InputFile, RowStream, StreamItem};
@@ -196,13 +196,13 @@ fn write_chunk(
         }
         let row = DojRow(record);
         let this_row = next_result.next_if(|result| result.row.row == row_index);
-        if let Some(result) = this_row {
-            if u64::from(result.row.line) != absolute_line {
-                return Err(OutputError::InputChanged {
-                    path: input.display_name.clone(),
-                    row: u64::from(row_index) + 1,
-                });
-            }
+        if let Some(result) = this_row
+            && u64::from(result.row.line) != absolute_line
+        {
+            return Err(OutputError::InputChanged {
+                path: input.display_name.clone(),
+                row: u64::from(row_index) + 1,
+            });
         }
         let computed = this_row.map_or(&empty_columns, |result| &result.columns);
         let possible_other = possible_other_p64_charges(
@@ -218,17 +218,7 @@ fn write_chunk(
             sinks.prop64.write_all(&line)?;
         }
         line.clear();
-        let condensed_fields = CONDENSED_COLUMNS.iter().map(|&index| record.get(index));
-        if record.is_plain() {
-            write_plain_fields(&mut line, condensed_fields);
-        } else {
-            for (position, field) in condensed_fields.enumerate() {
-                if position > 0 {
-                    line.push(b',');
-                }
-                write_go_field(&mut line, field);
-            }
-        }
+        write_selected_fields(&mut line, record, &CONDENSED_COLUMNS);
         write_computed(&mut line, computed, possible_other);
         sinks.condensed.write_all(&line)?;
         row_index += 1;

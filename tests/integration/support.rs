@@ -8,7 +8,7 @@ use clearance::ingest::doj::{COLUMN_NAMES, FIELD_COUNT};
 
 /// One DOJ row; starts from a plausible court conviction and is changed field by field.
 #[derive(Clone, Debug)]
-pub struct Row {
+pub(crate) struct Row {
     fields: Vec<String>,
 }
 
@@ -21,7 +21,7 @@ fn column(name: &str) -> usize {
 
 impl Row {
     /// A convicted count in San Francisco: person, count key, date (YYYYMMDD), offence, level.
-    pub fn conviction(
+    pub(crate) fn conviction(
         subject: &str,
         count_key: &str,
         date: &str,
@@ -56,48 +56,48 @@ impl Row {
     }
 
     /// Sets a field by its DOJ column name.
-    pub fn set(mut self, name: &str, value: &str) -> Row {
+    pub(crate) fn set(mut self, name: &str, value: &str) -> Row {
         self.fields[column(name)] = value.to_string();
         self
     }
 
-    pub fn name(self, name: &str) -> Row {
+    pub(crate) fn name(self, name: &str) -> Row {
         self.set("PRI_NAME", name)
     }
 
-    pub fn dob(self, dob: &str) -> Row {
+    pub(crate) fn dob(self, dob: &str) -> Row {
         self.set("PRI_DOB", dob)
     }
 
-    pub fn county(self, county: &str) -> Row {
+    pub(crate) fn county(self, county: &str) -> Row {
         self.set("STP_ORI_CNTY_NAME", county)
     }
 
-    pub fn case_number(self, number: &str) -> Row {
+    pub(crate) fn case_number(self, number: &str) -> Row {
         self.set("OFN", number)
     }
 
-    pub fn sentence(self, length: &str, unit: &str) -> Row {
+    pub(crate) fn sentence(self, length: &str, unit: &str) -> Row {
         self.set("SENT_LENGTH", length).set("SENT_TIME_CODE", unit)
     }
 
-    pub fn disposition(self, disposition: &str) -> Row {
+    pub(crate) fn disposition(self, disposition: &str) -> Row {
         self.set("DISP_DESCR", disposition)
     }
 
-    pub fn step(self, step_type: &str) -> Row {
+    pub(crate) fn step(self, step_type: &str) -> Row {
         self.set("STP_TYPE_DESCR", step_type)
     }
 
     /// Drops or adds fields at the end (malformed rows).
-    pub fn with_field_count(mut self, count: usize) -> Row {
+    pub(crate) fn with_field_count(mut self, count: usize) -> Row {
         self.fields.resize(count, String::new());
         self
     }
 }
 
 /// CSV text of rows (Go quoting), with the header line when asked.
-pub fn csv(rows: &[Row], header: bool) -> Vec<u8> {
+pub(crate) fn csv(rows: &[Row], header: bool) -> Vec<u8> {
     let mut bytes = Vec::new();
     if header {
         write_go_record(&mut bytes, COLUMN_NAMES.iter().map(|name| name.as_bytes()));
@@ -109,39 +109,39 @@ pub fn csv(rows: &[Row], header: bool) -> Vec<u8> {
 }
 
 /// A temporary folder with helpers to write inputs and run the binary.
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub dir: tempfile::TempDir,
 }
 
 impl Workspace {
-    pub fn new() -> Workspace {
+    pub(crate) fn new() -> Workspace {
         Workspace {
             dir: tempfile::tempdir().expect("temporary folder"),
         }
     }
 
-    pub fn path(&self, relative: &str) -> PathBuf {
+    pub(crate) fn path(&self, relative: &str) -> PathBuf {
         self.dir.path().join(relative)
     }
 
-    pub fn write(&self, relative: &str, bytes: &[u8]) -> PathBuf {
+    pub(crate) fn write(&self, relative: &str, bytes: &[u8]) -> PathBuf {
         let path = self.path(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, bytes).unwrap();
         path
     }
 
-    pub fn read(&self, relative: &str) -> String {
+    pub(crate) fn read(&self, relative: &str) -> String {
         std::fs::read_to_string(self.path(relative))
             .unwrap_or_else(|error| panic!("{relative}: {error}"))
     }
 
-    pub fn exists(&self, relative: &str) -> bool {
+    pub(crate) fn exists(&self, relative: &str) -> bool {
         self.path(relative).exists()
     }
 
     /// `clearance` with the working directory set to the workspace.
-    pub fn clearance(&self) -> Command {
+    pub(crate) fn clearance(&self) -> Command {
         let mut command = Command::cargo_bin("clearance").expect("binary built");
         command.current_dir(self.dir.path());
         command.env_remove("CLEARANCE_COUNTY");
@@ -150,7 +150,7 @@ impl Workspace {
 
     /// `clearance check FILE --county "SAN FRANCISCO" --as-of 2020-07-01 --out out` plus extras;
     /// an extra `--as-of` or `--out` replaces the default.
-    pub fn check(&self, inputs: &[&str], extra: &[&str]) -> Command {
+    pub(crate) fn check(&self, inputs: &[&str], extra: &[&str]) -> Command {
         let mut command = self.clearance();
         command
             .arg("check")
@@ -167,13 +167,13 @@ impl Workspace {
     }
 
     /// The determinations written by a run, as JSON values.
-    pub fn determinations(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn determinations(&self) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.read("out/results/determinations.json"))
             .expect("determinations.json")
     }
 
     /// Rows of a results CSV as records of strings (header included).
-    pub fn csv_rows(&self, relative: &str) -> Vec<Vec<String>> {
+    pub(crate) fn csv_rows(&self, relative: &str) -> Vec<Vec<String>> {
         let text = std::fs::read(self.path(relative)).unwrap();
         let mut reader = clearance::ingest::csv::RecordReader::new(text.as_slice());
         let mut record = clearance::ingest::csv::RawRecord::default();
@@ -196,12 +196,12 @@ impl Workspace {
 }
 
 /// The repository root (for `samples/`).
-pub fn repository() -> &'static Path {
+pub(crate) fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Determinations of one subject's count, found by count key.
-pub fn find<'a>(
+pub(crate) fn find<'a>(
     determinations: &'a [serde_json::Value],
     subject: &str,
     count_key: &str,
