@@ -476,15 +476,14 @@ pub fn write_record_fields(output: &mut Vec<u8>, record: &RawRecord) {
             } else {
                 (start, end)
             };
-            run = match run {
-                Some((run_start, _)) => Some((run_start, text_end)),
-                None => {
-                    if index > 0 {
-                        output.push(b',');
-                    }
-                    Some((text_start, text_end))
+            if let Some((run_start, _)) = run {
+                run = Some((run_start, text_end));
+            } else {
+                if index > 0 {
+                    output.push(b',');
                 }
-            };
+                run = Some((text_start, text_end));
+            }
         } else {
             if let Some((run_start, run_end)) = run.take() {
                 output.extend_from_slice(&record.data[run_start..run_end]);
