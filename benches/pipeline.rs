@@ -89,7 +89,9 @@ fn count_lines(path: &Path) -> usize {
         if read == 0 {
             return lines;
         }
-        lines += buffer[..read].iter().filter(|&&byte| byte == b'\n').count();
+        lines += String::from_utf8_lossy(&buffer[..read])
+            .matches('\n')
+            .count();
     }
 }
 
@@ -115,9 +117,7 @@ fn main() {
     for target_rows in [rows / 5, rows] {
         let input = directory.join(format!("doj_{target_rows}.csv"));
         generate(target_rows, &input);
-        let bytes = std::fs::metadata(&input)
-            .map(|metadata| metadata.len())
-            .unwrap_or(0);
+        let bytes = std::fs::metadata(&input).map_or(0, |metadata| metadata.len());
         let lines = count_lines(&input);
         println!(
             "input: {} ({} data rows, {:.0} MB)",
