@@ -17,7 +17,7 @@ use crate::model::{Date, Level};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: String,
         #[source]
@@ -140,6 +140,11 @@ impl County {
 
     pub fn name(&self) -> &str {
         &self.0
+    }
+
+    /// Title case of another county name ("SAN MATEO" → "San Mateo").
+    pub fn title_case_of(&self, name: &str) -> String {
+        County(name.to_string()).title_case()
     }
 
     /// "San Francisco", for documents.
@@ -711,4 +716,296 @@ sections = ["PC 647(f)", "hs 11364"]
             GogenOptions::default()
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Office profile (TOML)
+
+/// Who files, where, and who signs: everything documents say about the office and the court.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct OfficeProfile {
+    pub agency: Agency,
+    pub attorney: Attorney,
+    pub court: Court,
+    pub letters: LetterContacts,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Agency {
+    /// "San Francisco District Attorney's Office".
+    pub name: String,
+    /// Street address lines.
+    pub address: Vec<String>,
+    pub phone: String,
+    pub email: String,
+    /// The public defender who receives notice under HS 11361.9(d).
+    pub public_defender: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Attorney {
+    pub name: String,
+    pub title: String,
+    pub state_bar_number: String,
+    /// Electronic signature, e.g. "/s/ Jane Q. Prosecutor" (CRC 2.257).
+    pub signature: String,
+    /// The elected head of office shown above the attorney, e.g. "ALEX RIVERA, District Attorney".
+    #[serde(default)]
+    pub head_of_office: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Court {
+    /// "County of San Francisco" (the county line of the court title).
+    pub county: String,
+    pub address: Vec<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    /// "Judge of the Superior Court" or "Presiding Judge of the Superior Court".
+    #[serde(default = "default_judge_title")]
+    pub judge_title: String,
+}
+
+fn default_judge_title() -> String {
+    "Judge of the Superior Court".into()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct LetterContacts {
+    /// Who the letter is from ("Clean Slate Unit").
+    pub unit: String,
+    pub phone: String,
+    pub email: String,
+    pub hours_en: String,
+    pub hours_es: String,
+    /// Who signs the letter.
+    pub signer: String,
+    pub signer_title_en: String,
+    pub signer_title_es: String,
+    #[serde(default)]
+    pub legal_aid: Vec<LegalAid>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct LegalAid {
+    pub name: String,
+    pub phone: String,
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+/// Reads and validates an office profile.
+pub fn load_office(path: &Path) -> Result<(OfficeProfile, String), ConfigError> {
+    let bytes = read(path)?;
+    let display = path.display().to_string();
+    let text = String::from_utf8(bytes.clone()).map_err(|_| ConfigError::Parse {
+        path: display.clone(),
+        message: "not UTF-8 text".into(),
+    })?;
+    let office: OfficeProfile = toml::from_str(&text).map_err(|error| ConfigError::Parse {
+        path: display.clone(),
+        message: error.to_string().trim().replace('\n', " "),
+    })?;
+    let invalid = |message: &str| ConfigError::Invalid {
+        path: display.clone(),
+        message: message.to_string(),
+    };
+    if office.agency.address.is_empty() || office.court.address.is_empty() {
+        return Err(invalid(
+            "agency.address and court.address need at least one line",
+        ));
+    }
+    if office.agency.address.len() > 4 {
+        return Err(invalid(
+            "agency.address has more than 4 lines: the attorney block must fit pleading lines 1-7",
+        ));
+    }
+    if office.attorney.state_bar_number.trim().is_empty() {
+        return Err(invalid(
+            "attorney.state-bar-number is required on the first page of a paper (CRC 2.111)",
+        ));
+    }
+    Ok((office, sha256_hex(&bytes)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contacts CSV
+
+/// A language a letter can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    En,
+    Es,
+}
+
+impl Language {
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Es => "es",
+        }
+    }
+
+    pub const ALL: [Language; 2] = [Language::En, Language::Es];
+}
+
+/// A mailing address and preferred language for a person.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Contact {
+    /// The name to print on the envelope; the DOJ name when absent.
+    pub mailing_name: Option<String>,
+    pub address_lines: Vec<String>,
+    pub city: String,
+    pub state: String,
+    pub zip: String,
+    pub language: Option<Language>,
+}
+
+/// Contacts keyed by SUBJECT_ID and by CII.
+#[derive(Clone, Debug, Default)]
+pub struct Contacts {
+    by_subject: std::collections::HashMap<String, Contact>,
+    by_cii: std::collections::HashMap<String, Contact>,
+    pub sha256: Option<String>,
+}
+
+impl Contacts {
+    /// Adds a contact under its SUBJECT_ID and/or CII (blank keys are not indexed).
+    pub fn insert(&mut self, subject_id: &str, cii: &str, contact: Contact) {
+        if !subject_id.is_empty() {
+            self.by_subject
+                .insert(subject_id.to_string(), contact.clone());
+        }
+        if !cii.is_empty() {
+            self.by_cii.insert(cii.to_string(), contact);
+        }
+    }
+
+    /// The contact for a person: by SUBJECT_ID, else by CII.
+    pub fn find(&self, subject_id: &str, cii: &str) -> Option<&Contact> {
+        self.by_subject
+            .get(subject_id)
+            .or_else(|| self.by_cii.get(cii))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_subject.len() + self.by_cii.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+const CONTACT_COLUMNS: [&str; 9] = [
+    "subject_id",
+    "cii",
+    "mailing_name",
+    "address_1",
+    "address_2",
+    "city",
+    "state",
+    "zip",
+    "language",
+];
+
+/// Reads a contacts CSV: `subject_id,cii,mailing_name,address_1,address_2,city,state,zip,language`.
+/// Each row needs a SUBJECT_ID or a CII; language is `en`, `es` or blank (both languages).
+pub fn load_contacts(path: &Path) -> Result<Contacts, ConfigError> {
+    use crate::ingest::csv::{RawRecord, ReadResult, RecordReader};
+    let bytes = read(path)?;
+    let display = path.display().to_string();
+    let invalid = |line: u64, message: String| ConfigError::Invalid {
+        path: format!("{display}:{line}"),
+        message,
+    };
+    let mut reader = RecordReader::new(bytes.as_slice());
+    let mut record = RawRecord::default();
+    let mut contacts = Contacts {
+        sha256: Some(sha256_hex(&bytes)),
+        ..Contacts::default()
+    };
+    let mut header_seen = false;
+    loop {
+        match reader
+            .read(&mut record)
+            .map_err(|source| ConfigError::Read {
+                path: display.clone(),
+                source,
+            })? {
+            ReadResult::EndOfInput => break,
+            ReadResult::SyntaxError(error) => {
+                return Err(invalid(error.line, error.kind.describe().to_string()));
+            }
+            ReadResult::Record => {}
+        }
+        let fields: Vec<String> = record
+            .iter()
+            .map(|field| String::from_utf8_lossy(field).trim().to_string())
+            .collect();
+        if !header_seen {
+            header_seen = true;
+            if fields != CONTACT_COLUMNS {
+                return Err(invalid(
+                    record.line,
+                    format!("the header must be {}", CONTACT_COLUMNS.join(",")),
+                ));
+            }
+            continue;
+        }
+        if fields.len() != CONTACT_COLUMNS.len() {
+            return Err(invalid(
+                record.line,
+                format!(
+                    "expected {} fields, found {}",
+                    CONTACT_COLUMNS.len(),
+                    fields.len()
+                ),
+            ));
+        }
+        let language = match fields[8].to_ascii_lowercase().as_str() {
+            "" => None,
+            "en" | "english" => Some(Language::En),
+            "es" | "spanish" | "español" => Some(Language::Es),
+            other => {
+                return Err(invalid(
+                    record.line,
+                    format!("language {other:?} must be en, es or blank"),
+                ));
+            }
+        };
+        if fields[0].is_empty() && fields[1].is_empty() {
+            return Err(invalid(
+                record.line,
+                "a contact needs a subject_id or a cii".into(),
+            ));
+        }
+        let contact = Contact {
+            mailing_name: (!fields[2].is_empty()).then(|| fields[2].clone()),
+            address_lines: [&fields[3], &fields[4]]
+                .into_iter()
+                .filter(|line| !line.is_empty())
+                .cloned()
+                .collect(),
+            city: fields[5].clone(),
+            state: fields[6].clone(),
+            zip: fields[7].clone(),
+            language,
+        };
+        if contact.address_lines.is_empty() || contact.city.is_empty() || contact.zip.is_empty() {
+            return Err(invalid(
+                record.line,
+                "address_1, city and zip are required".into(),
+            ));
+        }
+        contacts.insert(&fields[0], &fields[1], contact);
+    }
+    Ok(contacts)
 }

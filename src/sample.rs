@@ -329,6 +329,82 @@ const RACES: [(&str, &str); 6] = [
 
 /// Writes a synthetic DOJ file (header included) to `out`.
 pub fn generate(options: &SampleOptions, out: &mut dyn Write) -> io::Result<SampleStats> {
+    generate_with_contacts(options, out, None)
+}
+
+const STREETS: [&str; 12] = [
+    "MISSION ST",
+    "VALENCIA ST",
+    "GEARY BLVD",
+    "TARAVAL ST",
+    "3RD ST",
+    "OCEAN AVE",
+    "SAN BRUNO AVE",
+    "IRVING ST",
+    "FOLSOM ST",
+    "DIVISADERO ST",
+    "BAYSHORE BLVD",
+    "ALEMANY BLVD",
+];
+
+const CITIES: [(&str, &str); 6] = [
+    ("SAN FRANCISCO", "941"),
+    ("SAN FRANCISCO", "941"),
+    ("SAN FRANCISCO", "941"),
+    ("DALY CITY", "940"),
+    ("OAKLAND", "946"),
+    ("SOUTH SAN FRANCISCO", "940"),
+];
+
+/// The contacts CSV row of a synthetic person, or none (about one in eight has no address).
+/// Its own random stream, so the DOJ file is the same with or without contacts.
+fn contact_row(seed: u64, person_index: u32, subject_id: &str, cii: &str) -> Option<[String; 9]> {
+    let mut random = Random(seed ^ 0xbb67_ae85_84ca_a73b ^ (u64::from(person_index) << 20));
+    if random.chance(0.125) {
+        return None;
+    }
+    let (city, zip_prefix) = *random.pick(&CITIES);
+    let language = match random.below(20) {
+        0..=11 => "en",
+        12..=16 => "es",
+        _ => "",
+    };
+    // Keyed by SUBJECT_ID mostly, by CII alone sometimes, as offices' case systems do.
+    let by_cii_only = random.chance(0.2);
+    Some([
+        if by_cii_only {
+            String::new()
+        } else {
+            subject_id.to_string()
+        },
+        cii.to_string(),
+        String::new(),
+        format!("{} {}", 10 + random.below(4900), random.pick(&STREETS)),
+        if random.chance(0.3) {
+            format!("APT {}", 1 + random.below(40))
+        } else {
+            String::new()
+        },
+        city.to_string(),
+        "CA".to_string(),
+        format!("{zip_prefix}{:02}", random.below(35)),
+        language.to_string(),
+    ])
+}
+
+/// Writes a synthetic DOJ file to `out` and, when given, a contacts CSV for its people
+/// (mailing addresses and languages; synthetic, like everything else).
+pub fn generate_with_contacts(
+    options: &SampleOptions,
+    out: &mut dyn Write,
+    contacts: Option<&mut dyn Write>,
+) -> io::Result<SampleStats> {
+    let mut contacts = contacts.map(|out| io::BufWriter::with_capacity(1 << 16, out));
+    if let Some(contacts) = &mut contacts {
+        contacts.write_all(
+            b"subject_id,cii,mailing_name,address_1,address_2,city,state,zip,language\n",
+        )?;
+    }
     let mut random = Random(options.seed ^ 0x6a09_e667_f3bc_c908);
     let mut output = io::BufWriter::with_capacity(1 << 20, out);
     let mut line = Vec::with_capacity(2048);
@@ -341,8 +417,16 @@ pub fn generate(options: &SampleOptions, out: &mut dyn Write) -> io::Result<Samp
         record_id: 0,
         case_serial: 100_000 + (options.seed % 800_000),
     };
+    let mut contact_line = Vec::with_capacity(256);
     for person_index in 0..options.people {
         let rows = generator.person(person_index);
+        if let (Some(contacts), Some(first)) = (&mut contacts, rows.first())
+            && let Some(row) = contact_row(options.seed, person_index, &first[2], &first[4])
+        {
+            contact_line.clear();
+            write_go_record(&mut contact_line, row.iter().map(String::as_bytes));
+            contacts.write_all(&contact_line)?;
+        }
         for row in &rows {
             line.clear();
             write_go_record(&mut line, row.iter().map(String::as_bytes));
@@ -352,6 +436,9 @@ pub fn generate(options: &SampleOptions, out: &mut dyn Write) -> io::Result<Samp
         stats.rows += rows.len() as u64;
     }
     output.flush()?;
+    if let Some(contacts) = &mut contacts {
+        contacts.flush()?;
+    }
     Ok(stats)
 }
 
@@ -1022,6 +1109,204 @@ impl Generator<'_> {
 fn compact(date: Date) -> String {
     let (year, month, day) = date.ymd();
     format!("{year:04}{month:02}{day:02}")
+}
+
+/// Synthetic determinations and contacts that exercise every document and every wording
+/// branch: each outcome on each track and basis, several counts in a case, a person with two
+/// cases, both letter languages, a person with no address, one deceased, and accented names.
+/// `clearance templates check` renders them; tests use them too.
+pub fn template_records(
+    as_of: Date,
+) -> (
+    Vec<crate::output::DeterminationRecord>,
+    crate::config::Contacts,
+) {
+    use crate::config::{Contact, Contacts, Language};
+    use crate::output::DeterminationRecord;
+    struct Spec {
+        person: usize,
+        case: &'static str,
+        count: u32,
+        statute: &'static str,
+        level: &'static str,
+        outcome: &'static str,
+        track: &'static str,
+        basis: &'static str,
+    }
+    const PEOPLE: [(&str, &str, &str, bool); 5] = [
+        ("90000001", "1000000001", "NÚÑEZ,JOSÉ MARÍA", false),
+        ("90000002", "1000000002", "O'BRIEN,ZOË ANNE", false),
+        ("90000003", "1000000003", "SMITH,JOHN", false),
+        (
+            "90000004",
+            "1000000004",
+            "GARCÍA-LÓPEZ,MARÍA ÁNGELES",
+            false,
+        ),
+        ("90000005", "1000000005", "DOE,RICHARD", true),
+    ];
+    let specs = [
+        Spec {
+            person: 0,
+            case: "SCN100001",
+            count: 1,
+            statute: "HS 11357(b)",
+            level: "misdemeanor",
+            outcome: "dismiss_and_seal",
+            track: "completed",
+            basis: "statute",
+        },
+        Spec {
+            person: 0,
+            case: "SCN100001",
+            count: 2,
+            statute: "HS 11359",
+            level: "felony",
+            outcome: "redesignate_misdemeanor",
+            track: "completed",
+            basis: "statute",
+        },
+        Spec {
+            person: 0,
+            case: "SCN100777",
+            count: 1,
+            statute: "HS 11360(a)",
+            level: "felony",
+            outcome: "dismiss_and_seal",
+            track: "completed",
+            basis: "policy",
+        },
+        Spec {
+            person: 1,
+            case: "SCN200002",
+            count: 1,
+            statute: "HS 11358",
+            level: "felony",
+            outcome: "redesignate_infraction",
+            track: "completed",
+            basis: "statute",
+        },
+        Spec {
+            person: 2,
+            case: "SCN300003",
+            count: 1,
+            statute: "HS 11359",
+            level: "felony",
+            outcome: "redesignate_misdemeanor",
+            track: "serving",
+            basis: "statute",
+        },
+        Spec {
+            person: 2,
+            case: "SCN300003",
+            count: 3,
+            statute: "HS 11357(a)",
+            level: "misdemeanor",
+            outcome: "dismiss_and_seal",
+            track: "serving",
+            basis: "statute",
+        },
+        Spec {
+            person: 3,
+            case: "SCN400004",
+            count: 1,
+            statute: "HS 11360(a)",
+            level: "felony",
+            outcome: "redesignate_misdemeanor",
+            track: "completed",
+            basis: "statute",
+        },
+        Spec {
+            person: 3,
+            case: "SCN400004",
+            count: 2,
+            statute: "HS 11357(c)",
+            level: "misdemeanor",
+            outcome: "not_eligible",
+            track: "completed",
+            basis: "statute",
+        },
+        Spec {
+            person: 4,
+            case: "SCN500005",
+            count: 1,
+            statute: "HS 11357(b)",
+            level: "misdemeanor",
+            outcome: "dismiss_and_seal",
+            track: "completed",
+            basis: "statute",
+        },
+    ];
+    let records = specs
+        .iter()
+        .map(|spec| {
+            let (subject_id, cii, name, deceased) = PEOPLE[spec.person];
+            let convicted = Date::from_ymd_const(2008 + spec.person as i32, 3, 4 + spec.count);
+            let (code, rest) = spec.statute.split_once(' ').unwrap_or_default();
+            let section = rest.split('(').next().unwrap_or_default();
+            DeterminationRecord {
+                subject_id: subject_id.into(),
+                cii: cii.into(),
+                name: name.into(),
+                dob: Date::from_ymd(1980 + spec.person as i32, 6, 15),
+                case_numbers: vec![spec.case.into()],
+                count_key: format!("00100{}00{}000", spec.person, spec.count),
+                count_number: spec.count,
+                county: "SAN FRANCISCO".into(),
+                source_file: "synthetic".into(),
+                source_line: 2 + spec.count,
+                offense_text: spec.statute.replace(' ', "-"),
+                offense_description: "MARIJUANA".into(),
+                statute: spec.statute.into(),
+                code: code.into(),
+                section: section.into(),
+                subsections: String::new(),
+                attempt: false,
+                level: spec.level.into(),
+                conviction_date: Some(convicted),
+                sentence_end: Some(convicted.add_days(365)),
+                track: spec.track.into(),
+                outcome: spec.outcome.into(),
+                basis: spec.basis.into(),
+                authority: "HS 11361.8".into(),
+                rule_id: "synthetic".into(),
+                reason: "synthetic".into(),
+                flags: Vec::new(),
+                statutory_outcome: (spec.basis == "policy")
+                    .then(|| "redesignate_misdemeanor".into()),
+                statutory_rule_id: None,
+                statutory_reason: None,
+                deceased,
+                as_of,
+            }
+        })
+        .collect();
+    let mut contacts = Contacts::default();
+    let address = |line: &str, zip: &str, language| Contact {
+        mailing_name: None,
+        address_lines: vec![line.to_string()],
+        city: "SAN FRANCISCO".into(),
+        state: "CA".into(),
+        zip: zip.into(),
+        language,
+    };
+    contacts.insert(
+        PEOPLE[0].0,
+        "",
+        address("1 MISSION ST APT 2", "94105", Some(Language::Es)),
+    );
+    contacts.insert(
+        "",
+        PEOPLE[1].1,
+        address("22 VALENCIA ST", "94103", Some(Language::En)),
+    );
+    contacts.insert(PEOPLE[2].0, "", address("333 GEARY BLVD", "94102", None));
+    contacts.insert(
+        PEOPLE[4].0,
+        "",
+        address("5 OCEAN AVE", "94112", Some(Language::En)),
+    );
+    (records, contacts)
 }
 
 #[cfg(test)]
