@@ -34,8 +34,90 @@ enum Command {
     /// the output folder. A file with bad rows is refused as a whole (exit code 2, only
     /// errors.json written) unless --skip-bad-rows is given.
     Check(CheckArgs),
+    /// The whole pipeline: decide every conviction, then write the court papers, bundles,
+    /// letters and summary.
+    ///
+    /// Writes what check writes, plus cases/<CASE>.pdf (motion and proposed order per court
+    /// case), letters/<SUBJECT_ID>.<lang>.pdf, bundles/ (filing, case packets, letters,
+    /// mailing list), summary.pdf and manifest.json.
+    Run(RunArgs),
+    /// Write the documents for a determinations.json made earlier (and perhaps reviewed).
+    ///
+    /// Writes cases/, letters/, bundles/ and manifest.json into the output folder, dated with
+    /// the determinations' as-of date.
+    Render(RenderArgs),
+    /// Check templates: render every document from built-in synthetic data and report the
+    /// first error of each template with its file, line and column.
+    Templates(TemplatesArgs),
     /// Write a synthetic DOJ research file (deterministic for a seed).
     Sample(SampleArgs),
+}
+
+#[derive(Debug, Args)]
+struct DocumentArgs {
+    /// The office profile (agency, attorney, court, letter contacts).
+    #[arg(long, default_value = "samples/office.toml", value_name = "FILE")]
+    office: PathBuf,
+    /// Mailing addresses and languages, keyed by SUBJECT_ID or CII.
+    #[arg(long, value_name = "FILE")]
+    contacts: Option<PathBuf>,
+    /// A folder of templates overriding the built-in ones, file by file.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Do not write notification letters.
+    #[arg(long)]
+    no_letters: bool,
+    /// Write only the redacted filing (case numbers only), not the one with full exhibits.
+    #[arg(long)]
+    redacted_exhibits: bool,
+    /// Split court bundles larger than this many megabytes (10^6 bytes) into volumes.
+    #[arg(long, default_value_t = 25, value_name = "MB")]
+    volume_limit_mb: u64,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    check: CheckArgs,
+    #[command(flatten)]
+    documents: DocumentArgs,
+}
+
+#[derive(Debug, Args)]
+struct RenderArgs {
+    /// A results/determinations.json written by `clearance check` or `run`.
+    #[arg(value_name = "DETERMINATIONS_JSON")]
+    determinations: PathBuf,
+    #[command(flatten)]
+    documents: DocumentArgs,
+    /// Output folder; replaced as a whole when the run succeeds.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Print the wall time of each stage on stderr (for benchmarks).
+    #[arg(long)]
+    timings: bool,
+    /// Threads to use. Default: all cores.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+struct TemplatesArgs {
+    #[command(subcommand)]
+    command: TemplatesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TemplatesCommand {
+    /// Render every template from synthetic data; exit code 3 when one fails.
+    Check {
+        /// A folder of templates overriding the built-in ones, file by file.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+        /// The office profile to render with.
+        #[arg(long, default_value = "samples/office.toml", value_name = "FILE")]
+        office: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -81,11 +163,15 @@ struct SampleArgs {
     /// Where to write the file.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
+    /// Also write a contacts CSV (synthetic mailing addresses and languages) for the people.
+    #[arg(long, value_name = "FILE")]
+    contacts: Option<PathBuf>,
 }
 
 /// Exit codes.
 const EXIT_USAGE: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_RENDER: u8 = 3;
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
@@ -112,6 +198,7 @@ pub fn main() -> ExitCode {
 fn exit_code_for(error: &anyhow::Error) -> u8 {
     match error.downcast_ref::<PipelineError>() {
         Some(PipelineError::Ingest(_)) => EXIT_BAD_INPUT,
+        Some(PipelineError::Render(_) | PipelineError::Assemble(_)) => EXIT_RENDER,
         _ => EXIT_USAGE,
     }
 }
@@ -120,11 +207,16 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(arguments) => check(arguments),
+        Command::Run(arguments) => run_all(arguments),
+        Command::Render(arguments) => render(arguments),
+        Command::Templates(TemplatesArgs {
+            command: TemplatesCommand::Check { templates, office },
+        }) => check_templates(templates.as_deref(), &office),
         Command::Sample(arguments) => write_sample(&arguments),
     }
 }
 
-fn check(arguments: CheckArgs) -> anyhow::Result<ExitCode> {
+fn check_config(arguments: CheckArgs) -> anyhow::Result<(CheckConfig, bool)> {
     let county = County::parse(&arguments.county)?;
     let (rules, rules_source) = config::load_rules(arguments.policy.as_deref())?;
     let as_of = match &arguments.as_of {
@@ -142,9 +234,194 @@ fn check(arguments: CheckArgs) -> anyhow::Result<ExitCode> {
         skip_bad_rows: arguments.skip_bad_rows,
         jobs: arguments.jobs.unwrap_or_else(crate::ingest::default_jobs),
     };
+    Ok((config, show_timings))
+}
+
+fn check(arguments: CheckArgs) -> anyhow::Result<ExitCode> {
+    let (config, show_timings) = check_config(arguments)?;
     let mut progress = ProgressDisplay::new("reading");
     let report = crate::check(&config, &|update| progress.update(update))?;
     progress.finish();
+    report_check(&config, &report, show_timings)
+}
+
+/// The office profile, checked against the county when one is given.
+fn load_office(
+    path: &std::path::Path,
+    county: Option<&County>,
+) -> anyhow::Result<(config::OfficeProfile, String)> {
+    let (office, office_sha256) = config::load_office(path)?;
+    let office_county = office
+        .court
+        .county
+        .trim()
+        .trim_start_matches("County of ")
+        .to_uppercase();
+    if let Some(county) = county
+        && office_county != county.name()
+    {
+        anyhow::bail!(
+            "{}: the office profile is for the County of {} but --county is {}",
+            path.display(),
+            county.title_case_of(&office_county),
+            county.name()
+        );
+    }
+    Ok((office, office_sha256))
+}
+
+fn templates_from(directory: Option<&std::path::Path>) -> anyhow::Result<crate::render::Templates> {
+    Ok(match directory {
+        Some(directory) => crate::render::Templates::with_overrides(directory)?,
+        None => crate::render::Templates::built_in(),
+    })
+}
+
+fn document_config(
+    arguments: &DocumentArgs,
+    county: Option<&County>,
+    jobs: usize,
+) -> anyhow::Result<crate::DocumentConfig> {
+    let (office, office_sha256) = load_office(&arguments.office, county)?;
+    let contacts = match &arguments.contacts {
+        Some(path) => config::load_contacts(path)?,
+        None => config::Contacts::default(),
+    };
+    if arguments.volume_limit_mb == 0 {
+        anyhow::bail!("--volume-limit-mb must be at least 1");
+    }
+    Ok(crate::DocumentConfig {
+        office,
+        office_sha256,
+        contacts,
+        templates: templates_from(arguments.templates.as_deref())?,
+        letters: !arguments.no_letters,
+        full_exhibits: !arguments.redacted_exhibits,
+        volume_limit_bytes: arguments.volume_limit_mb.saturating_mul(1_000_000),
+        jobs,
+    })
+}
+
+fn run_all(arguments: RunArgs) -> anyhow::Result<ExitCode> {
+    let (check, show_timings) = check_config(arguments.check)?;
+    let documents = document_config(&arguments.documents, Some(&check.county), check.jobs)?;
+    let config = crate::RunConfig { check, documents };
+    let mut progress = ProgressDisplay::new("reading");
+    let report = crate::run(&config, &|update| progress.update(update))?;
+    progress.finish();
+    let code = report_check(&config.check, &report.check, show_timings)?;
+    if report.check.refused {
+        return Ok(code);
+    }
+    let documents_code = report_documents(&report.documents)?;
+    Ok(if documents_code == ExitCode::SUCCESS {
+        code
+    } else {
+        documents_code
+    })
+}
+
+fn render(arguments: RenderArgs) -> anyhow::Result<ExitCode> {
+    let jobs = arguments.jobs.unwrap_or_else(crate::ingest::default_jobs);
+    let config = crate::RenderConfig {
+        determinations: arguments.determinations,
+        out_dir: arguments.out,
+        documents: document_config(&arguments.documents, None, jobs)?,
+    };
+    let report = crate::render_determinations(&config)?;
+    let mut stderr = std::io::stderr().lock();
+    if arguments.timings {
+        for (stage, duration) in &report.timings {
+            writeln!(stderr, "timing: {stage}: {:.3} s", duration.as_secs_f64())?;
+        }
+    }
+    writeln!(
+        std::io::stdout().lock(),
+        "{} determinations read; documents in {}",
+        report.determinations,
+        report.out_dir.display()
+    )?;
+    drop(stderr);
+    report_documents(&report.documents)
+}
+
+/// Prints how many documents were written and which failed; exit code 3 when some failed.
+fn report_documents(report: &crate::DocumentsReport) -> anyhow::Result<ExitCode> {
+    let pages: usize = report.written.values().map(|document| document.pages).sum();
+    writeln!(
+        std::io::stdout().lock(),
+        "{} PDF files written, {pages} pages",
+        report.written.len()
+    )?;
+    if report.failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut stderr = std::io::stderr().lock();
+    for failure in report.failures.iter().take(20) {
+        writeln!(stderr, "{}: error: {}", failure.file, failure.message)?;
+    }
+    writeln!(
+        stderr,
+        "{} document(s) could not be rendered; listed in errors.json",
+        report.failures.len()
+    )?;
+    Ok(ExitCode::from(EXIT_RENDER))
+}
+
+fn check_templates(
+    directory: Option<&std::path::Path>,
+    office: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let templates = templates_from(directory)?;
+    let (office, office_sha256) = load_office(office, None)?;
+    let config = crate::DocumentConfig {
+        office,
+        office_sha256,
+        contacts: config::Contacts::default(),
+        templates,
+        letters: true,
+        full_exhibits: true,
+        volume_limit_bytes: crate::VOLUME_LIMIT_BYTES,
+        jobs: crate::ingest::default_jobs(),
+    };
+    let report = crate::check_templates(&config)?;
+    let mut stdout = std::io::stdout().lock();
+    for file in &config.templates.files {
+        let origin = file
+            .overridden_from
+            .as_ref()
+            .map_or_else(|| "built in".to_string(), |path| path.display().to_string());
+        writeln!(stdout, "{:28} {origin}", file.name)?;
+    }
+    if report.failures.is_empty() {
+        writeln!(
+            stdout,
+            "templates ok: {} documents rendered from synthetic data",
+            report.written.len()
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    drop(stdout);
+    let mut stderr = std::io::stderr().lock();
+    let mut seen = std::collections::BTreeSet::new();
+    for failure in &report.failures {
+        if seen.insert(failure.message.clone()) {
+            writeln!(
+                stderr,
+                "error: {} (rendering {})",
+                failure.message, failure.file
+            )?;
+        }
+    }
+    Ok(ExitCode::from(EXIT_RENDER))
+}
+
+fn report_check(
+    config: &CheckConfig,
+    report: &crate::CheckReport,
+    show_timings: bool,
+) -> anyhow::Result<ExitCode> {
+    let as_of = config.as_of;
     let mut stderr = std::io::stderr().lock();
     if show_timings {
         for (stage, duration) in &report.timings {
@@ -268,15 +545,33 @@ fn write_sample(arguments: &SampleArgs) -> anyhow::Result<ExitCode> {
             .map_or_else(|| "sample".into(), |name| name.to_string_lossy()),
         std::process::id()
     ));
+    let contacts_temporary = arguments
+        .contacts
+        .as_ref()
+        .map(|path| path.with_file_name(format!(".contacts.partial-{}", std::process::id())));
     let stats = {
         let mut file = std::fs::File::create(&temporary)?;
-        let stats = sample::generate(&options, &mut file);
+        let mut contacts_file = contacts_temporary
+            .as_ref()
+            .map(std::fs::File::create)
+            .transpose()?;
+        let stats = sample::generate_with_contacts(
+            &options,
+            &mut file,
+            contacts_file.as_mut().map(|file| file as &mut dyn Write),
+        );
         if stats.is_err() {
             let _ = std::fs::remove_file(&temporary);
+            if let Some(path) = &contacts_temporary {
+                let _ = std::fs::remove_file(path);
+            }
         }
         stats?
     };
     std::fs::rename(&temporary, output)?;
+    if let (Some(temporary), Some(path)) = (&contacts_temporary, &arguments.contacts) {
+        std::fs::rename(temporary, path)?;
+    }
     println!(
         "wrote {} rows for {} synthetic people to {}",
         stats.rows,

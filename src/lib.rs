@@ -11,12 +11,16 @@
 //! Later stages (`plan`, `render`, `assemble`) turn determinations into court documents. The
 //! binary in `main.rs` only parses arguments and calls [`cli::run`].
 
+pub mod assemble;
 pub mod cli;
 pub mod config;
+mod documents;
 pub mod eligibility;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod plan;
+pub mod render;
 pub mod sample;
 
 use std::path::PathBuf;
@@ -32,6 +36,8 @@ use output::{GogenCsvNames, OutputDir, RowResult};
 /// The tool's version, written into every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+pub use documents::VOLUME_LIMIT_BYTES;
+
 /// A pipeline failure that is not about the input's rows (those are diagnostics).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -42,6 +48,12 @@ pub enum PipelineError {
     Output(#[from] output::OutputError),
     #[error(transparent)]
     Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+    #[error(transparent)]
+    Assemble(#[from] assemble::AssembleError),
+    #[error(transparent)]
+    Determinations(#[from] DeterminationsError),
 }
 
 /// The people of some inputs and what was decided for them. clearance's own rules give one part
@@ -271,7 +283,7 @@ pub fn check(
         .sum();
     let output = OutputDir::create(&config.out_dir)?;
     if errors > 0 && !config.skip_bad_rows {
-        output::write_errors(&output, &diagnostics)?;
+        output::write_errors(&output, &diagnostics, &[])?;
         let out_dir = output.commit()?;
         return Ok(CheckReport {
             out_dir,
@@ -296,6 +308,425 @@ pub fn check(
         statistics: Some(statistics),
         timings,
     })
+}
+
+/// What documents to make, and from what, besides the determinations.
+pub struct DocumentConfig {
+    pub office: config::OfficeProfile,
+    pub office_sha256: String,
+    pub contacts: config::Contacts,
+    pub templates: render::Templates,
+    /// Write notification letters.
+    pub letters: bool,
+    /// Also write the filing with full (unredacted) exhibits, to be lodged under seal.
+    pub full_exhibits: bool,
+    /// Court bundles larger than this are split into volumes.
+    pub volume_limit_bytes: u64,
+    pub jobs: usize,
+}
+
+/// Validated settings of `clearance run`: `check`'s, plus what documents need.
+pub struct RunConfig {
+    pub check: CheckConfig,
+    pub documents: DocumentConfig,
+}
+
+/// What the document stage did.
+#[derive(Debug, Default)]
+pub struct DocumentsReport {
+    /// Documents that could not be rendered (also in errors.json).
+    pub failures: Vec<output::DocumentFailure>,
+    /// PDFs written, by output path.
+    pub written: std::collections::BTreeMap<String, output::OutputDocument>,
+}
+
+/// What `run` did.
+#[derive(Debug)]
+pub struct RunReport {
+    pub check: CheckReport,
+    pub documents: DocumentsReport,
+}
+
+/// `clearance run`: the whole pipeline, results and documents, written atomically.
+pub fn run(
+    config: &RunConfig,
+    progress: &(dyn Fn(ingest::Progress) + Sync),
+) -> Result<RunReport, PipelineError> {
+    let check = &config.check;
+    let mut timings = Vec::new();
+    let started = std::time::Instant::now();
+    let evaluation = evaluate_inputs(
+        &check.inputs,
+        &check.county,
+        &check.rules,
+        &check.rules_source,
+        check.as_of,
+        check.jobs,
+        progress,
+    )?;
+    timings.push(("ingest and eligibility", started.elapsed()));
+    let diagnostics: Vec<Diagnostic> = evaluation.diagnostics().cloned().collect();
+    let errors = evaluation.error_count();
+    let warnings = diagnostics.len() - errors;
+    let rejected_rows: usize = evaluation
+        .parts
+        .iter()
+        .flat_map(|part| &part.ingested.files)
+        .map(|file| file.rejected.len())
+        .sum();
+    let output = OutputDir::create(&check.out_dir)?;
+    if errors > 0 && !check.skip_bad_rows {
+        output::write_errors(&output, &diagnostics, &[])?;
+        let out_dir = output.commit()?;
+        return Ok(RunReport {
+            check: CheckReport {
+                out_dir,
+                refused: true,
+                errors,
+                warnings,
+                rejected_rows,
+                statistics: None,
+                timings,
+            },
+            documents: DocumentsReport::default(),
+        });
+    }
+    let started = std::time::Instant::now();
+    let statistics = write_results(&output, &evaluation, check.skip_bad_rows)?;
+    timings.push(("results", started.elapsed()));
+
+    let records = evaluation.determination_records();
+    let files: Vec<&ingest::InputFile> = evaluation
+        .parts
+        .iter()
+        .flat_map(|part| &part.ingested.files)
+        .collect();
+    let facts = render::documents::SummaryFacts {
+        statistics: &statistics,
+        county: check.county.name(),
+        rules_kind: check.rules_source.kind,
+        rules_name: &check.rules_source.name,
+        rules_sha256: check.rules_source.sha256.as_deref(),
+        input_files: files.len(),
+        input_rows: files.iter().map(|file| u64::from(file.accepted_rows)).sum(),
+        rejected_rows,
+        documents: Vec::new(),
+    };
+    let mut documents = write_documents(
+        &output,
+        &records,
+        check.as_of,
+        &config.documents,
+        Some(facts),
+        &mut timings,
+    )?;
+    if !documents.failures.is_empty() {
+        output::write_errors(&output, &diagnostics, &documents.failures)?;
+    }
+    let started = std::time::Instant::now();
+    let inputs = files
+        .iter()
+        .map(|file| manifest_input(&file.path, &file.display_name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let header = manifest_header(
+        check.as_of,
+        check.county.name(),
+        inputs,
+        &check.rules_source,
+        &config.documents,
+    );
+    output::write_manifest(&output, &header, &documents.written)?;
+    timings.push(("manifest", started.elapsed()));
+    let out_dir = output.commit()?;
+    documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(RunReport {
+        check: CheckReport {
+            out_dir,
+            refused: false,
+            errors,
+            warnings,
+            rejected_rows,
+            statistics: Some(statistics),
+            timings,
+        },
+        documents,
+    })
+}
+
+/// Settings of `clearance render`: documents from a `determinations.json` written earlier.
+pub struct RenderConfig {
+    pub determinations: PathBuf,
+    pub out_dir: PathBuf,
+    pub documents: DocumentConfig,
+}
+
+/// What `render` did.
+#[derive(Debug)]
+pub struct RenderReport {
+    pub out_dir: PathBuf,
+    pub determinations: usize,
+    pub documents: DocumentsReport,
+    pub timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Errors reading a determinations file for `clearance render`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeterminationsError {
+    #[error("{path}: cannot read determinations")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: not a clearance determinations.json: {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: determinations have different as-of dates ({first} and {other})")]
+    MixedAsOf {
+        path: String,
+        first: Date,
+        other: Date,
+    },
+}
+
+/// `clearance render`: the documents for determinations made earlier (and perhaps edited by a
+/// reviewer), dated with the determinations' as-of date, written atomically.
+pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, PipelineError> {
+    let path = config.determinations.display().to_string();
+    let mut timings = Vec::new();
+    let started = std::time::Instant::now();
+    let bytes =
+        std::fs::read(&config.determinations).map_err(|source| DeterminationsError::Read {
+            path: path.clone(),
+            source,
+        })?;
+    let records: Vec<output::DeterminationRecord> =
+        serde_json::from_slice(&bytes).map_err(|error| DeterminationsError::Parse {
+            path: path.clone(),
+            line: error.line(),
+            column: error.column(),
+            // serde_json's messages name the field and expected type, never the value.
+            message: error.to_string(),
+        })?;
+    let as_of = match records.first() {
+        Some(first) => {
+            if let Some(other) = records.iter().find(|record| record.as_of != first.as_of) {
+                return Err(DeterminationsError::MixedAsOf {
+                    path,
+                    first: first.as_of,
+                    other: other.as_of,
+                }
+                .into());
+            }
+            first.as_of
+        }
+        None => Date::today_utc(),
+    };
+    timings.push(("read determinations", started.elapsed()));
+    let output = OutputDir::create(&config.out_dir)?;
+    let mut documents = write_documents(
+        &output,
+        &records,
+        as_of,
+        &config.documents,
+        None,
+        &mut timings,
+    )?;
+    if !documents.failures.is_empty() {
+        output::write_errors(&output, &[], &documents.failures)?;
+    }
+    let county = records
+        .first()
+        .map_or_else(String::new, |record| record.county.clone());
+    let inputs = vec![manifest_input(&config.determinations, &path)?];
+    let rules = RulesSource {
+        kind: "determinations",
+        name: path.clone(),
+        path: Some(path.clone()),
+        sha256: None,
+    };
+    let header = manifest_header(as_of, &county, inputs, &rules, &config.documents);
+    output::write_manifest(&output, &header, &documents.written)?;
+    let out_dir = output.commit()?;
+    documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(RenderReport {
+        out_dir,
+        determinations: records.len(),
+        documents,
+        timings,
+    })
+}
+
+fn manifest_input(
+    path: &std::path::Path,
+    display_name: &str,
+) -> Result<output::ManifestInput, PipelineError> {
+    let (sha256, size) = output::hash_file(path)?;
+    Ok(output::ManifestInput {
+        path: display_name.to_string(),
+        sha256,
+        size,
+    })
+}
+
+fn manifest_header(
+    as_of: Date,
+    county: &str,
+    inputs: Vec<output::ManifestInput>,
+    rules: &RulesSource,
+    documents: &DocumentConfig,
+) -> output::ManifestHeader {
+    output::ManifestHeader {
+        tool: "clearance",
+        version: VERSION,
+        as_of: as_of.to_string(),
+        county: county.to_string(),
+        inputs,
+        rules: serde_json::json!({
+            "kind": rules.kind,
+            "name": rules.name,
+            "sha256": rules.sha256,
+        }),
+        office_sha256: documents.office_sha256.clone(),
+        contacts_sha256: documents.contacts.sha256.clone(),
+        templates: documents
+            .templates
+            .files
+            .iter()
+            .map(|file| output::ManifestTemplate {
+                name: file.name.clone(),
+                sha256: config::sha256_hex(file.text.as_bytes()),
+                overridden: file.overridden_from.is_some(),
+            })
+            .collect(),
+    }
+}
+
+/// `clearance templates check`: renders every document from [`sample::template_records`] into a
+/// scratch folder that is removed afterwards, and reports what failed.
+pub fn check_templates(config: &DocumentConfig) -> Result<DocumentsReport, PipelineError> {
+    let as_of = Date::from_ymd_const(2020, 7, 1);
+    let (records, contacts) = sample::template_records(as_of);
+    let scratch =
+        std::env::temp_dir().join(format!("clearance-templates-check-{}", std::process::id()));
+    // Never committed: dropping the folder removes everything rendered into it.
+    let output = OutputDir::create(&scratch)?;
+    let config = DocumentConfig {
+        office: config.office.clone(),
+        office_sha256: config.office_sha256.clone(),
+        contacts,
+        templates: config.templates.clone(),
+        letters: true,
+        full_exhibits: true,
+        volume_limit_bytes: config.volume_limit_bytes,
+        jobs: config.jobs,
+    };
+    let statistics = Statistics::default();
+    let facts = render::documents::SummaryFacts {
+        statistics: &statistics,
+        county: "SAN FRANCISCO",
+        rules_kind: "statutory",
+        rules_name: "statute",
+        rules_sha256: None,
+        input_files: 1,
+        input_rows: records.len() as u64,
+        rejected_rows: 0,
+        documents: Vec::new(),
+    };
+    write_documents(
+        &output,
+        &records,
+        as_of,
+        &config,
+        Some(facts),
+        &mut Vec::new(),
+    )
+}
+
+/// Plans and renders every document for `records` into `output`: per-case motions and orders,
+/// the case-packets bundle, the omnibus filing (full and redacted), letters and their bundles,
+/// and the summary report when `summary` is given.
+pub fn write_documents(
+    output: &OutputDir,
+    records: &[output::DeterminationRecord],
+    as_of: Date,
+    config: &DocumentConfig,
+    summary: Option<render::documents::SummaryFacts<'_>>,
+    timings: &mut Vec<(&'static str, std::time::Duration)>,
+) -> Result<DocumentsReport, PipelineError> {
+    let started = std::time::Instant::now();
+    let plans = plan::plan(records, &config.contacts, config.letters);
+    let renderer = render::Renderer::new(&config.templates, as_of)?;
+    timings.push(("plan and load templates", started.elapsed()));
+    let files = output::BackgroundWriter::start(256);
+    let run = documents::DocumentRun {
+        output,
+        files: &files,
+        renderer: &renderer,
+        letterhead: render::documents::Letterhead {
+            office: &config.office,
+            as_of,
+        },
+        jobs: config.jobs,
+        failures: std::sync::Mutex::default(),
+        written: std::sync::Mutex::default(),
+    };
+    let started = std::time::Instant::now();
+    let chunks = run.write_cases(&plans.cases)?;
+    timings.push(("case documents", started.elapsed()));
+    let started = std::time::Instant::now();
+    run.write_packets_bundle(&plans.cases, &chunks)?;
+    drop(chunks);
+    timings.push(("case packets bundle", started.elapsed()));
+    let started = std::time::Instant::now();
+    if plans.omnibus.row_count() > 0 {
+        if config.full_exhibits {
+            run.write_filing(&plans.omnibus, false, config.volume_limit_bytes)?;
+        }
+        run.write_filing(&plans.omnibus, true, config.volume_limit_bytes)?;
+    }
+    timings.push(("omnibus filing", started.elapsed()));
+    let started = std::time::Instant::now();
+    if config.letters {
+        let chunks = run.write_letters(&plans.letters)?;
+        run.write_letter_bundles(&plans.letters, &chunks)?;
+    }
+    timings.push(("letters", started.elapsed()));
+    if let Some(mut facts) = summary {
+        let started = std::time::Instant::now();
+        let letters = plans
+            .letters
+            .iter()
+            .filter(|letter| letter.status != plan::MailingStatus::Deceased)
+            .count();
+        facts.documents = vec![
+            (
+                "Per-case motions and proposed orders".into(),
+                plans.cases.len() as u64,
+            ),
+            (
+                "Counts in the omnibus Exhibit A".into(),
+                plans.omnibus.row_count() as u64,
+            ),
+            ("Notification letters".into(), letters as u64),
+        ];
+        let data = render::documents::summary(&run.letterhead, &facts);
+        run.write_single("summary.pdf", "summary.typ", &data)?;
+        timings.push(("summary report", started.elapsed()));
+    }
+    let report = DocumentsReport {
+        failures: run.failures.into_inner().unwrap_or_default(),
+        written: run.written.into_inner().unwrap_or_default(),
+    };
+    let started = std::time::Instant::now();
+    files.finish()?;
+    timings.push(("finish writing", started.elapsed()));
+    Ok(report)
 }
 
 /// Writes the `results/` folder, `summary.json`, and `errors.json` / `rejects.csv` when there
@@ -335,7 +766,7 @@ pub fn write_results(
     let summary = summary_json::Summary::new(evaluation, &statistics, &diagnostics);
     output::write_json(output, "summary.json", &summary)?;
     if !diagnostics.is_empty() {
-        output::write_errors(output, &diagnostics)?;
+        output::write_errors(output, &diagnostics, &[])?;
     }
     if skipped_bad_rows && summary.rejected_rows > 0 {
         let inputs: Vec<ingest::InputFile> = evaluation

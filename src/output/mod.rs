@@ -6,12 +6,16 @@
 //! byte-identical files: nothing here reads the clock.
 
 mod gogen_csv;
+mod manifest;
 mod results;
 
 pub use gogen_csv::{GogenCsvNames, RowResult, write_gogen_csvs};
+pub use manifest::{
+    ManifestHeader, ManifestInput, ManifestTemplate, OutputDocument, hash_file, write_manifest,
+};
 pub use results::{
-    DeterminationRecord, determination_records, write_determinations, write_errors, write_json,
-    write_rejects,
+    DeterminationRecord, DocumentFailure, determination_records, write_determinations,
+    write_errors, write_json, write_rejects,
 };
 
 use std::fs;
@@ -22,14 +26,20 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OutputError {
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write {
         path: String,
         #[source]
         source: io::Error,
     },
-    #[error("cannot re-read input {path}: {source}")]
+    #[error("cannot re-read input {path}")]
     Reread {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot read back {path} to hash it")]
+    ReadBack {
         path: String,
         #[source]
         source: io::Error,
@@ -41,6 +51,14 @@ pub enum OutputError {
 pub(crate) fn write_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     move |source| OutputError::Write {
         path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Like [`write_error`] for a path given as text.
+pub(crate) fn write_error_for(path: &str) -> impl FnOnce(io::Error) -> OutputError + '_ {
+    move |source| OutputError::Write {
+        path: path.to_string(),
         source,
     }
 }
@@ -141,6 +159,69 @@ impl Drop for OutputDir {
         if !self.committed {
             // An abandoned run leaves nothing behind.
             let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// Writes files on a dedicated thread, so workers that produce many small files do not wait for
+/// the file system (or contend for the directory) while they could be rendering.
+pub struct BackgroundWriter {
+    sender: Option<std::sync::mpsc::SyncSender<(PathBuf, Vec<u8>)>>,
+    thread: Option<std::thread::JoinHandle<Result<(), OutputError>>>,
+}
+
+impl BackgroundWriter {
+    /// Starts the writer thread; at most `queue` files wait in memory.
+    pub fn start(queue: usize) -> BackgroundWriter {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(queue);
+        let thread = std::thread::spawn(move || {
+            let mut created: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+            for (path, bytes) in receiver {
+                if let Some(parent) = path.parent()
+                    && created.insert(parent.to_path_buf())
+                {
+                    fs::create_dir_all(parent).map_err(write_error(parent))?;
+                }
+                fs::write(&path, &bytes).map_err(write_error(&path))?;
+            }
+            Ok(())
+        });
+        BackgroundWriter {
+            sender: Some(sender),
+            thread: Some(thread),
+        }
+    }
+
+    /// Queues a file (blocks while the queue is full).
+    pub fn write(&self, path: PathBuf, bytes: Vec<u8>) -> Result<(), OutputError> {
+        let sender = self
+            .sender
+            .as_ref()
+            .expect("the writer is open until finished");
+        sender
+            .send((path, bytes))
+            .map_err(|error| OutputError::Write {
+                path: error.0.0.display().to_string(),
+                source: io::Error::other("the file writer stopped"),
+            })
+    }
+
+    /// Waits for every queued file to be written.
+    pub fn finish(mut self) -> Result<(), OutputError> {
+        self.sender.take();
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for BackgroundWriter {
+    fn drop(&mut self) {
+        self.sender.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }

@@ -245,15 +245,29 @@ pub fn write_json<T: Serialize + ?Sized>(
     Ok(())
 }
 
+/// A document that could not be rendered.
+#[derive(Clone, Debug, Serialize)]
+pub struct DocumentFailure {
+    /// The output file that was not written (`cases/SCN1.pdf`).
+    pub file: String,
+    pub message: String,
+}
+
 #[derive(Serialize)]
 struct ErrorsFile<'a> {
     errors: usize,
     warnings: usize,
     diagnostics: &'a [Diagnostic],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    documents_not_rendered: &'a [DocumentFailure],
 }
 
-/// Writes `errors.json` with every diagnostic.
-pub fn write_errors(output: &OutputDir, diagnostics: &[Diagnostic]) -> Result<(), OutputError> {
+/// Writes `errors.json` with every diagnostic and every document that could not be rendered.
+pub fn write_errors(
+    output: &OutputDir,
+    diagnostics: &[Diagnostic],
+    document_failures: &[DocumentFailure],
+) -> Result<(), OutputError> {
     let errors = diagnostics
         .iter()
         .filter(|diagnostic| diagnostic.severity == Severity::Error)
@@ -265,6 +279,7 @@ pub fn write_errors(output: &OutputDir, diagnostics: &[Diagnostic]) -> Result<()
             errors,
             warnings: diagnostics.len() - errors,
             diagnostics,
+            documents_not_rendered: document_failures,
         },
     )
 }

@@ -1,0 +1,198 @@
+//! Rendering benchmarks: `cargo bench --bench render`.
+//!
+//! In-process measurements of the document stage, on synthetic determinations made by the real
+//! pipeline (`clearance check` on a generated DOJ file):
+//! - single-document latency (p50, p99): one case's motion and order per compile, the way the
+//!   service renders a document on request;
+//! - the omnibus filing with an Exhibit A of `BENCH_EXHIBIT_ROWS` counts (default 10,000):
+//!   compile, PDF export and assembly, separately.
+//!
+//! The end-to-end target (10,000 per-case PDFs plus all bundles) is measured by the pipeline
+//! benchmark, `cargo bench --bench pipeline`, on the release binary. Numbers are printed, never
+//! asserted.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use clearance::config::Contacts;
+use clearance::model::Date;
+use clearance::output::DeterminationRecord;
+use clearance::render::documents::{Letterhead, case_chunk, omnibus};
+use clearance::render::{PdfSettings, Renderer, Templates};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_clearance");
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn environment_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Determinations of a synthetic DOJ file with about `people` people, made by the binary.
+fn determinations(directory: &std::path::Path, people: u64) -> Vec<DeterminationRecord> {
+    let input = directory.join(format!("render_doj_{people}.csv"));
+    if !input.exists() {
+        let status = Command::new(BINARY)
+            .args([
+                "sample",
+                "--people",
+                &people.to_string(),
+                "--seed",
+                "77",
+                "-o",
+            ])
+            .arg(&input)
+            .status()
+            .expect("generate sample");
+        assert!(status.success());
+    }
+    let out = directory.join(format!("render_out_{people}"));
+    let status = Command::new(BINARY)
+        .arg("check")
+        .arg(&input)
+        .args([
+            "--county",
+            "SAN FRANCISCO",
+            "--as-of",
+            "2020-07-01",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run check");
+    assert!(status.success());
+    let bytes = std::fs::read(out.join("results/determinations.json")).expect("determinations");
+    serde_json::from_slice(&bytes).expect("determinations parse")
+}
+
+fn main() {
+    if std::env::args().any(|argument| argument == "--list") {
+        return;
+    }
+    let directory = std::env::var_os("BENCH_DIR").map_or_else(
+        || std::env::temp_dir().join("clearance-bench"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&directory).expect("bench folder");
+    let office_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/office.toml");
+    let (office, _) = clearance::config::load_office(&office_path).expect("office profile");
+    let as_of = Date::from_ymd_const(2020, 7, 1);
+    // BENCH_TEMPLATES: a folder of template overrides, to compare layouts.
+    let templates = match std::env::var_os("BENCH_TEMPLATES") {
+        Some(folder) => {
+            Templates::with_overrides(std::path::Path::new(&folder)).expect("templates")
+        }
+        None => Templates::built_in(),
+    };
+    let renderer = Renderer::new(&templates, as_of).expect("templates");
+    let letterhead = Letterhead {
+        office: &office,
+        as_of,
+    };
+
+    // Single documents.
+    let single_documents = environment_number("BENCH_DOCUMENTS", 300) as usize;
+    let records = determinations(&directory, 300);
+    let plans = clearance::plan::plan(&records, &Contacts::default(), false);
+    let mut latencies = Vec::new();
+    for case in plans.cases.iter().cycle().take(single_documents) {
+        let started = Instant::now();
+        let data = case_chunk(&renderer, &letterhead, std::slice::from_ref(case), "bench")
+            .expect("case data");
+        let (pdf, _) = renderer
+            .render(
+                "case.typ",
+                &data,
+                &PdfSettings {
+                    ident: case.file_stem.clone(),
+                    tagged: true,
+                },
+            )
+            .expect("render");
+        std::hint::black_box(pdf);
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    println!(
+        "single case document (motion + order, one compile): {} documents, p50 {:.1} ms, p99 {:.1} ms, {:.0} documents/s; peak RSS {:.0} MB",
+        latencies.len(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.len() as f64 / latencies.iter().sum::<Duration>().as_secs_f64(),
+        peak_rss_mb()
+    );
+
+    // The omnibus filing.
+    let wanted_rows = environment_number("BENCH_EXHIBIT_ROWS", 10_000) as usize;
+    let people = (wanted_rows as u64 * 200).div_ceil(282) + 50;
+    let records = determinations(&directory, people);
+    let mut plans = clearance::plan::plan(&records, &Contacts::default(), false);
+    let mut remaining = wanted_rows;
+    for (_, rows) in &mut plans.omnibus.sections {
+        rows.truncate(remaining);
+        remaining -= rows.len();
+    }
+    for redacted in [false, true] {
+        let started = Instant::now();
+        let data = omnibus(&renderer, &letterhead, &plans.omnibus, redacted).expect("omnibus data");
+        let compiled = renderer.compile("omnibus.typ", &data).expect("compile");
+        let compile_time = started.elapsed();
+        let started = Instant::now();
+        let pdf = renderer
+            .export(
+                &compiled,
+                "omnibus.typ",
+                &PdfSettings {
+                    ident: "filing".into(),
+                    tagged: false,
+                },
+            )
+            .expect("export");
+        let export_time = started.elapsed();
+        let started = Instant::now();
+        let chunk = clearance::assemble::RenderedChunk {
+            name: "filing".into(),
+            pdf,
+            page_numbers: compiled.page_numbers(),
+            pleading_page_numbers: false,
+        };
+        let mut bundle =
+            clearance::assemble::BundleWriter::new("filing", Vec::new()).expect("bundle");
+        bundle
+            .append(&chunk, &[], clearance::assemble::PageLabelStyle::Printed)
+            .expect("append");
+        let bytes = bundle.finish("filing").expect("finish");
+        let assemble_time = started.elapsed();
+        println!(
+            "omnibus filing ({}), {} exhibit rows: {} pages, {:.1} MB; compile {:.2} s, export {:.2} s, assemble {:.2} s; peak RSS {:.0} MB",
+            if redacted { "redacted" } else { "full" },
+            plans.omnibus.row_count(),
+            compiled.page_count(),
+            bytes.len() as f64 / 1e6,
+            compile_time.as_secs_f64(),
+            export_time.as_secs_f64(),
+            assemble_time.as_secs_f64(),
+            peak_rss_mb()
+        );
+    }
+}

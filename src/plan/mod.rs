@@ -1,0 +1,572 @@
+//! Plan: determinations → which documents to make, grouped how. Pure: no I/O, no clock.
+//!
+//! - one **case document** (motion + proposed order) per court case with at least one count
+//!   granted relief, in case-number order;
+//! - one **omnibus filing** for the run, its Exhibit A split by category (A-1 dismiss and seal,
+//!   A-2 redesignate as misdemeanor, A-3 as infraction, A-4 serving-track petitions, A-5 relief
+//!   on the policy's basis);
+//! - one **letter** per person with relief and per language (the contact's language, or English
+//!   and Spanish when unknown), mailable letters sorted by ZIP code.
+//!
+//! Plans are built from determination records, the same records `determinations.json` holds, so
+//! `clearance render` gives the documents `clearance run` gives.
+
+use std::collections::BTreeMap;
+
+use crate::config::{Contact, Contacts, Language};
+use crate::model::{Date, PersonName};
+use crate::output::{DeterminationRecord, safe_file_stem};
+
+/// Outcome of a count, as the documents need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relief {
+    DismissAndSeal,
+    RedesignateMisdemeanor,
+    RedesignateInfraction,
+}
+
+impl Relief {
+    fn from_outcome(outcome: &str) -> Option<Relief> {
+        match outcome {
+            "dismiss_and_seal" => Some(Relief::DismissAndSeal),
+            "redesignate_misdemeanor" => Some(Relief::RedesignateMisdemeanor),
+            "redesignate_infraction" => Some(Relief::RedesignateInfraction),
+            _ => None,
+        }
+    }
+}
+
+/// One count granted relief.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CountPlan {
+    pub count_key: String,
+    pub count_number: u32,
+    /// "HS 11359", "PC 664/HS 11357(c)".
+    pub statute: String,
+    /// "POSSESS MARIJUANA FOR SALE".
+    pub description: String,
+    /// "felony", "misdemeanor", "infraction", "unknown".
+    pub level: String,
+    pub conviction_date: Option<Date>,
+    pub relief: Relief,
+    /// Still serving (petition) rather than completed (application).
+    pub serving: bool,
+    /// Relief on the county's policy basis rather than the statute.
+    pub policy_basis: bool,
+    pub authority: String,
+    pub reason: String,
+    /// What the statute alone gives, when policy changed it (`redesignate_misdemeanor`, ...).
+    pub statutory_outcome: Option<String>,
+}
+
+/// The motion and proposed order for one court case.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CasePlan {
+    /// `cases/<file_stem>.pdf`.
+    pub file_stem: String,
+    pub subject_id: String,
+    pub cii: String,
+    /// "FIRST M LAST".
+    pub defendant: String,
+    pub dob: Option<Date>,
+    pub case_numbers: Vec<String>,
+    pub counts: Vec<CountPlan>,
+}
+
+impl CasePlan {
+    /// Case numbers as printed: "SCN123456; MCN9", or a note that none was recorded.
+    pub fn case_numbers_text(&self) -> String {
+        if self.case_numbers.is_empty() {
+            "(not recorded)".to_string()
+        } else {
+            self.case_numbers.join("; ")
+        }
+    }
+}
+
+/// The exhibit categories of the omnibus filing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum ExhibitSection {
+    /// dismissed and sealed as legally invalid (completed sentence, statute).
+    A1,
+    /// redesignated as misdemeanors (completed, statute).
+    A2,
+    /// redesignated as infractions (completed, statute).
+    A3,
+    /// still serving: recall and resentence or dismiss the sentence (statute).
+    A4,
+    /// relief on the policy's basis (any track).
+    A5,
+}
+
+impl ExhibitSection {
+    pub const ALL: [ExhibitSection; 5] = [
+        ExhibitSection::A1,
+        ExhibitSection::A2,
+        ExhibitSection::A3,
+        ExhibitSection::A4,
+        ExhibitSection::A5,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            ExhibitSection::A1 => "A-1",
+            ExhibitSection::A2 => "A-2",
+            ExhibitSection::A3 => "A-3",
+            ExhibitSection::A4 => "A-4",
+            ExhibitSection::A5 => "A-5",
+        }
+    }
+
+    fn of(count: &CountPlan) -> ExhibitSection {
+        if count.policy_basis {
+            ExhibitSection::A5
+        } else if count.serving {
+            ExhibitSection::A4
+        } else {
+            match count.relief {
+                Relief::DismissAndSeal => ExhibitSection::A1,
+                Relief::RedesignateMisdemeanor => ExhibitSection::A2,
+                Relief::RedesignateInfraction => ExhibitSection::A3,
+            }
+        }
+    }
+}
+
+/// One row of Exhibit A: one count.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ExhibitRow {
+    pub case_numbers: String,
+    pub defendant: String,
+    pub dob: Option<Date>,
+    pub cii: String,
+    pub count: CountPlan,
+}
+
+/// The omnibus filing for the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OmnibusPlan {
+    /// Rows per section, in case-number order; sections without rows are left out.
+    pub sections: Vec<(ExhibitSection, Vec<ExhibitRow>)>,
+    pub people: usize,
+    pub cases: usize,
+}
+
+impl OmnibusPlan {
+    pub fn row_count(&self) -> usize {
+        self.sections.iter().map(|(_, rows)| rows.len()).sum()
+    }
+}
+
+/// One item of a letter: a conviction and what the court was asked to do.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LetterItem {
+    pub case_numbers: String,
+    pub statute: String,
+    pub description: String,
+    pub conviction_date: Option<Date>,
+    pub relief: Relief,
+    pub serving: bool,
+}
+
+/// Why a letter cannot be mailed as is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailingStatus {
+    Ready,
+    /// No address in the contacts file.
+    NoAddress,
+    /// The person is recorded as deceased; no letter is mailed.
+    Deceased,
+}
+
+/// A notification letter to one person, in one language.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LetterPlan {
+    pub subject_id: String,
+    pub cii: String,
+    /// "FIRST M LAST" (the contact's mailing name when given).
+    pub name: String,
+    pub contact: Option<Contact>,
+    pub language: Language,
+    pub status: MailingStatus,
+    pub items: Vec<LetterItem>,
+}
+
+impl LetterPlan {
+    /// `letters/<file_stem>.pdf`.
+    pub fn file_stem(&self) -> String {
+        format!(
+            "{}.{}",
+            safe_file_stem(&self.subject_id),
+            self.language.code()
+        )
+    }
+
+    pub fn zip(&self) -> &str {
+        self.contact
+            .as_ref()
+            .map_or("", |contact| contact.zip.as_str())
+    }
+}
+
+/// Everything to render.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plans {
+    pub cases: Vec<CasePlan>,
+    pub omnibus: OmnibusPlan,
+    /// Mailable letters first, sorted by language, ZIP code and name; then the others.
+    pub letters: Vec<LetterPlan>,
+}
+
+/// Plans documents for determination records.
+pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: bool) -> Plans {
+    // Court cases: one per person and case number(s) with relief.
+    let mut cases: BTreeMap<(String, String, String), CasePlan> = BTreeMap::new();
+    for record in records {
+        let Some(relief) = Relief::from_outcome(&record.outcome) else {
+            continue;
+        };
+        let count = CountPlan {
+            count_key: record.count_key.clone(),
+            count_number: record.count_number,
+            statute: record.statute.clone(),
+            description: record.offense_description.clone(),
+            level: record.level.clone(),
+            conviction_date: record.conviction_date,
+            relief,
+            serving: record.track == "serving",
+            policy_basis: record.basis == "policy",
+            authority: record.authority.clone(),
+            reason: record.reason.clone(),
+            statutory_outcome: record.statutory_outcome.clone(),
+        };
+        let case_numbers = record.case_numbers.join("; ");
+        // Without a recorded case number, the DOJ cycle and step identify the case.
+        let case_identity = if case_numbers.is_empty() {
+            record.count_key.chars().take(6).collect()
+        } else {
+            String::new()
+        };
+        let sort_number = if case_numbers.is_empty() {
+            format!("~{}", record.subject_id)
+        } else {
+            case_numbers.clone()
+        };
+        let key = (sort_number, record.subject_id.clone(), case_identity);
+        let case = cases.entry(key).or_insert_with(|| CasePlan {
+            file_stem: String::new(),
+            subject_id: record.subject_id.clone(),
+            cii: record.cii.clone(),
+            defendant: PersonName(record.name.clone()).natural_order(),
+            dob: record.dob,
+            case_numbers: record.case_numbers.clone(),
+            counts: Vec::new(),
+        });
+        case.counts.push(count);
+    }
+    let mut cases: Vec<CasePlan> = cases.into_values().collect();
+    for case in &mut cases {
+        case.counts.sort_by(|a, b| a.count_key.cmp(&b.count_key));
+    }
+    assign_file_stems(&mut cases);
+
+    let omnibus = plan_omnibus(&cases);
+    let letters = if with_letters {
+        plan_letters(records, contacts)
+    } else {
+        Vec::new()
+    };
+    Plans {
+        cases,
+        omnibus,
+        letters,
+    }
+}
+
+/// `<case number>`, or `<case number>-<subject id>` when several people (co-defendants, or
+/// several cycles) share a case number; `nocase-<subject id>-<cycle+step>` without one.
+fn assign_file_stems(cases: &mut [CasePlan]) {
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    let base = |case: &CasePlan| match case.case_numbers.first() {
+        Some(number) => safe_file_stem(number),
+        None => format!(
+            "nocase-{}-{}",
+            safe_file_stem(&case.subject_id),
+            case.counts
+                .first()
+                .map(|count| count.count_key.chars().take(6).collect::<String>())
+                .unwrap_or_default()
+        ),
+    };
+    for case in cases.iter() {
+        *uses.entry(base(case)).or_default() += 1;
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for case in cases.iter_mut() {
+        let stem = base(case);
+        case.file_stem = if uses[&stem] > 1 {
+            let occurrence = seen.entry(stem.clone()).or_default();
+            *occurrence += 1;
+            format!("{stem}-{}-{}", safe_file_stem(&case.subject_id), occurrence)
+        } else {
+            stem
+        };
+    }
+}
+
+fn plan_omnibus(cases: &[CasePlan]) -> OmnibusPlan {
+    let mut sections: BTreeMap<ExhibitSection, Vec<ExhibitRow>> = BTreeMap::new();
+    let mut people = std::collections::BTreeSet::new();
+    for case in cases {
+        people.insert(case.subject_id.clone());
+        for count in &case.counts {
+            sections
+                .entry(ExhibitSection::of(count))
+                .or_default()
+                .push(ExhibitRow {
+                    case_numbers: case.case_numbers_text(),
+                    defendant: case.defendant.clone(),
+                    dob: case.dob,
+                    cii: case.cii.clone(),
+                    count: count.clone(),
+                });
+        }
+    }
+    OmnibusPlan {
+        sections: sections.into_iter().collect(),
+        people: people.len(),
+        cases: cases.len(),
+    }
+}
+
+fn plan_letters(records: &[DeterminationRecord], contacts: &Contacts) -> Vec<LetterPlan> {
+    let mut by_person: BTreeMap<&str, Vec<&DeterminationRecord>> = BTreeMap::new();
+    for record in records
+        .iter()
+        .filter(|record| Relief::from_outcome(&record.outcome).is_some())
+    {
+        by_person
+            .entry(record.subject_id.as_str())
+            .or_default()
+            .push(record);
+    }
+    let mut letters = Vec::new();
+    for (subject_id, person_records) in by_person {
+        let first = person_records[0];
+        let contact = contacts.find(subject_id, &first.cii).cloned();
+        let status = if first.deceased {
+            MailingStatus::Deceased
+        } else if contact.is_some() {
+            MailingStatus::Ready
+        } else {
+            MailingStatus::NoAddress
+        };
+        let name = contact
+            .as_ref()
+            .and_then(|contact| contact.mailing_name.clone())
+            .unwrap_or_else(|| PersonName(first.name.clone()).natural_order());
+        let mut items: Vec<LetterItem> = person_records
+            .iter()
+            .map(|record| LetterItem {
+                case_numbers: if record.case_numbers.is_empty() {
+                    "(not recorded)".into()
+                } else {
+                    record.case_numbers.join("; ")
+                },
+                statute: record.statute.clone(),
+                description: record.offense_description.clone(),
+                conviction_date: record.conviction_date,
+                relief: Relief::from_outcome(&record.outcome).expect("filtered to relief"),
+                serving: record.track == "serving",
+            })
+            .collect();
+        items.sort_by(|a, b| {
+            (a.conviction_date, &a.case_numbers).cmp(&(b.conviction_date, &b.case_numbers))
+        });
+        let languages: Vec<Language> = match contact.as_ref().and_then(|contact| contact.language) {
+            Some(language) => vec![language],
+            None => Language::ALL.to_vec(),
+        };
+        for language in languages {
+            letters.push(LetterPlan {
+                subject_id: subject_id.to_string(),
+                cii: first.cii.clone(),
+                name: name.clone(),
+                contact: contact.clone(),
+                language,
+                status,
+                items: items.clone(),
+            });
+        }
+    }
+    letters.sort_by(|a, b| {
+        let mailable = |letter: &LetterPlan| letter.status != MailingStatus::Ready;
+        (mailable(a), a.language, a.zip(), &a.name, &a.subject_id).cmp(&(
+            mailable(b),
+            b.language,
+            b.zip(),
+            &b.name,
+            &b.subject_id,
+        ))
+    });
+    letters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(
+        subject: &str,
+        count_key: &str,
+        case: &str,
+        outcome: &str,
+        track: &str,
+        basis: &str,
+    ) -> DeterminationRecord {
+        DeterminationRecord {
+            subject_id: subject.into(),
+            cii: format!("C{subject}"),
+            name: format!("DOE,{subject}"),
+            dob: Date::from_ymd(1970, 1, 1),
+            case_numbers: if case.is_empty() {
+                Vec::new()
+            } else {
+                vec![case.into()]
+            },
+            count_key: count_key.into(),
+            count_number: 1,
+            county: "SAN FRANCISCO".into(),
+            source_file: "f.csv".into(),
+            source_line: 2,
+            offense_text: "11359 HS-SALE".into(),
+            offense_description: "SALE".into(),
+            statute: "HS 11359".into(),
+            code: "HS".into(),
+            section: "11359".into(),
+            subsections: String::new(),
+            attempt: false,
+            level: "felony".into(),
+            conviction_date: Date::from_ymd(2005, 1, 1),
+            sentence_end: None,
+            track: track.into(),
+            outcome: outcome.into(),
+            basis: basis.into(),
+            authority: "HS 11361.8(e)-(f)".into(),
+            rule_id: "statute.x".into(),
+            reason: "because".into(),
+            flags: Vec::new(),
+            statutory_outcome: None,
+            statutory_rule_id: None,
+            statutory_reason: None,
+            deceased: false,
+            as_of: Date::from_ymd(2020, 7, 1).unwrap(),
+        }
+    }
+
+    #[test]
+    fn cases_group_counts_and_skip_counts_without_relief() {
+        let records = vec![
+            record(
+                "1",
+                "001002002000",
+                "SCN2",
+                "redesignate_misdemeanor",
+                "completed",
+                "statute",
+            ),
+            record(
+                "1",
+                "001002001000",
+                "SCN2",
+                "dismiss_and_seal",
+                "completed",
+                "statute",
+            ),
+            record(
+                "1",
+                "002002001000",
+                "SCN1",
+                "not_eligible",
+                "completed",
+                "statute",
+            ),
+            record(
+                "2",
+                "001002001000",
+                "SCN1",
+                "dismiss_and_seal",
+                "serving",
+                "statute",
+            ),
+            record(
+                "3",
+                "001002001000",
+                "",
+                "dismiss_and_seal",
+                "completed",
+                "policy",
+            ),
+        ];
+        let plans = plan(&records, &Contacts::default(), true);
+        let stems: Vec<&str> = plans
+            .cases
+            .iter()
+            .map(|case| case.file_stem.as_str())
+            .collect();
+        assert_eq!(stems, ["SCN1", "SCN2", "nocase-3-001002"]);
+        assert_eq!(plans.cases[1].counts.len(), 2);
+        assert_eq!(
+            plans.cases[1].counts[0].count_key, "001002001000",
+            "counts in key order"
+        );
+        let sections: Vec<(&str, usize)> = plans
+            .omnibus
+            .sections
+            .iter()
+            .map(|(section, rows)| (section.id(), rows.len()))
+            .collect();
+        assert_eq!(sections, [("A-1", 1), ("A-2", 1), ("A-4", 1), ("A-5", 1)]);
+        assert_eq!(plans.omnibus.people, 3);
+        // Unknown language and no address: both languages, listed after mailable letters.
+        assert_eq!(plans.letters.len(), 6);
+        assert!(
+            plans
+                .letters
+                .iter()
+                .all(|letter| letter.status == MailingStatus::NoAddress)
+        );
+    }
+
+    #[test]
+    fn shared_case_numbers_get_distinct_file_names() {
+        let records = vec![
+            record(
+                "1",
+                "001002001000",
+                "SCN9",
+                "dismiss_and_seal",
+                "completed",
+                "statute",
+            ),
+            record(
+                "2",
+                "001002001000",
+                "SCN9",
+                "dismiss_and_seal",
+                "completed",
+                "statute",
+            ),
+        ];
+        let plans = plan(&records, &Contacts::default(), false);
+        let stems: Vec<&str> = plans
+            .cases
+            .iter()
+            .map(|case| case.file_stem.as_str())
+            .collect();
+        assert_eq!(stems, ["SCN9-1-1", "SCN9-2-2"]);
+        assert!(plans.letters.is_empty());
+    }
+}

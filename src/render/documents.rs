@@ -1,0 +1,798 @@
+//! The data each layout template reads: plans, the office profile and the office's wording,
+//! turned into `/data.json`. Legal labels are fixed here; prose comes from `templates/wording`.
+
+use serde_json::{Value, json};
+
+use super::{RenderError, Renderer};
+use crate::config::OfficeProfile;
+use crate::model::Date;
+use crate::plan::{CasePlan, CountPlan, Relief};
+
+/// What every document says about who files and when.
+pub struct Letterhead<'a> {
+    pub office: &'a OfficeProfile,
+    pub as_of: Date,
+}
+
+impl Letterhead<'_> {
+    /// Attorney block for pleading lines 1-7 (rule 2.111(1)).
+    fn caption_lines(&self) -> Vec<String> {
+        let office = self.office;
+        let mut lines = vec![format!(
+            "{} (SBN {})",
+            office.attorney.name.to_uppercase(),
+            office.attorney.state_bar_number
+        )];
+        if let Some(head) = &office.attorney.head_of_office {
+            lines.push(head.clone());
+        }
+        lines.push(office.attorney.title.clone());
+        lines.push(office.agency.name.clone());
+        lines.extend(office.agency.address.iter().cloned());
+        lines.push(format!("Telephone: {}", office.agency.phone));
+        lines.push(format!("Email: {}", office.agency.email));
+        lines.push(String::new());
+        lines.push("Attorneys for Plaintiff,".into());
+        lines.push("The People of the State of California".into());
+        lines
+    }
+
+    pub(crate) fn office_json(&self) -> Value {
+        let office = self.office;
+        json!({
+            "agency": office.agency.name,
+            "caption_lines": self.caption_lines(),
+            "signature_lines": [
+                office.attorney.signature,
+                office.attorney.name.to_uppercase(),
+                office.attorney.title,
+                office.agency.name,
+            ],
+        })
+    }
+
+    pub(crate) fn court_json(&self) -> Value {
+        json!({
+            "title": "Superior Court of the State of California",
+            "county_line": self.office.court.county,
+            "judge_title": self.office.court.judge_title,
+        })
+    }
+
+    fn wording_base(&self) -> Value {
+        json!({
+            "agency": self.office.agency.name,
+            "county": self.office.court.county,
+            "public_defender": self.office.agency.public_defender,
+        })
+    }
+}
+
+fn capitalized_level(level: &str) -> String {
+    let mut characters = level.chars();
+    characters.next().map_or_else(String::new, |first| {
+        first.to_uppercase().collect::<String>() + characters.as_str()
+    })
+}
+
+/// Short relief label for the count table.
+pub(crate) fn relief_label(count: &CountPlan) -> &'static str {
+    match (count.relief, count.serving) {
+        (Relief::DismissAndSeal, false) if count.policy_basis => {
+            "Dismiss (in the interest of justice)"
+        }
+        (Relief::DismissAndSeal, false) => "Dismiss and seal (legally invalid)",
+        (Relief::DismissAndSeal, true) => "Dismiss sentence (legally invalid)",
+        (Relief::RedesignateMisdemeanor, false) => "Redesignate as misdemeanor",
+        (Relief::RedesignateMisdemeanor, true) => "Recall and resentence as misdemeanor",
+        (Relief::RedesignateInfraction, false) => "Redesignate as infraction",
+        (Relief::RedesignateInfraction, true) => "Recall and resentence as infraction",
+    }
+}
+
+fn statutory_phrase(outcome: Option<&str>) -> &'static str {
+    match outcome {
+        Some("dismiss_and_seal") => "dismissal and sealing",
+        Some("redesignate_misdemeanor") => "redesignation as a misdemeanor",
+        Some("redesignate_infraction") => "redesignation as an infraction",
+        Some("needs_review") => "a decision on review",
+        _ => "no relief",
+    }
+}
+
+/// "count 1", "counts 1 and 3", "counts 1, 2 and 4".
+pub(crate) fn counts_phrase(numbers: &[String]) -> String {
+    match numbers {
+        [] => String::new(),
+        [one] => format!("count {one}"),
+        [rest @ .., last] => format!("counts {} and {last}", rest.join(", ")),
+    }
+}
+
+/// Display number of a count: its number within the court step, or its position.
+pub(crate) fn count_number(count: &CountPlan, position: usize) -> String {
+    if count.count_number > 0 {
+        count.count_number.to_string()
+    } else {
+        (position + 1).to_string()
+    }
+}
+
+/// Counts that share relief, track, basis and statutory outcome, worded together.
+struct CountGroup {
+    relief: Relief,
+    serving: bool,
+    policy_basis: bool,
+    statutory_outcome: Option<String>,
+    numbers: Vec<String>,
+}
+
+/// Counts grouped by relief, track and basis, in order of first appearance, for the wording.
+fn groups(case: &CasePlan) -> Vec<Value> {
+    let mut groups: Vec<CountGroup> = Vec::new();
+    for (position, count) in case.counts.iter().enumerate() {
+        let number = count_number(count, position);
+        let found = groups.iter_mut().find(|group| {
+            group.relief == count.relief
+                && group.serving == count.serving
+                && group.policy_basis == count.policy_basis
+                && group.statutory_outcome == count.statutory_outcome
+        });
+        match found {
+            Some(group) => group.numbers.push(number),
+            None => groups.push(CountGroup {
+                relief: count.relief,
+                serving: count.serving,
+                policy_basis: count.policy_basis,
+                statutory_outcome: count.statutory_outcome.clone(),
+                numbers: vec![number],
+            }),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|group| {
+            let counts = counts_phrase(&group.numbers);
+            let plural = group.numbers.len() > 1;
+            json!({
+                "counts": counts,
+                "capitalized": if plural { format!("The convictions in {counts}") } else { format!("The conviction in {counts}") },
+                "plural": plural,
+                "dismiss": group.relief == Relief::DismissAndSeal,
+                "misdemeanor": group.relief == Relief::RedesignateMisdemeanor,
+                "infraction": group.relief == Relief::RedesignateInfraction,
+                "serving": group.serving,
+                "policy": group.policy_basis,
+                "statutory": statutory_phrase(group.statutory_outcome.as_deref()),
+            })
+        })
+        .collect()
+}
+
+fn merge(mut base: Value, extra: Value) -> Value {
+    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+        base.extend(extra);
+    }
+    base
+}
+
+/// The data of one case within a chunk.
+fn case_json(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    case: &CasePlan,
+) -> Result<Value, RenderError> {
+    let serving = case.counts.iter().any(|count| count.serving);
+    let completed = case.counts.iter().any(|count| !count.serving);
+    let track = match (completed, serving) {
+        (true, true) => "Application and petition",
+        (false, true) => "Petition",
+        _ => "Application",
+    };
+    let context = merge(
+        letterhead.wording_base(),
+        json!({
+            "defendant": case.defendant,
+            "case_numbers": case.case_numbers_text(),
+            "groups": groups(case),
+            "any_dismissal": case.counts.iter().any(|count| count.relief == Relief::DismissAndSeal && !count.serving),
+            "any_serving": serving,
+        }),
+    );
+    let counts: Vec<Value> = case
+        .counts
+        .iter()
+        .enumerate()
+        .map(|(position, count)| {
+            json!({
+                "number": count_number(count, position),
+                "statute": count.statute,
+                "level": capitalized_level(&count.level),
+                "date": count.conviction_date.map_or_else(|| "unknown".to_string(), Date::format_long),
+                "relief": relief_label(count),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "file_stem": case.file_stem,
+        "footer_title": "People's motion for relief from cannabis convictions (HS § 11361.8)",
+        "order_footer_title": "[Proposed] order granting relief from cannabis convictions (HS § 11361.8)",
+        "caption_left": [
+            "THE PEOPLE OF THE STATE OF CALIFORNIA,",
+            "Plaintiff,",
+            "v.",
+            format!("{},", case.defendant),
+            "Defendant.",
+        ],
+        "case_numbers": case.case_numbers_text(),
+        "motion_title": "People's motion for relief from cannabis convictions",
+        "order_title": "[Proposed] order granting relief from cannabis convictions",
+        "subtitle": format!("{track} (Health & Saf. Code, §§ 11361.8, 11361.9)"),
+        "motion_intro": renderer.paragraphs("case-intro", &context)?,
+        "counts": counts,
+        "motion_request": renderer.paragraphs("case-request", &context)?,
+        "order_findings": renderer.paragraphs("case-findings", &context)?,
+        "order_decrees": renderer.paragraphs("case-decrees", &context)?,
+    }))
+}
+
+/// `/data.json` for `case.typ`: a chunk of cases.
+pub fn case_chunk(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    cases: &[CasePlan],
+    title: &str,
+) -> Result<Vec<u8>, RenderError> {
+    let cases: Vec<Value> = cases
+        .iter()
+        .map(|case| case_json(renderer, letterhead, case))
+        .collect::<Result<_, _>>()?;
+    let data = json!({
+        "title": title,
+        "office": letterhead.office_json(),
+        "court": letterhead.court_json(),
+        "dated": letterhead.as_of.format_long(),
+        "labels": {
+            "counts_heading": "Convictions",
+            "count_columns": ["Count", "Statute", "Level", "Convicted", "Relief requested"],
+            "so_ordered": "IT IS SO ORDERED.",
+        },
+        "cases": cases,
+    });
+    Ok(serde_json::to_vec(&data).expect("JSON values serialize"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The omnibus filing
+
+use crate::config::{Contact, Language};
+use crate::plan::{ExhibitSection, LetterItem, LetterPlan, MailingStatus, OmnibusPlan};
+
+fn section_text(section: ExhibitSection) -> (&'static str, &'static str, &'static str) {
+    match section {
+        ExhibitSection::A1 => (
+            "Convictions to be dismissed and sealed",
+            "Dismiss and seal (legally invalid)",
+            "Sentence completed; legally invalid under Health and Safety Code section 11361.8, subdivisions (e) and (f)",
+        ),
+        ExhibitSection::A2 => (
+            "Felony convictions to be redesignated as misdemeanors",
+            "Redesignate as misdemeanor",
+            "Sentence completed; Health and Safety Code section 11361.8, subdivisions (f) and (h)",
+        ),
+        ExhibitSection::A3 => (
+            "Convictions to be redesignated as infractions",
+            "Redesignate as infraction",
+            "Sentence completed; Health and Safety Code section 11361.8, subdivisions (f) and (h)",
+        ),
+        ExhibitSection::A4 => (
+            "Petitions: people still serving their sentences",
+            "Recall and resentence, or dismiss the sentence",
+            "Still serving; Health and Safety Code section 11361.8, subdivisions (a) through (c)",
+        ),
+        ExhibitSection::A5 => (
+            "Relief on the People's policy, beyond the statute",
+            "Relief in the interest of justice",
+            "In the interest of justice (Pen. Code, § 1385); each row states the relief",
+        ),
+    }
+}
+
+/// `/data.json` for `omnibus.typ`. `redacted`: identify people by case number only.
+pub fn omnibus(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    plan: &OmnibusPlan,
+    redacted: bool,
+) -> Result<Vec<u8>, RenderError> {
+    let (columns, widths): (Vec<&str>, Vec<f64>) = if redacted {
+        (
+            vec![
+                "Case No.",
+                "Count",
+                "Statute",
+                "Level",
+                "Convicted",
+                "Relief",
+            ],
+            vec![1.5, 0.6, 1.15, 1.0, 0.95, 0.0],
+        )
+    } else {
+        (
+            vec![
+                "Case No.",
+                "Defendant",
+                "Born",
+                "Count",
+                "Statute",
+                "Level",
+                "Convicted",
+                "Relief",
+            ],
+            vec![1.0, 0.0, 0.42, 0.48, 0.92, 0.95, 0.8, 1.45],
+        )
+    };
+    let mut sections = Vec::new();
+    let mut section_flags = Vec::new();
+    for (section, rows) in &plan.sections {
+        let (title, description, description_long) = section_text(*section);
+        let mut cells: Vec<String> = Vec::with_capacity(rows.len() * columns.len());
+        let mut people = std::collections::BTreeSet::new();
+        for (position, row) in rows.iter().enumerate() {
+            people.insert((&row.cii, &row.defendant));
+            cells.push(row.case_numbers.clone());
+            if !redacted {
+                cells.push(row.defendant.clone());
+                cells.push(
+                    row.dob
+                        .map(|date| date.year().to_string())
+                        .unwrap_or_default(),
+                );
+            }
+            cells.push(count_number(&row.count, position));
+            cells.push(row.count.statute.clone());
+            cells.push(capitalized_level(&row.count.level));
+            cells.push(
+                row.count
+                    .conviction_date
+                    .map_or_else(|| "unknown".to_string(), Date::format_us),
+            );
+            cells.push(relief_label(&row.count).to_string());
+        }
+        let first = rows.first().map(|row| &row.count);
+        sections.push(json!({
+            "id": section.id(),
+            "title": title,
+            "description": description,
+            "description_long": description_long,
+            "people": people.len(),
+            "rows": rows.len(),
+            "cells": cells,
+        }));
+        section_flags.push(json!({
+            "id": section.id(),
+            "title": title,
+            "people": people.len(),
+            "rows": rows.len(),
+            "dismiss": first.is_some_and(|count| count.relief == Relief::DismissAndSeal),
+            "misdemeanor": first.is_some_and(|count| count.relief == Relief::RedesignateMisdemeanor),
+            "infraction": first.is_some_and(|count| count.relief == Relief::RedesignateInfraction),
+            "serving": *section == ExhibitSection::A4,
+            "policy": *section == ExhibitSection::A5,
+        }));
+    }
+    let counts = plan.row_count();
+    let context = merge(
+        letterhead.wording_base(),
+        json!({
+            "people": plan.people,
+            "cases": plan.cases,
+            "counts": counts,
+            "as_of": letterhead.as_of.format_long(),
+            "redacted": redacted,
+            "sections": section_flags,
+            "any_dismissal": plan.sections.iter().any(|(section, _)| *section == ExhibitSection::A1),
+        }),
+    );
+    let variant = if redacted {
+        " (public version: case numbers only)"
+    } else {
+        ""
+    };
+    let data = json!({
+        "title": format!("People's omnibus notice of non-challenge and motion for relief from cannabis convictions{variant}"),
+        "office": letterhead.office_json(),
+        "court": letterhead.court_json(),
+        "dated": letterhead.as_of.format_long(),
+        "caption_left": [
+            "In re Cannabis Convictions Eligible for Relief Under Health and Safety Code Section 11361.9",
+            "",
+            "THE PEOPLE OF THE STATE OF CALIFORNIA,",
+            "Plaintiff,",
+            "v.",
+            "THE DEFENDANTS LISTED IN EXHIBIT A,",
+            "Defendants.",
+        ],
+        "motion_title": "People's omnibus notice of non-challenge and motion for relief from cannabis convictions",
+        "order_title": "[Proposed] omnibus order granting relief from cannabis convictions",
+        "subtitle": "(Health & Saf. Code, §§ 11361.8, 11361.9) No hearing required (§ 11361.8, subd. (g))",
+        "motion_footer_title": "People's omnibus motion for relief from cannabis convictions (HS §§ 11361.8, 11361.9)",
+        "order_footer_title": "[Proposed] omnibus order granting relief from cannabis convictions (HS § 11361.8)",
+        "motion_paragraphs": renderer.paragraphs("omnibus-motion", &context)?,
+        "request_paragraphs": renderer.paragraphs("omnibus-request", &context)?,
+        "order_findings": renderer.paragraphs("omnibus-findings", &context)?,
+        "order_decrees": renderer.paragraphs("omnibus-decrees", &context)?,
+        "labels": {
+            "case_numbers": "See Exhibit A",
+            "request_heading": "Convictions in Exhibit A",
+            "summary_columns": ["Exhibit", "Relief", "People", "Counts"],
+            "exhibit": "Exhibit",
+            "page": "page",
+            "of": "of",
+            "motion": "Notice of non-challenge and motion",
+            "order": "[Proposed] order",
+            "so_ordered": "IT IS SO ORDERED.",
+        },
+        "sections": sections,
+        "exhibit_columns": columns,
+        "exhibit_column_widths": widths,
+    });
+    Ok(serde_json::to_vec(&data).expect("JSON values serialize"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Letters
+
+fn plain_offense(item: &LetterItem, language: Language) -> String {
+    let section = item.statute.rsplit(' ').next().unwrap_or_default();
+    let base = section.split('(').next().unwrap_or_default();
+    let words = match (base, language) {
+        ("11357", Language::En) => "Possessing marijuana",
+        ("11358", Language::En) => "Growing marijuana",
+        ("11359", Language::En) => "Possessing marijuana for sale",
+        ("11360", Language::En) => "Selling, giving away or transporting marijuana",
+        ("11362.1", Language::En) => "Using or possessing marijuana",
+        ("11357", Language::Es) => "Posesión de marihuana",
+        ("11358", Language::Es) => "Cultivo de marihuana",
+        ("11359", Language::Es) => "Posesión de marihuana para la venta",
+        ("11360", Language::Es) => "Venta, entrega o transporte de marihuana",
+        ("11362.1", Language::Es) => "Uso o posesión de marihuana",
+        (_, Language::En) => "Marijuana offense",
+        (_, Language::Es) => "Delito de marihuana",
+    };
+    format!("{words} ({})", item.statute)
+}
+
+fn letter_result(item: &LetterItem, language: Language) -> &'static str {
+    match (item.relief, item.serving, language) {
+        (Relief::DismissAndSeal, false, Language::En) => "Dismissed and sealed",
+        (Relief::DismissAndSeal, true, Language::En) => "Sentence dismissed",
+        (Relief::RedesignateMisdemeanor, false, Language::En) => "Reduced to a misdemeanor",
+        (Relief::RedesignateMisdemeanor, true, Language::En) => "Resentenced as a misdemeanor",
+        (Relief::RedesignateInfraction, false, Language::En) => "Reduced to an infraction",
+        (Relief::RedesignateInfraction, true, Language::En) => "Resentenced as an infraction",
+        (Relief::DismissAndSeal, false, Language::Es) => "Desestimada y sellada",
+        (Relief::DismissAndSeal, true, Language::Es) => "Sentencia desestimada",
+        (Relief::RedesignateMisdemeanor, false, Language::Es) => "Reducida a delito menor",
+        (Relief::RedesignateMisdemeanor, true, Language::Es) => "Nueva sentencia: delito menor",
+        (Relief::RedesignateInfraction, false, Language::Es) => "Reducida a infracción",
+        (Relief::RedesignateInfraction, true, Language::Es) => "Nueva sentencia: infracción",
+    }
+}
+
+/// "July 1, 2020" or "1 de julio de 2020".
+pub(crate) fn long_date(date: Date, language: Language) -> String {
+    const MESES: [&str; 12] = [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ];
+    match language {
+        Language::En => date.format_long(),
+        Language::Es => {
+            let (year, month, day) = date.ymd();
+            format!("{day} de {} de {year}", MESES[month as usize - 1])
+        }
+    }
+}
+
+/// The recipient block for the envelope window.
+fn recipient_lines(letter: &LetterPlan) -> Vec<String> {
+    let mut lines = vec![letter.name.to_uppercase()];
+    match (&letter.contact, letter.status) {
+        (
+            Some(Contact {
+                address_lines,
+                city,
+                state,
+                zip,
+                ..
+            }),
+            _,
+        ) => {
+            lines.extend(address_lines.iter().map(|line| line.to_uppercase()));
+            lines.push(format!(
+                "{} {} {}",
+                city.to_uppercase(),
+                state.to_uppercase(),
+                zip
+            ));
+        }
+        (None, _) => lines.push("[ADDRESS NOT ON FILE]".into()),
+    }
+    lines
+}
+
+fn letter_json(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    letter: &LetterPlan,
+) -> Result<Value, RenderError> {
+    let language = letter.language;
+    let office = letterhead.office;
+    let contacts = &office.letters;
+    let es = language == Language::Es;
+    let reliefs: std::collections::BTreeSet<Relief> =
+        letter.items.iter().map(|item| item.relief).collect();
+    let context = json!({
+        "language": language.code(),
+        "name": letter.name,
+        "plural": letter.items.len() > 1,
+        "all_dismissed": reliefs.len() == 1 && reliefs.contains(&Relief::DismissAndSeal),
+        "all_misdemeanor": reliefs.len() == 1 && reliefs.contains(&Relief::RedesignateMisdemeanor),
+        "all_infraction": reliefs.len() == 1 && reliefs.contains(&Relief::RedesignateInfraction),
+        "mixed": reliefs.len() > 1,
+        "any_dismissed": reliefs.contains(&Relief::DismissAndSeal),
+        "any_reduced": reliefs.contains(&Relief::RedesignateMisdemeanor) || reliefs.contains(&Relief::RedesignateInfraction),
+        "any_serving": letter.items.iter().any(|item| item.serving),
+        "unit": contacts.unit,
+        "phone": contacts.phone,
+        "email": contacts.email,
+        "hours": if es { &contacts.hours_es } else { &contacts.hours_en },
+        "agency": office.agency.name,
+    });
+    let body: Vec<Value> = renderer
+        .paragraphs(&format!("letter-{}", language.code()), &context)?
+        .into_iter()
+        .map(|paragraph| match paragraph.strip_prefix("## ") {
+            Some(heading) => json!({"heading": true, "text": heading}),
+            None => json!({"heading": false, "text": paragraph}),
+        })
+        .collect();
+    let headline = renderer.paragraphs("letter-headline", &context)?.join(" ");
+    let mut contact_lines: Vec<String> = contacts
+        .legal_aid
+        .iter()
+        .map(|aid| match &aid.website {
+            Some(website) => format!("{}: {}, {website}", aid.name, aid.phone),
+            None => format!("{}: {}", aid.name, aid.phone),
+        })
+        .collect();
+    contact_lines.insert(
+        0,
+        format!(
+            "{}, {}: {}",
+            contacts.unit, office.agency.name, contacts.phone
+        ),
+    );
+    let court = format!("Superior Court, {}", office.court.county);
+    let items: Vec<Value> = letter
+        .items
+        .iter()
+        .map(|item| {
+            json!({
+                "case_numbers": format!("{}\n{court}", item.case_numbers),
+                "offense": plain_offense(item, language),
+                "date": item.conviction_date.map_or_else(|| if es { "desconocida".to_string() } else { "unknown".to_string() }, |date| long_date(date, language)),
+                "result": letter_result(item, language),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "file_stem": letter.file_stem(),
+        "language": language.code(),
+        "return_address": std::iter::once(office.agency.name.clone()).chain(office.agency.address.iter().cloned()).collect::<Vec<_>>(),
+        "date": long_date(letterhead.as_of, language),
+        "confidential": if es { "PERSONAL Y CONFIDENCIAL" } else { "PERSONAL AND CONFIDENTIAL" },
+        "recipient": recipient_lines(letter),
+        "salutation": if es { format!("Estimado/a {}:", letter.name) } else { format!("Dear {},", letter.name) },
+        "headline": headline,
+        "columns": if es { ["Caso y tribunal", "Delito", "Fecha de condena", "Resultado"] } else { ["Case and court", "Offense", "Convicted", "Result"] },
+        "items": items,
+        "body": body,
+        "contacts": contact_lines,
+        "signature": [
+            if es { "Atentamente," } else { "Sincerely," },
+            contacts.signer.as_str(),
+            if es { contacts.signer_title_es.as_str() } else { contacts.signer_title_en.as_str() },
+            office.agency.name.as_str(),
+        ],
+        "not_legal_advice": if es { "Esta carta no es asesoramiento legal." } else { "This letter is not legal advice." },
+        "status": match letter.status { MailingStatus::Ready => "ready", MailingStatus::NoAddress => "no_address", MailingStatus::Deceased => "deceased" },
+    }))
+}
+
+/// `/data.json` for `letter.typ`: a chunk of letters.
+pub fn letter_chunk(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    letters: &[LetterPlan],
+) -> Result<Vec<u8>, RenderError> {
+    let letters: Vec<Value> = letters
+        .iter()
+        .map(|letter| letter_json(renderer, letterhead, letter))
+        .collect::<Result<_, _>>()?;
+    let data = json!({
+        "title": "Notification of relief from cannabis convictions",
+        "agency": letterhead.office.agency.name,
+        "letters": letters,
+    });
+    Ok(serde_json::to_vec(&data).expect("JSON values serialize"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Volume covers
+
+/// `/data.json` for `cover.typ`.
+pub fn cover(
+    letterhead: &Letterhead<'_>,
+    title: &str,
+    volume: usize,
+    volumes: usize,
+    pages: (usize, usize),
+    contents: &[(String, String, String)],
+) -> Vec<u8> {
+    let data = json!({
+        "title": title,
+        "agency": letterhead.office.agency.name,
+        "volume_label": format!("Volume {volume} of {volumes}"),
+        "pages_label": format!("Pages {} to {} of the filing", pages.0, pages.1),
+        "contents_title": "Contents of the filing",
+        "contents": contents.iter().map(|(title, volume, pages)| json!({"title": title, "volume": volume, "pages": pages})).collect::<Vec<_>>(),
+    });
+    serde_json::to_vec(&data).expect("JSON values serialize")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The summary report
+
+use crate::eligibility::summary::Statistics;
+
+/// What the summary report says besides the statistics.
+pub struct SummaryFacts<'a> {
+    pub statistics: &'a Statistics,
+    pub county: &'a str,
+    pub rules_kind: &'a str,
+    pub rules_name: &'a str,
+    pub rules_sha256: Option<&'a str>,
+    pub input_files: usize,
+    pub input_rows: u64,
+    pub rejected_rows: usize,
+    /// (what, how many) documents were produced.
+    pub documents: Vec<(String, u64)>,
+}
+
+const OUTCOME_LABELS: [(&str, &str); 5] = [
+    ("dismiss_and_seal", "Dismiss and seal"),
+    ("redesignate_misdemeanor", "Redesignate as misdemeanor"),
+    ("redesignate_infraction", "Redesignate as infraction"),
+    ("not_eligible", "Not eligible"),
+    ("needs_review", "Needs review"),
+];
+
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, character) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(character);
+    }
+    out
+}
+
+/// `/data.json` for `summary.typ`. No personal data goes in.
+pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8> {
+    let statistics = facts.statistics;
+    let total = statistics.determinations.max(1);
+    let count_of = |outcome: &str| statistics.by_outcome.get(outcome).copied().unwrap_or(0);
+    let outcomes: Vec<Value> = OUTCOME_LABELS
+        .iter()
+        .map(|(key, label)| {
+            let value = count_of(key);
+            json!({"label": label, "value": thousands(value), "share": format!("{:.1}%", value as f64 * 100.0 / total as f64)})
+        })
+        .collect();
+    let row_values = |counts: &std::collections::BTreeMap<&'static str, u64>| -> Vec<u64> {
+        OUTCOME_LABELS
+            .iter()
+            .map(|(key, _)| counts.get(key).copied().unwrap_or(0))
+            .collect()
+    };
+    let by_section: Vec<Value> = statistics
+        .by_section
+        .iter()
+        .map(|(section, counts)| {
+            let values = row_values(counts);
+            json!({"label": section, "values": values, "total": values.iter().sum::<u64>()})
+        })
+        .collect();
+    let chart_max = statistics
+        .by_section
+        .values()
+        .map(|counts| counts.values().sum::<u64>())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let by_level: Vec<Value> = statistics
+        .by_level
+        .iter()
+        .map(|(level, counts)| json!({"label": capitalized_level(level), "values": row_values(counts)}))
+        .collect();
+    let mut rules: Vec<(&&str, &u64)> = statistics.by_rule.iter().collect();
+    rules.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let impact = [
+        (
+            "People with at least one dismissal or reduction",
+            statistics.impact.people_with_some_relief,
+            statistics
+                .impact_if_all_prop64_dismissed
+                .people_with_some_relief,
+        ),
+        (
+            "People left with no felony conviction",
+            statistics.impact.people_left_with_no_felony,
+            statistics
+                .impact_if_all_prop64_dismissed
+                .people_left_with_no_felony,
+        ),
+        (
+            "People left with no conviction at all",
+            statistics.impact.people_left_with_no_conviction,
+            statistics
+                .impact_if_all_prop64_dismissed
+                .people_left_with_no_conviction,
+        ),
+    ];
+    let rules_text = match facts.rules_kind {
+        "statutory" => "The statute alone (Health and Safety Code section 11361.8): no relief beyond what the law requires.".to_string(),
+        "gogen" => format!("Code for America gogen/BEAR options ({}), reproducing gogen's decisions.", facts.rules_sha256.map_or_else(String::new, |hash| format!("SHA-256 {}", &hash[..16]))),
+        _ => format!("County policy \"{}\"{}, applied after the statute; policy adds relief or sends counts to review, never removes statutory relief.", facts.rules_name, facts.rules_sha256.map_or_else(String::new, |hash| format!(" (SHA-256 {})", &hash[..16]))),
+    };
+    let data = json!({
+        "title": format!("Prop 64 relief: summary for {} County", letterhead.office.court.county.trim_start_matches("County of ")),
+        "subtitle": format!("As of {} · {}", letterhead.as_of.format_long(), letterhead.office.agency.name),
+        "agency": letterhead.office.agency.name,
+        "processed": [
+            {"label": "Input files", "value": thousands(facts.input_files as u64)},
+            {"label": "DOJ rows read", "value": thousands(facts.input_rows)},
+            {"label": "Rows left out as unreadable", "value": thousands(facts.rejected_rows as u64)},
+            {"label": "People in the file", "value": thousands(statistics.people)},
+            {"label": "Convictions of any kind, any county", "value": thousands(statistics.convictions)},
+            {"label": format!("Prop 64 convictions in {}", facts.county), "value": thousands(statistics.prop64_convictions_in_county)},
+            {"label": "Prop 64 convictions in other counties (priors only)", "value": thousands(statistics.prop64_convictions_in_other_counties)},
+            {"label": "Counts decided", "value": thousands(statistics.determinations)},
+        ],
+        "rules_text": rules_text,
+        "outcomes": outcomes,
+        "by_section": by_section,
+        "chart_max": chart_max,
+        "by_level": by_level,
+        "by_rule": rules.iter().take(20).map(|(rule, value)| json!({"label": rule, "value": value})).collect::<Vec<_>>(),
+        "impact": impact.iter().map(|(label, chosen, all)| json!({"label": label, "chosen": chosen, "all": all})).collect::<Vec<_>>(),
+        "impact_note": "\"Dismiss all Prop 64\" shows the same figures if every Prop 64 conviction in the county were dismissed, for comparison.",
+        "documents": facts.documents.iter().map(|(label, value)| json!({"label": label, "value": value})).collect::<Vec<_>>(),
+        "disclaimer": "Generated by clearance from the DOJ bulk file. Counts only; no personal data. Not legal advice.",
+    });
+    serde_json::to_vec(&data).expect("JSON values serialize")
+}

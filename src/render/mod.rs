@@ -1,0 +1,460 @@
+//! Render: document data → PDF, in process, with typst. The only module that touches typst.
+//!
+//! Layout templates (`templates/*.typ`, `templates/lib/*.typ`) are constant Typst files that read
+//! the document's data from the virtual file `/data.json`; values are data, never code, so a name
+//! like `#set page(width: 1pt)` prints as itself. Wording an office edits (`templates/wording/
+//! *.hbs`) is handlebars in strict mode rendered to plain strings that go into that JSON, never
+//! into Typst markup. Templates are built into the binary and can be overridden file by file from
+//! a folder (`--templates DIR`). Fonts are the ones shipped in `fonts/`, built in.
+//!
+//! Every PDF is PDF/A-2b (a glyph missing from the fonts is an error, not a blank), with a fixed
+//! identifier and timestamp, so the same data gives the same bytes. typst's memo cache is evicted
+//! after every document so memory stays flat over thousands of documents. Compile on plain
+//! threads: typst parallelises inside a compile with rayon, and an outer rayon pool can overflow
+//! the stack.
+
+pub mod documents;
+mod world;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use typst::WorldExt;
+use typst::diag::{Severity, SourceDiagnostic};
+use typst::foundations::{Datetime, Smart};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+use world::{DocumentWorld, SharedWorld, virtual_file};
+
+use crate::model::Date;
+
+/// A rendering problem, located in the template (file and line) where possible.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    #[error("{template}:{line}:{column}: {message}")]
+    Template {
+        template: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{template}: {message}")]
+    Document { template: String, message: String },
+    #[error("wording template {template}: {message}")]
+    Wording { template: String, message: String },
+    #[error("cannot read template {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("unknown template {name}")]
+    UnknownTemplate { name: String },
+}
+
+/// The built-in templates, in `templates/`.
+const BUILT_IN_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "lib/pleading.typ",
+        include_str!("../../templates/lib/pleading.typ"),
+    ),
+    ("case.typ", include_str!("../../templates/case.typ")),
+    (
+        "packets-index.typ",
+        include_str!("../../templates/packets-index.typ"),
+    ),
+    ("omnibus.typ", include_str!("../../templates/omnibus.typ")),
+    ("letter.typ", include_str!("../../templates/letter.typ")),
+    ("summary.typ", include_str!("../../templates/summary.typ")),
+    ("cover.typ", include_str!("../../templates/cover.typ")),
+    (
+        "wording/case-intro.hbs",
+        include_str!("../../templates/wording/case-intro.hbs"),
+    ),
+    (
+        "wording/case-request.hbs",
+        include_str!("../../templates/wording/case-request.hbs"),
+    ),
+    (
+        "wording/case-findings.hbs",
+        include_str!("../../templates/wording/case-findings.hbs"),
+    ),
+    (
+        "wording/case-decrees.hbs",
+        include_str!("../../templates/wording/case-decrees.hbs"),
+    ),
+    (
+        "wording/omnibus-motion.hbs",
+        include_str!("../../templates/wording/omnibus-motion.hbs"),
+    ),
+    (
+        "wording/omnibus-request.hbs",
+        include_str!("../../templates/wording/omnibus-request.hbs"),
+    ),
+    (
+        "wording/omnibus-findings.hbs",
+        include_str!("../../templates/wording/omnibus-findings.hbs"),
+    ),
+    (
+        "wording/omnibus-decrees.hbs",
+        include_str!("../../templates/wording/omnibus-decrees.hbs"),
+    ),
+    (
+        "wording/letter-headline.hbs",
+        include_str!("../../templates/wording/letter-headline.hbs"),
+    ),
+    (
+        "wording/letter-en.hbs",
+        include_str!("../../templates/wording/letter-en.hbs"),
+    ),
+    (
+        "wording/letter-es.hbs",
+        include_str!("../../templates/wording/letter-es.hbs"),
+    ),
+];
+
+/// The built-in fonts, in `fonts/`.
+const BUILT_IN_FONTS: &[&[u8]] = &[
+    include_bytes!("../../fonts/LiberationSerif-Regular.ttf"),
+    include_bytes!("../../fonts/LiberationSerif-Bold.ttf"),
+    include_bytes!("../../fonts/LiberationSerif-Italic.ttf"),
+    include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf"),
+];
+
+/// One template file and where it came from.
+#[derive(Clone, Debug)]
+pub struct TemplateFile {
+    /// Relative path, e.g. `case.typ`, `wording/letter-en.hbs`.
+    pub name: String,
+    pub text: String,
+    /// `None` for the built-in version.
+    pub overridden_from: Option<PathBuf>,
+}
+
+/// What a template file is, by its extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemplateKind {
+    /// A Typst layout (`.typ`), compiled with the data as JSON.
+    Layout,
+    /// Handlebars wording (`.hbs`), rendered into paragraphs of plain text.
+    Wording,
+    Other,
+}
+
+impl TemplateFile {
+    pub fn kind(&self) -> TemplateKind {
+        let extension = std::path::Path::new(&self.name)
+            .extension()
+            .and_then(|extension| extension.to_str());
+        match extension.map(str::to_ascii_lowercase).as_deref() {
+            Some("typ") => TemplateKind::Layout,
+            Some("hbs") => TemplateKind::Wording,
+            _ => TemplateKind::Other,
+        }
+    }
+}
+
+/// The templates a run uses: built in, each overridable from a folder.
+#[derive(Clone, Debug)]
+pub struct Templates {
+    pub files: Vec<TemplateFile>,
+}
+
+impl Templates {
+    pub fn built_in() -> Templates {
+        Templates {
+            files: BUILT_IN_TEMPLATES
+                .iter()
+                .map(|(name, text)| TemplateFile {
+                    name: (*name).to_string(),
+                    text: (*text).to_string(),
+                    overridden_from: None,
+                })
+                .collect(),
+        }
+    }
+
+    /// Built-in templates, with every file that exists under `directory` used instead.
+    pub fn with_overrides(directory: &Path) -> Result<Templates, RenderError> {
+        let mut templates = Templates::built_in();
+        for file in &mut templates.files {
+            let path = directory.join(&file.name);
+            if path.is_file() {
+                file.text = std::fs::read_to_string(&path).map_err(|source| RenderError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                file.overridden_from = Some(path);
+            }
+        }
+        Ok(templates)
+    }
+}
+
+/// PDF settings of one document.
+#[derive(Clone, Debug)]
+pub struct PdfSettings {
+    /// Stable document identifier (hashed into the PDF's ID).
+    pub ident: String,
+    /// Tagged (accessible) PDF; bundles are merged untagged.
+    pub tagged: bool,
+}
+
+/// A compiled document, ready to export.
+pub struct Compiled {
+    document: PagedDocument,
+}
+
+impl Compiled {
+    pub fn page_count(&self) -> usize {
+        self.document.pages().len()
+    }
+
+    /// The printed (logical) page number of every page, in order.
+    pub fn page_numbers(&self) -> Vec<u64> {
+        self.document
+            .pages()
+            .iter()
+            .map(|page| page.number)
+            .collect()
+    }
+
+    /// The 0-based page index of every element labelled `<name>`, in document order, with the
+    /// string value of its `metadata`. Templates mark where each paper starts this way.
+    pub fn labelled_pages(&self, name: &str) -> Vec<(usize, String)> {
+        use typst::foundations::{Label, Selector};
+        use typst::introspection::Introspector;
+        let Some(label) = Label::new(typst::utils::PicoStr::intern(name)) else {
+            return Vec::new();
+        };
+        let introspector = self.document.introspector();
+        introspector
+            .query(&Selector::Label(label))
+            .iter()
+            .filter_map(|content| {
+                let page = introspector.page(content.location()?)?;
+                let value = content
+                    .to_packed::<typst::introspection::MetadataElem>()
+                    .and_then(|metadata| {
+                        metadata
+                            .value
+                            .clone()
+                            .cast::<typst::foundations::Str>()
+                            .ok()
+                    })
+                    .map(|text| text.to_string())
+                    .unwrap_or_default();
+                Some((page.get() - 1, value))
+            })
+            .collect()
+    }
+}
+
+/// Templates, fonts and wording loaded once; shared by all rendering threads.
+pub struct Renderer {
+    world: SharedWorld,
+    wording: handlebars::Handlebars<'static>,
+    timestamp: Timestamp,
+}
+
+impl Renderer {
+    /// Loads templates and fonts. `as_of` is the date documents are dated and stamped with.
+    pub fn new(templates: &Templates, as_of: Date) -> Result<Renderer, RenderError> {
+        let (year, month, day) = as_of.ymd();
+        let today = Datetime::from_ymd(year, month as u8, day as u8).expect("valid date");
+        let sources: Vec<(String, String)> = templates
+            .files
+            .iter()
+            .filter(|file| file.kind() == TemplateKind::Layout)
+            .map(|file| (format!("/{}", file.name), file.text.clone()))
+            .collect();
+        let fonts = BUILT_IN_FONTS.iter().map(|bytes| bytes.to_vec()).collect();
+        let world = SharedWorld::new(&sources, fonts, today);
+
+        let mut wording = handlebars::Handlebars::new();
+        wording.set_strict_mode(true);
+        // Wording becomes data in JSON, not HTML: no escaping, and no way to reach Typst markup.
+        wording.register_escape_fn(handlebars::no_escape);
+        for file in templates
+            .files
+            .iter()
+            .filter(|file| file.kind() == TemplateKind::Wording)
+        {
+            let name = file.name.trim_end_matches(".hbs");
+            wording
+                .register_template_string(name, &file.text)
+                .map_err(|error| RenderError::Wording {
+                    template: file.name.clone(),
+                    message: error.to_string(),
+                })?;
+        }
+        let timestamp = Timestamp::new_utc(
+            Datetime::from_ymd_hms(year, month as u8, day as u8, 9, 0, 0).expect("valid time"),
+        );
+        Ok(Renderer {
+            world,
+            wording,
+            timestamp,
+        })
+    }
+
+    /// Renders an office-editable wording template (`wording/<name>.hbs`) to plain-text
+    /// paragraphs: blank lines separate paragraphs, other line breaks and runs of spaces become
+    /// single spaces.
+    pub fn paragraphs(
+        &self,
+        name: &str,
+        context: &serde_json::Value,
+    ) -> Result<Vec<String>, RenderError> {
+        let text = self
+            .wording
+            .render(&format!("wording/{name}"), context)
+            .map_err(|error| RenderError::Wording {
+                template: format!("wording/{name}.hbs"),
+                message: error.to_string(),
+            })?;
+        let mut paragraphs = Vec::new();
+        let mut current = String::new();
+        for line in text.lines() {
+            if line.trim().is_empty() {
+                if !current.is_empty() {
+                    paragraphs.push(std::mem::take(&mut current));
+                }
+                continue;
+            }
+            for word in line.split_whitespace() {
+                if !current.is_empty() {
+                    current.push(' ');
+                }
+                current.push_str(word);
+            }
+        }
+        if !current.is_empty() {
+            paragraphs.push(current);
+        }
+        Ok(paragraphs)
+    }
+
+    /// Compiles a layout template (`case.typ`) with `data` as `/data.json`.
+    pub fn compile(&self, template: &str, data: &[u8]) -> Result<Compiled, RenderError> {
+        let main = virtual_file(&format!("/{template}"));
+        if self.world.source(main).is_none() {
+            return Err(RenderError::UnknownTemplate {
+                name: template.to_string(),
+            });
+        }
+        let world = DocumentWorld::new(&self.world, main, data.to_vec());
+        let result = typst::compile::<PagedDocument>(&world).output;
+        let outcome = result
+            .map(|document| Compiled { document })
+            .map_err(|diagnostics| self.error(&world, template, diagnostics.as_slice()));
+        typst::comemo::evict(2);
+        outcome
+    }
+
+    /// Exports a compiled document as PDF/A-2b.
+    pub fn export(
+        &self,
+        compiled: &Compiled,
+        template: &str,
+        settings: &PdfSettings,
+    ) -> Result<Vec<u8>, RenderError> {
+        let options = PdfOptions {
+            ident: Smart::Custom(settings.ident.clone()),
+            creator: Smart::Custom(Some(format!("clearance {}", crate::VERSION))),
+            timestamp: Some(self.timestamp),
+            page_ranges: None,
+            standards: PdfStandards::new(&[PdfStandard::A_2b])
+                .expect("PDF/A-2b is a valid standard"),
+            tagged: settings.tagged,
+            pretty: false,
+        };
+        let world = DocumentWorld::new(
+            &self.world,
+            virtual_file(&format!("/{template}")),
+            Vec::new(),
+        );
+        let result = typst_pdf::pdf(&compiled.document, &options)
+            .map_err(|diagnostics| self.error(&world, template, &diagnostics));
+        typst::comemo::evict(2);
+        result
+    }
+
+    /// Compiles and exports in one step.
+    pub fn render(
+        &self,
+        template: &str,
+        data: &[u8],
+        settings: &PdfSettings,
+    ) -> Result<(Vec<u8>, usize), RenderError> {
+        let compiled = self.compile(template, data)?;
+        let pdf = self.export(&compiled, template, settings)?;
+        Ok((pdf, compiled.page_count()))
+    }
+
+    /// The first error as a located message.
+    fn error(
+        &self,
+        world: &DocumentWorld<'_>,
+        template: &str,
+        diagnostics: &[SourceDiagnostic],
+    ) -> RenderError {
+        let Some(diagnostic) = diagnostics
+            .iter()
+            .find(|diagnostic| diagnostic.severity == Severity::Error)
+            .or_else(|| diagnostics.first())
+        else {
+            return RenderError::Document {
+                template: template.to_string(),
+                message: "unknown error".into(),
+            };
+        };
+        let mut message = diagnostic.message.to_string();
+        for hint in &diagnostic.hints {
+            message.push_str("; hint: ");
+            message.push_str(&hint.v);
+        }
+        let location = diagnostic.span.id().and_then(|id| {
+            let range = world.range(diagnostic.span)?;
+            let file = id.vpath().get_without_slash().to_string();
+            let (line, column) = match self.world.source(id) {
+                Some(source) => source.lines().byte_to_line_column(range.start)?,
+                // An error inside the data file: report the byte offset as a column.
+                None => (0, range.start),
+            };
+            Some((file, line + 1, column + 1))
+        });
+        match location {
+            Some((file, line, column)) => RenderError::Template {
+                template: file,
+                line,
+                column,
+                message,
+            },
+            None => RenderError::Document {
+                template: template.to_string(),
+                message,
+            },
+        }
+    }
+
+    /// Font families available to templates.
+    pub fn font_families(&self) -> Vec<String> {
+        self.world.font_families()
+    }
+}
+
+/// SHA-256 of every template file, for the manifest.
+pub fn template_hashes(templates: &Templates) -> BTreeMap<String, String> {
+    templates
+        .files
+        .iter()
+        .map(|file| {
+            (
+                file.name.clone(),
+                crate::config::sha256_hex(file.text.as_bytes()),
+            )
+        })
+        .collect()
+}
