@@ -2,29 +2,69 @@
 //!
 //! Documents are rendered in chunks (many papers per typst compile) on plain threads (typst
 //! parallelises inside a compile too; an outer rayon pool could overflow the stack). Each
-//! worker renders a chunk, cuts it into per-document files and queues them for writing; the
-//! chunks are then streamed into bundles. A document that fails to render (a glyph no shipped
-//! font has, say) is reported with its file name and left out; everything else is still
-//! written, and the run ends with exit code 3.
+//! worker renders a chunk, parses it once, cuts it into per-document files (queued for the
+//! writer thread) and hands it to the bundle it belongs to, which appends chunks in order as
+//! they arrive: no chunk is kept once it is in its bundle, so memory stays flat however many
+//! documents there are. A document that fails to render (a glyph no shipped font has, say) is
+//! reported with its file name and left out; everything else is still written, and the run
+//! ends with exit code 3.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
 use std::ops::Range;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 
 use crate::PipelineError;
-use crate::assemble::{self, BundleEntry, BundleWriter, PageLabelStyle, Piece, RenderedChunk};
+use crate::assemble::{
+    self, BundleEntry, BundleWriter, PageLabelStyle, ParsedChunk, Piece, RenderedChunk, Stamp,
+    StampAlign, StampFont, pleading_page_number,
+};
 use crate::config::Language;
 use crate::output::{DocumentFailure, OutputDir, OutputDocument, write_error_for};
 use crate::plan::{CasePlan, LetterPlan, MailingStatus, OmnibusPlan};
-use crate::render::documents::{Letterhead, case_chunk, cover, letter_chunk, omnibus};
+use crate::render::documents::{Letterhead, OmnibusData, case_chunk, cover, letter_chunk, omnibus};
 use crate::render::{Compiled, PdfSettings, RenderError, Renderer};
 
 /// Documents per typst compile: large enough to share the per-compile cost and font subsets,
 /// small enough that typst's introspection (which grows faster than linearly) stays cheap.
 pub(crate) const DOCUMENTS_PER_CHUNK: usize = 40;
+
+/// Exhibit rows per typst compile of the omnibus filing: bounds the memory of a compile.
+pub(crate) const EXHIBIT_ROWS_PER_PART: usize = 600;
+
+/// Lines of the case-packets index per page, and per typst compile.
+const INDEX_ENTRIES_PER_PAGE: usize = 36;
+const INDEX_ENTRIES_PER_PART: usize = 10 * INDEX_ENTRIES_PER_PAGE;
+
+/// Lower-case roman numerals, for front-matter page numbers.
+fn roman(mut number: u64) -> String {
+    const NUMERALS: [(u64, &str); 13] = [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ];
+    let mut text = String::new();
+    for (value, numeral) in NUMERALS {
+        while number >= value {
+            text.push_str(numeral);
+            number -= value;
+        }
+    }
+    text
+}
 
 /// The e-filing size limit of one court bundle file; larger filings are split into volumes.
 pub const VOLUME_LIMIT_BYTES: u64 = 25_000_000;
@@ -34,6 +74,7 @@ pub(crate) struct DocumentRun<'a> {
     pub(crate) output: &'a OutputDir,
     pub(crate) files: &'a crate::output::BackgroundWriter,
     pub(crate) renderer: &'a Renderer,
+    pub(crate) stamp_font: &'a StampFont,
     pub(crate) letterhead: Letterhead<'a>,
     pub(crate) jobs: usize,
     pub(crate) failures: Mutex<Vec<DocumentFailure>>,
@@ -41,12 +82,78 @@ pub(crate) struct DocumentRun<'a> {
     pub(crate) written: Mutex<BTreeMap<String, OutputDocument>>,
 }
 
-/// One rendered chunk of documents, ready for a bundle.
-pub(crate) struct DocumentChunk {
-    rendered: RenderedChunk,
+/// A rendered, parsed chunk of documents on its way into a bundle.
+pub(crate) struct BundlePart {
+    parsed: ParsedChunk,
     entries: Vec<BundleEntry>,
     /// (index into the items, first page within the chunk) of each document in the chunk.
     documents: Vec<(usize, usize)>,
+}
+
+/// A bundle written as chunks arrive from the workers, in sequence order whatever order they
+/// finish in; at most the chunks finished out of order wait in memory.
+pub(crate) struct StreamingBundle<'f> {
+    path: String,
+    writer: BundleWriter<'f, BufWriter<File>>,
+    next: usize,
+    waiting: BTreeMap<usize, Vec<BundlePart>>,
+    /// (item index, 0-based page in the bundle before any front matter) of every document.
+    placed: Vec<(usize, usize)>,
+}
+
+impl<'f> StreamingBundle<'f> {
+    fn create(
+        output: &OutputDir,
+        path: &str,
+        stamp_font: &'f StampFont,
+    ) -> Result<StreamingBundle<'f>, PipelineError> {
+        let file = File::create(output.path(path)?).map_err(write_error_for(path))?;
+        let writer = BundleWriter::new(
+            path,
+            BufWriter::with_capacity(1 << 20, file),
+            Some(stamp_font),
+        )?;
+        Ok(StreamingBundle {
+            path: path.to_string(),
+            writer,
+            next: 0,
+            waiting: BTreeMap::new(),
+            placed: Vec::new(),
+        })
+    }
+
+    /// Takes the parts of chunk `sequence` (none when all its documents failed) and appends
+    /// every part whose turn has come.
+    fn deliver(
+        &mut self,
+        sequence: usize,
+        parts: Vec<BundlePart>,
+        labels: &PageLabelStyle,
+    ) -> Result<(), PipelineError> {
+        self.waiting.insert(sequence, parts);
+        while let Some(parts) = self.waiting.remove(&self.next) {
+            for part in parts {
+                let offset = self.writer.page_count();
+                self.writer
+                    .append(&part.parsed, &part.entries, labels.clone())?;
+                self.placed.extend(
+                    part.documents
+                        .iter()
+                        .map(|&(index, first)| (index, offset + first)),
+                );
+            }
+            self.next += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes the file's end; returns its page count.
+    fn finish(self, title: &str) -> Result<usize, PipelineError> {
+        let pages = self.writer.page_count();
+        let mut sink = self.writer.finish(title)?;
+        std::io::Write::flush(&mut sink).map_err(write_error_for(&self.path))?;
+        Ok(pages)
+    }
 }
 
 /// Where each paper of a chunk starts, from the template's labels, checked against the number
@@ -79,6 +186,48 @@ fn pages_of(starts: &[usize], position: usize, total: usize) -> Range<usize> {
     starts[position]..starts.get(position + 1).copied().unwrap_or(total)
 }
 
+/// Chunks of at most [`DOCUMENTS_PER_CHUNK`] consecutive items, never mixing groups.
+fn chunk_ranges<T, K: PartialEq>(items: &[T], group: impl Fn(&T) -> K) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    while start < items.len() {
+        let mut end = start + 1;
+        while end < items.len()
+            && end - start < DOCUMENTS_PER_CHUNK
+            && group(&items[end]) == group(&items[start])
+        {
+            end += 1;
+        }
+        ranges.push(start..end);
+        start = end;
+    }
+    ranges
+}
+
+/// What the exhibit pages of the filing get stamped with: "Exhibit A-1 — page x of y" centred
+/// under the footer rule, and the filing's page number at the right margin (the margins of the
+/// exhibit part of `templates/omnibus.typ`: 0.75 in left, 0.6 in right, 0.75 in bottom).
+fn exhibit_stamps(exhibit: &str, page: usize, pages: usize, filing_page: u64) -> Vec<Stamp> {
+    let left = 54.0;
+    let right = 612.0 - 43.2;
+    vec![
+        Stamp {
+            text: format!("Exhibit {exhibit} \u{2014} page {page} of {pages}"),
+            x: f64::midpoint(left, right),
+            baseline: 30.0,
+            size: 10.0,
+            align: StampAlign::Center,
+        },
+        Stamp {
+            text: filing_page.to_string(),
+            x: right,
+            baseline: 30.0,
+            size: 11.0,
+            align: StampAlign::Right,
+        },
+    ]
+}
+
 impl DocumentRun<'_> {
     fn fail(&self, file: String, message: String) {
         self.failures
@@ -94,108 +243,190 @@ impl DocumentRun<'_> {
             .insert(path, OutputDocument { pages, template });
     }
 
-    /// Runs `work` on every index in `0..count` on `jobs` plain threads, in any order; results
-    /// come back in index order.
+    /// Runs `work` on every index in `0..count` on the run's threads; results in index order.
     pub(crate) fn parallel<T: Send>(
         &self,
         count: usize,
         work: impl Fn(usize) -> T + Sync,
     ) -> Vec<T> {
-        let next = AtomicUsize::new(0);
-        let mut results: Vec<(usize, T)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..self.jobs.clamp(1, count.max(1)))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let index = next.fetch_add(1, Ordering::Relaxed);
-                            if index >= count {
-                                return done;
-                            }
-                            done.push((index, work(index)));
-                        }
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|worker| {
-                    worker
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
-        results.sort_by_key(|(index, _)| *index);
-        results.into_iter().map(|(_, result)| result).collect()
+        crate::parallel::map(self.jobs, count, work)
     }
 
-    /// Renders `ranges` of items as chunks, in parallel. When a chunk fails to render, renders
-    /// its items one by one to find and report the failing ones (by `file_of`); the others
-    /// come back as single-item chunks.
+    /// Renders `ranges` of items as chunks, in parallel, and hands each chunk's parts to
+    /// `deliver` with its sequence number. When a chunk fails to render, renders its items one
+    /// by one to find and report the failing ones (by `file_of`); the others are delivered as
+    /// single-item parts.
     fn render_chunks(
         &self,
         ranges: &[Range<usize>],
         file_of: impl Fn(usize) -> String + Sync,
-        render: impl Fn(Range<usize>, &str) -> Result<DocumentChunk, PipelineError> + Sync,
-    ) -> Result<Vec<DocumentChunk>, PipelineError> {
+        render: impl Fn(Range<usize>, &str) -> Result<BundlePart, PipelineError> + Sync,
+        deliver: impl Fn(usize, Vec<BundlePart>) -> Result<(), PipelineError> + Sync,
+    ) -> Result<(), PipelineError> {
         let results = self.parallel(ranges.len(), |chunk_index| {
             let range = ranges[chunk_index].clone();
-            match render(range.clone(), &format!("{chunk_index}")) {
-                Ok(chunk) => Ok(vec![chunk]),
+            let parts = match render(range.clone(), &format!("{chunk_index}")) {
+                Ok(part) => vec![part],
                 Err(PipelineError::Render(_)) => {
-                    let mut chunks = Vec::new();
+                    let mut parts = Vec::new();
                     for index in range {
                         match render(index..index + 1, &format!("{chunk_index}-{index}")) {
-                            Ok(chunk) => chunks.push(chunk),
+                            Ok(part) => parts.push(part),
                             Err(PipelineError::Render(error)) => {
                                 self.fail(file_of(index), error.to_string());
                             }
                             Err(other) => return Err(other),
                         }
                     }
-                    Ok(chunks)
+                    parts
                 }
-                Err(other) => Err(other),
-            }
+                Err(other) => return Err(other),
+            };
+            deliver(chunk_index, parts)
         });
-        let mut chunks = Vec::with_capacity(ranges.len());
-        for result in results {
-            chunks.extend(result?);
-        }
-        Ok(chunks)
+        results.into_iter().collect()
     }
 
-    /// Cuts the pieces out of a rendered chunk and queues them as files at `paths`.
+    /// Parses a rendered chunk, cuts the pieces out as files at `paths` and queues them.
     fn write_pieces(
         &self,
-        rendered: &RenderedChunk,
+        rendered: RenderedChunk,
         pieces: &[Piece],
         paths: Vec<String>,
         template: &'static str,
-    ) -> Result<(), PipelineError> {
-        let files = assemble::split(rendered, pieces)?;
+    ) -> Result<ParsedChunk, PipelineError> {
+        let mut parsed = ParsedChunk::parse(rendered)?;
+        parsed.release_bytes();
+        let files = assemble::split(&parsed, pieces)?;
         for ((path, file), piece) in paths.into_iter().zip(files).zip(pieces) {
             self.files.write(self.output.staging().join(&path), file)?;
             self.wrote(path, piece.pages.len(), template);
         }
-        Ok(())
+        Ok(parsed)
     }
 
-    /// Renders every case, writes `cases/<stem>.pdf`, and returns the chunks for the bundle.
-    pub(crate) fn write_cases(
-        &self,
-        cases: &[CasePlan],
-    ) -> Result<Vec<DocumentChunk>, PipelineError> {
-        let ranges: Vec<Range<usize>> = (0..cases.len())
-            .step_by(DOCUMENTS_PER_CHUNK)
-            .map(|start| start..(start + DOCUMENTS_PER_CHUNK).min(cases.len()))
-            .collect();
+    /// Renders every case into `cases/<stem>.pdf` and `bundles/case-packets.pdf`: an index,
+    /// then every case in case-number order, one bookmark per case, page labels equal to the
+    /// printed page numbers.
+    pub(crate) fn write_cases(&self, cases: &[CasePlan]) -> Result<(), PipelineError> {
+        const PATH: &str = "bundles/case-packets.pdf";
+        if cases.is_empty() {
+            return Ok(());
+        }
+        let ranges = chunk_ranges(cases, |_| ());
+        let bundle = Mutex::new(StreamingBundle::create(self.output, PATH, self.stamp_font)?);
         self.render_chunks(
             &ranges,
             |index| format!("cases/{}.pdf", cases[index].file_stem),
             |range, ident| self.render_cases(cases, range, ident),
-        )
+            |sequence, parts| {
+                bundle
+                    .lock()
+                    .expect("no panics while holding the lock")
+                    .deliver(sequence, parts, &PageLabelStyle::Printed)
+            },
+        )?;
+        let mut bundle = bundle
+            .into_inner()
+            .expect("no panics while holding the lock");
+        if bundle.placed.is_empty() {
+            // Every case failed; the failures say which.
+            drop(bundle);
+            let _ = std::fs::remove_file(self.output.path(PATH)?);
+            return Ok(());
+        }
+        let index = self.render_packets_index(cases, &bundle.placed)?;
+        bundle
+            .writer
+            .prepend(&index, "Index", PageLabelStyle::Roman)?;
+        let pages = bundle.finish("Case packets: motions and proposed orders")?;
+        self.wrote(PATH.into(), pages, "case.typ");
+        Ok(())
+    }
+
+    /// The packets bundle's index, in parts of [`INDEX_ENTRIES_PER_PART`] entries rendered in
+    /// parallel (one long table would take time and memory growing faster than its length);
+    /// rendered again if its length changed the page numbers it prints.
+    fn render_packets_index(
+        &self,
+        cases: &[CasePlan],
+        placed: &[(usize, usize)],
+    ) -> Result<Vec<ParsedChunk>, PipelineError> {
+        const TEMPLATE: &str = "packets-index.typ";
+        let mut index_pages = placed.len().div_ceil(INDEX_ENTRIES_PER_PAGE);
+        loop {
+            let entries: Vec<_> = placed
+                .iter()
+                .map(|&(case_index, page)| {
+                    let case = &cases[case_index];
+                    json!({
+                        "case_numbers": case.case_numbers_text(),
+                        "defendant": case.defendant,
+                        "counts": case.counts.len(),
+                        "page": index_pages + page + 1,
+                    })
+                })
+                .collect();
+            let parts: Vec<&[serde_json::Value]> = entries.chunks(INDEX_ENTRIES_PER_PART).collect();
+            let rendered = self.parallel(parts.len(), |part| {
+                let data = json!({
+                    "title": "Case packets: motions and proposed orders",
+                    "subtitle": format!("{} cases, in case-number order; page numbers are pages of this bundle", entries.len()),
+                    "agency": self.letterhead.office.agency.name,
+                    "columns": ["Case No.", "Defendant", "Counts", "Page"],
+                    "first": part == 0,
+                    "pages": parts[part].chunks(INDEX_ENTRIES_PER_PAGE).collect::<Vec<_>>(),
+                });
+                let bytes = serde_json::to_vec(&data).expect("JSON values serialize");
+                let compiled = self.renderer.compile(TEMPLATE, &bytes)?;
+                let pdf = self.renderer.export(
+                    &compiled,
+                    TEMPLATE,
+                    &PdfSettings {
+                        ident: format!("packets-index-{part}"),
+                        tagged: false,
+                    },
+                )?;
+                Ok::<_, PipelineError>((pdf, compiled.page_count()))
+            });
+            let rendered: Vec<(Vec<u8>, usize)> = rendered.into_iter().collect::<Result<_, _>>()?;
+            let total: usize = rendered.iter().map(|(_, pages)| pages).sum();
+            if total != index_pages {
+                index_pages = total;
+                continue;
+            }
+            // Roman page numbers through the index, stamped under each page.
+            let mut page = 0u64;
+            return rendered
+                .into_iter()
+                .enumerate()
+                .map(|(part, (pdf, pages))| {
+                    let numbers: Vec<u64> =
+                        (0..pages as u64).map(|offset| page + offset + 1).collect();
+                    page += pages as u64;
+                    let stamps = numbers
+                        .iter()
+                        .map(|&number| {
+                            vec![Stamp {
+                                text: roman(number),
+                                x: 306.0,
+                                baseline: 36.0,
+                                size: 10.0,
+                                align: StampAlign::Center,
+                            }]
+                        })
+                        .collect();
+                    let mut parsed = ParsedChunk::parse(RenderedChunk {
+                        name: format!("packets index part {part}"),
+                        pdf,
+                        page_numbers: numbers,
+                        stamps,
+                    })?;
+                    parsed.release_bytes();
+                    Ok(parsed)
+                })
+                .collect();
+        }
     }
 
     fn render_cases(
@@ -203,7 +434,7 @@ impl DocumentRun<'_> {
         cases: &[CasePlan],
         range: Range<usize>,
         ident: &str,
-    ) -> Result<DocumentChunk, PipelineError> {
+    ) -> Result<BundlePart, PipelineError> {
         const TEMPLATE: &str = "case.typ";
         let plans = &cases[range.clone()];
         let title = "Motions and proposed orders for relief from cannabis convictions";
@@ -251,189 +482,184 @@ impl DocumentRun<'_> {
             name: format!("case chunk {ident}"),
             pdf,
             page_numbers: compiled.page_numbers(),
-            pleading_page_numbers: true,
-        };
+            stamps: Vec::new(),
+        }
+        .with_pleading_page_numbers();
         let paths = plans
             .iter()
             .map(|case| format!("cases/{}.pdf", case.file_stem))
             .collect();
-        self.write_pieces(&rendered, &pieces, paths, TEMPLATE)?;
-        Ok(DocumentChunk {
-            rendered,
+        let parsed = self.write_pieces(rendered, &pieces, paths, TEMPLATE)?;
+        Ok(BundlePart {
+            parsed,
             entries,
             documents,
         })
     }
 
-    /// Writes `bundles/case-packets.pdf`: an index, then every case in case-number order, one
-    /// bookmark per case, page labels equal to the printed page numbers.
-    pub(crate) fn write_packets_bundle(
-        &self,
-        cases: &[CasePlan],
-        chunks: &[DocumentChunk],
-    ) -> Result<(), PipelineError> {
-        const TEMPLATE: &str = "packets-index.typ";
-        if chunks.is_empty() {
-            return Ok(());
-        }
-        // Bundle page of each case, once the index's own length is known: render the index,
-        // and again if its length changed the page numbers it prints.
-        let mut index_pages = 1usize;
-        let index = loop {
-            let mut entries = Vec::new();
-            let mut page = index_pages;
-            for chunk in chunks {
-                for &(case_index, first) in &chunk.documents {
-                    let case = &cases[case_index];
-                    entries.push(json!({
-                        "case_numbers": case.case_numbers_text(),
-                        "defendant": case.defendant,
-                        "counts": case.counts.len(),
-                        "page": page + first + 1,
-                    }));
-                }
-                page += chunk.rendered.page_numbers.len();
-            }
-            let data = json!({
-                "title": "Case packets: motions and proposed orders",
-                "subtitle": format!("{} cases, in case-number order; page numbers are pages of this bundle", entries.len()),
-                "agency": self.letterhead.office.agency.name,
-                "columns": ["Case No.", "Defendant", "Counts", "Page"],
-                "pages": entries.chunks(36).collect::<Vec<_>>(),
-            });
-            let bytes = serde_json::to_vec(&data).expect("JSON values serialize");
-            let compiled = self.renderer.compile(TEMPLATE, &bytes)?;
-            if compiled.page_count() == index_pages {
-                let pdf = self.renderer.export(
-                    &compiled,
-                    TEMPLATE,
-                    &PdfSettings {
-                        ident: "packets-index".into(),
-                        tagged: false,
-                    },
-                )?;
-                break RenderedChunk {
-                    name: "packets index".into(),
-                    pdf,
-                    page_numbers: compiled.page_numbers(),
-                    pleading_page_numbers: false,
-                };
-            }
-            index_pages = compiled.page_count();
-        };
-        let index_entry = BundleEntry {
-            bookmark: "Index".into(),
-            children: Vec::new(),
-            pages: 0..index.page_numbers.len(),
-        };
-        let parts = std::iter::once((&index, vec![index_entry], PageLabelStyle::Roman)).chain(
-            chunks.iter().map(|chunk| {
-                (
-                    &chunk.rendered,
-                    chunk.entries.clone(),
-                    PageLabelStyle::Printed,
-                )
-            }),
-        );
-        self.write_bundle(
-            "bundles/case-packets.pdf",
-            "Case packets: motions and proposed orders",
-            TEMPLATE,
-            parts,
-        )
-    }
-
-    /// Streams parts into a bundle file.
-    fn write_bundle<'c>(
-        &self,
-        path: &str,
-        title: &str,
-        template: &'static str,
-        parts: impl IntoIterator<Item = (&'c RenderedChunk, Vec<BundleEntry>, PageLabelStyle)>,
-    ) -> Result<(), PipelineError> {
-        let file = std::fs::File::create(self.output.path(path)?).map_err(write_error_for(path))?;
-        let mut bundle = BundleWriter::new(path, std::io::BufWriter::with_capacity(1 << 20, file))?;
-        for (chunk, entries, labels) in parts {
-            bundle.append(chunk, &entries, labels)?;
-        }
-        let pages = bundle.page_count();
-        let mut sink = bundle.finish(title)?;
-        std::io::Write::flush(&mut sink).map_err(write_error_for(path))?;
-        self.wrote(path.into(), pages, template);
-        Ok(())
-    }
-
-    /// Writes the omnibus filing, `bundles/filing.pdf` (or `filing-redacted.pdf`), split into
-    /// volumes of at most `volume_limit` bytes, each behind a cover, when it is larger.
+    /// Writes the omnibus filing, `bundles/filing.pdf` (or `filing-redacted.pdf`): the motion,
+    /// Exhibit A in parts, the order, numbered through; split into volumes of at most
+    /// `volume_limit` bytes, each behind a cover, when larger.
     pub(crate) fn write_filing(
         &self,
         plan: &OmnibusPlan,
         redacted: bool,
         volume_limit: u64,
     ) -> Result<(), PipelineError> {
-        const TEMPLATE: &str = "omnibus.typ";
         let stem = if redacted {
             "bundles/filing-redacted"
         } else {
             "bundles/filing"
         };
-        let rendered = (|| {
-            let data = omnibus(self.renderer, &self.letterhead, plan, redacted)?;
-            let compiled = self.renderer.compile(TEMPLATE, &data)?;
-            let pdf = self.renderer.export(
-                &compiled,
-                TEMPLATE,
-                &PdfSettings {
-                    ident: stem.into(),
-                    tagged: false,
-                },
-            )?;
-            Ok::<_, PipelineError>((compiled, pdf))
-        })();
-        let (compiled, pdf) = match rendered {
-            Ok(rendered) => rendered,
+        let parts = match self.render_filing_parts(plan, redacted, stem) {
+            Ok(parts) => parts,
             Err(PipelineError::Render(error)) => {
                 self.fail(format!("{stem}.pdf"), error.to_string());
                 return Ok(());
             }
             Err(other) => return Err(other),
         };
-        let parts = compiled.labelled_pages("clearance-part");
-        let total = compiled.page_count();
-        let starts: Vec<usize> = parts.iter().map(|(page, _)| *page).collect();
-        let entries: Vec<BundleEntry> = parts
-            .iter()
-            .enumerate()
-            .map(|(position, (_, title))| BundleEntry {
-                bookmark: title.clone(),
-                children: Vec::new(),
-                pages: pages_of(&starts, position, total),
-            })
-            .collect();
-        let chunk = RenderedChunk {
-            name: stem.into(),
-            pdf,
-            page_numbers: compiled.page_numbers(),
-            pleading_page_numbers: false,
-        };
+        let (parts, entries) = parts;
+        let total: usize = parts.iter().map(ParsedChunk::page_count).sum();
         let title = if redacted {
             "People's omnibus motion for relief from cannabis convictions (public version)"
         } else {
             "People's omnibus motion for relief from cannabis convictions"
         };
-        let whole = assemble_volume(&chunk, 0..total, &entries, None, title)?;
+        let whole = assemble_volume(&parts, 0..total, &entries, None, title, self.stamp_font)?;
         if whole.len() as u64 <= volume_limit {
             let path = format!("{stem}.pdf");
             self.files.write(self.output.staging().join(&path), whole)?;
-            self.wrote(path, total, TEMPLATE);
+            self.wrote(path, total, "omnibus.typ");
             return Ok(());
         }
-        // Too large for one e-filing: equal page runs, one more volume until each fits.
-        let mut volume_count = (whole.len() as u64).div_ceil(volume_limit) as usize;
+        let whole_size = whole.len() as u64;
+        drop(whole);
+        self.write_volumes(&parts, &entries, title, stem, (whole_size, volume_limit))
+    }
+
+    /// Renders the filing's parts in parallel and numbers their pages through: the motion,
+    /// each exhibit's runs of rows, the order. Returns the parsed parts and the bookmarks
+    /// (pages counted through the filing).
+    fn render_filing_parts(
+        &self,
+        plan: &OmnibusPlan,
+        redacted: bool,
+        stem: &str,
+    ) -> Result<(Vec<ParsedChunk>, Vec<BundleEntry>), PipelineError> {
+        const TEMPLATE: &str = "omnibus.typ";
+        let data: OmnibusData = omnibus(self.renderer, &self.letterhead, plan, redacted)?;
+        let runs = data.exhibit_runs(EXHIBIT_ROWS_PER_PART);
+        // Part 0 is the motion, the last the order, the exhibit runs between.
+        let count = runs.len() + 2;
+        let rendered = self.parallel(count, |index| {
+            let bytes = match index {
+                0 => data.motion(),
+                _ if index == count - 1 => data.order(),
+                _ => data.exhibit(&runs[index - 1]),
+            };
+            let compiled = self.renderer.compile(TEMPLATE, &bytes)?;
+            let pdf = self.renderer.export(
+                &compiled,
+                TEMPLATE,
+                &PdfSettings {
+                    ident: format!("{stem}-{index}"),
+                    tagged: false,
+                },
+            )?;
+            Ok::<_, PipelineError>((pdf, compiled.page_count()))
+        });
+        let rendered: Vec<(Vec<u8>, usize)> = rendered.into_iter().collect::<Result<_, _>>()?;
+        let exhibits = data.exhibits();
+        let mut exhibit_pages = vec![0usize; exhibits.len()];
+        for (run, (_, pages)) in runs.iter().zip(&rendered[1..]) {
+            exhibit_pages[run.section] += pages;
+        }
+        let mut parts = Vec::with_capacity(count);
+        let mut entries = Vec::new();
+        let mut filing_page = 0u64;
+        let mut page_in_exhibit = vec![0usize; exhibits.len()];
+        for (index, (pdf, pages)) in rendered.into_iter().enumerate() {
+            let first_page = filing_page as usize;
+            let mut page_numbers = Vec::with_capacity(pages);
+            let mut stamps = Vec::with_capacity(pages);
+            let run = (index > 0 && index < count - 1).then(|| &runs[index - 1]);
+            for _ in 0..pages {
+                filing_page += 1;
+                page_numbers.push(filing_page);
+                stamps.push(match run {
+                    Some(run) => {
+                        page_in_exhibit[run.section] += 1;
+                        exhibit_stamps(
+                            &exhibits[run.section].0,
+                            page_in_exhibit[run.section],
+                            exhibit_pages[run.section],
+                            filing_page,
+                        )
+                    }
+                    None => vec![pleading_page_number(filing_page)],
+                });
+            }
+            let bookmark = match run {
+                None if index == 0 => Some("Notice of non-challenge and motion".to_string()),
+                None => Some("[Proposed] order".to_string()),
+                Some(run) if run.rows.start == 0 => {
+                    let (id, title) = &exhibits[run.section];
+                    Some(format!("Exhibit {id}: {title}"))
+                }
+                Some(_) => None,
+            };
+            if let Some(bookmark) = bookmark {
+                entries.push(BundleEntry {
+                    bookmark,
+                    children: Vec::new(),
+                    pages: first_page..first_page + pages,
+                });
+            }
+            let mut parsed = ParsedChunk::parse(RenderedChunk {
+                name: format!("{stem} part {index}"),
+                pdf,
+                page_numbers,
+                stamps,
+            })?;
+            parsed.release_bytes();
+            parts.push(parsed);
+        }
+        // A bookmark covers its exhibit's every run.
+        for window in 0..entries.len() {
+            let end = entries
+                .get(window + 1)
+                .map_or(filing_page as usize, |next| next.pages.start);
+            entries[window].pages.end = end;
+        }
+        Ok((parts, entries))
+    }
+
+    /// Splits the filing into volumes of equal page runs, one more until each fits.
+    fn write_volumes(
+        &self,
+        parts: &[ParsedChunk],
+        entries: &[BundleEntry],
+        title: &str,
+        stem: &str,
+        (whole_size, volume_limit): (u64, u64),
+    ) -> Result<(), PipelineError> {
+        let total: usize = parts.iter().map(ParsedChunk::page_count).sum();
+        let page_number = |page: usize| {
+            let mut page = page;
+            for part in parts {
+                if page < part.page_count() {
+                    return part.chunk.page_numbers[page];
+                }
+                page -= part.page_count();
+            }
+            0
+        };
+        let mut volume_count = whole_size.div_ceil(volume_limit).max(2) as usize;
         loop {
             if volume_count > total {
                 return Err(PipelineError::Render(RenderError::Document {
-                    template: TEMPLATE.into(),
+                    template: "omnibus.typ".into(),
                     message: format!(
                         "{stem}.pdf cannot be split into volumes under {volume_limit} bytes"
                     ),
@@ -449,20 +675,22 @@ impl DocumentRun<'_> {
                         .iter()
                         .position(|range| range.contains(&entry.pages.start))
                         .unwrap_or(0);
-                    let first = chunk.page_numbers[entry.pages.start];
-                    let last = chunk.page_numbers[entry.pages.end - 1];
                     (
                         entry.bookmark.clone(),
                         format!("Volume {}", volume + 1),
-                        format!("pages {first}–{last}"),
+                        format!(
+                            "pages {}–{}",
+                            page_number(entry.pages.start),
+                            page_number(entry.pages.end - 1)
+                        ),
                     )
                 })
                 .collect();
             let mut volumes = Vec::with_capacity(volume_count);
             for (volume, range) in ranges.iter().enumerate() {
                 let pages = (
-                    chunk.page_numbers[range.start] as usize,
-                    chunk.page_numbers[range.end - 1] as usize,
+                    page_number(range.start) as usize,
+                    page_number(range.end - 1) as usize,
                 );
                 let cover_data = cover(
                     &self.letterhead,
@@ -472,17 +700,17 @@ impl DocumentRun<'_> {
                     pages,
                     if volume == 0 { &contents } else { &[] },
                 );
-                let cover_chunk =
+                let cover =
                     self.render_cover(&cover_data, &format!("{stem}-vol-{}", volume + 1))?;
                 let volume_title = format!("{title}, volume {} of {volume_count}", volume + 1);
-                let bytes = assemble_volume(
-                    &chunk,
+                volumes.push(assemble_volume(
+                    parts,
                     range.clone(),
-                    &entries,
-                    Some(&cover_chunk),
+                    entries,
+                    Some(&cover),
                     &volume_title,
-                )?;
-                volumes.push(bytes);
+                    self.stamp_font,
+                )?);
             }
             if volumes
                 .iter()
@@ -491,7 +719,7 @@ impl DocumentRun<'_> {
                 for (volume, (bytes, range)) in volumes.into_iter().zip(&ranges).enumerate() {
                     let path = format!("{stem}-vol-{}.pdf", volume + 1);
                     self.files.write(self.output.staging().join(&path), bytes)?;
-                    self.wrote(path, range.len() + 1, TEMPLATE);
+                    self.wrote(path, range.len() + 1, "omnibus.typ");
                 }
                 return Ok(());
             }
@@ -499,7 +727,7 @@ impl DocumentRun<'_> {
         }
     }
 
-    fn render_cover(&self, data: &[u8], ident: &str) -> Result<RenderedChunk, PipelineError> {
+    fn render_cover(&self, data: &[u8], ident: &str) -> Result<ParsedChunk, PipelineError> {
         const TEMPLATE: &str = "cover.typ";
         let compiled = self.renderer.compile(TEMPLATE, data)?;
         let pdf = self.renderer.export(
@@ -510,43 +738,169 @@ impl DocumentRun<'_> {
                 tagged: false,
             },
         )?;
-        Ok(RenderedChunk {
+        Ok(ParsedChunk::parse(RenderedChunk {
             name: format!("cover of {ident}"),
             pdf,
             page_numbers: compiled.page_numbers(),
-            pleading_page_numbers: false,
-        })
+            stamps: Vec::new(),
+        })?)
     }
 
-    /// Renders the letters (not to the deceased), writes `letters/<SUBJECT_ID>.<lang>.pdf`,
-    /// and returns the chunks with the index of each letter in `letters`.
-    pub(crate) fn write_letters(
-        &self,
-        letters: &[LetterPlan],
-    ) -> Result<Vec<DocumentChunk>, PipelineError> {
-        // Chunks never mix languages or mailable and unmailable letters, so each letters bundle
-        // is made of whole chunks.
-        let mut ranges: Vec<Range<usize>> = Vec::new();
-        let mut start = 0;
-        while start < letters.len() {
-            let group = |letter: &LetterPlan| (letter.status, letter.language);
-            let mut end = start + 1;
-            while end < letters.len()
-                && end - start < DOCUMENTS_PER_CHUNK
-                && group(&letters[end]) == group(&letters[start])
+    /// Renders the letters (not to the deceased) into `letters/<SUBJECT_ID>.<lang>.pdf` and
+    /// the mailable ones of each language into `bundles/letters.<lang>.pdf`, by ZIP code; then
+    /// writes `bundles/mailing-list.csv` (every letter, mailable or not, and where it is).
+    pub(crate) fn write_letters(&self, letters: &[LetterPlan]) -> Result<(), PipelineError> {
+        // Chunks never mix languages or mailable and unmailable letters, so each letters
+        // bundle is made of whole chunks.
+        let ranges: Vec<Range<usize>> =
+            chunk_ranges(letters, |letter| (letter.status, letter.language))
+                .into_iter()
+                .filter(|range| letters[range.start].status != MailingStatus::Deceased)
+                .collect();
+        let mut bundles: Vec<(Language, Mutex<StreamingBundle<'_>>)> = Vec::new();
+        // Each chunk's bundle (by index into `bundles`) and sequence number within it.
+        let mut destinations: Vec<Option<(usize, usize)>> = Vec::with_capacity(ranges.len());
+        for range in &ranges {
+            let letter = &letters[range.start];
+            if letter.status != MailingStatus::Ready {
+                destinations.push(None);
+                continue;
+            }
+            let position = if let Some(position) = bundles
+                .iter()
+                .position(|(language, _)| *language == letter.language)
             {
-                end += 1;
-            }
-            if letters[start].status != MailingStatus::Deceased {
-                ranges.push(start..end);
-            }
-            start = end;
+                position
+            } else {
+                let path = format!("bundles/letters.{}.pdf", letter.language.code());
+                bundles.push((
+                    letter.language,
+                    Mutex::new(StreamingBundle::create(
+                        self.output,
+                        &path,
+                        self.stamp_font,
+                    )?),
+                ));
+                bundles.len() - 1
+            };
+            let sequence = destinations
+                .iter()
+                .filter(|destination| destination.is_some_and(|(bundle, _)| bundle == position))
+                .count();
+            destinations.push(Some((position, sequence)));
         }
         self.render_chunks(
             &ranges,
             |index| format!("letters/{}.pdf", letters[index].file_stem()),
             |range, ident| self.render_letters(letters, range, ident),
-        )
+            |chunk, parts| match destinations[chunk] {
+                Some((bundle, sequence)) => bundles[bundle]
+                    .1
+                    .lock()
+                    .expect("no panics while holding the lock")
+                    .deliver(sequence, parts, &PageLabelStyle::Sequential),
+                None => Ok(()),
+            },
+        )?;
+        // (bundle path, 1-based page) of each letter in a bundle.
+        let mut placed: BTreeMap<usize, (String, usize)> = BTreeMap::new();
+        for (language, bundle) in bundles {
+            let bundle = bundle
+                .into_inner()
+                .expect("no panics while holding the lock");
+            let path = bundle.path.clone();
+            if bundle.placed.is_empty() {
+                drop(bundle);
+                let _ = std::fs::remove_file(self.output.path(&path)?);
+                continue;
+            }
+            for &(index, page) in &bundle.placed {
+                placed.insert(index, (path.clone(), page + 1));
+            }
+            let title = match language {
+                Language::En => "Notification letters (English), by ZIP code",
+                Language::Es => "Cartas de notificación (español), por código postal",
+            };
+            let pages = bundle.finish(title)?;
+            self.wrote(path, pages, "letter.typ");
+        }
+        self.write_mailing_list(letters, &placed)
+    }
+
+    fn write_mailing_list(
+        &self,
+        letters: &[LetterPlan],
+        placed: &BTreeMap<usize, (String, usize)>,
+    ) -> Result<(), PipelineError> {
+        let written = self
+            .written
+            .lock()
+            .expect("no panics while holding the lock")
+            .clone();
+        let mut csv = Vec::new();
+        crate::ingest::csv::write_go_record(
+            &mut csv,
+            [
+                "subject_id",
+                "cii",
+                "name",
+                "language",
+                "status",
+                "address_1",
+                "address_2",
+                "city",
+                "state",
+                "zip",
+                "letter_file",
+                "bundle",
+                "bundle_page",
+            ]
+            .iter()
+            .map(|field| field.as_bytes()),
+        );
+        for (index, letter) in letters.iter().enumerate() {
+            let file = format!("letters/{}.pdf", letter.file_stem());
+            let rendered = written.contains_key(&file);
+            let status = match letter.status {
+                MailingStatus::Deceased => "deceased",
+                _ if !rendered => "render_failed",
+                MailingStatus::Ready => "ready",
+                MailingStatus::NoAddress => "no_address",
+            };
+            let contact = letter.contact.as_ref();
+            let address_line = |line: usize| {
+                contact
+                    .and_then(|contact| contact.address_lines.get(line).cloned())
+                    .unwrap_or_default()
+            };
+            let (bundle, page) = placed
+                .get(&index)
+                .map_or((String::new(), String::new()), |(bundle, page)| {
+                    (bundle.clone(), page.to_string())
+                });
+            let fields = [
+                letter.subject_id.clone(),
+                letter.cii.clone(),
+                letter.name.clone(),
+                letter.language.code().to_string(),
+                status.to_string(),
+                address_line(0),
+                address_line(1),
+                contact
+                    .map(|contact| contact.city.clone())
+                    .unwrap_or_default(),
+                contact
+                    .map(|contact| contact.state.clone())
+                    .unwrap_or_default(),
+                letter.zip().to_string(),
+                if rendered { file } else { String::new() },
+                bundle,
+                page,
+            ];
+            crate::ingest::csv::write_go_record(&mut csv, fields.iter().map(String::as_bytes));
+        }
+        self.output.write("bundles/mailing-list.csv", &csv)?;
+        Ok(())
     }
 
     fn render_letters(
@@ -554,7 +908,7 @@ impl DocumentRun<'_> {
         letters: &[LetterPlan],
         range: Range<usize>,
         ident: &str,
-    ) -> Result<DocumentChunk, PipelineError> {
+    ) -> Result<BundlePart, PipelineError> {
         const TEMPLATE: &str = "letter.typ";
         let plans = &letters[range.clone()];
         let data = letter_chunk(self.renderer, &self.letterhead, plans)?;
@@ -590,144 +944,18 @@ impl DocumentRun<'_> {
             name: format!("letter chunk {ident}"),
             pdf,
             page_numbers: compiled.page_numbers(),
-            pleading_page_numbers: false,
+            stamps: Vec::new(),
         };
         let paths = plans
             .iter()
             .map(|letter| format!("letters/{}.pdf", letter.file_stem()))
             .collect();
-        self.write_pieces(&rendered, &pieces, paths, TEMPLATE)?;
-        Ok(DocumentChunk {
-            rendered,
+        let parsed = self.write_pieces(rendered, &pieces, paths, TEMPLATE)?;
+        Ok(BundlePart {
+            parsed,
             entries,
             documents,
         })
-    }
-
-    /// Writes `bundles/letters.<lang>.pdf` (mailable letters of each language, by ZIP code) and
-    /// `bundles/mailing-list.csv` (every letter, mailable or not, and where to find it).
-    pub(crate) fn write_letter_bundles(
-        &self,
-        letters: &[LetterPlan],
-        chunks: &[DocumentChunk],
-    ) -> Result<(), PipelineError> {
-        // (bundle, first page) of each letter in a bundle.
-        let mut placed: BTreeMap<usize, (String, usize)> = BTreeMap::new();
-        for language in [Language::En, Language::Es] {
-            let bundle_chunks: Vec<&DocumentChunk> = chunks
-                .iter()
-                .filter(|chunk| {
-                    chunk.documents.first().is_some_and(|&(index, _)| {
-                        letters[index].status == MailingStatus::Ready
-                            && letters[index].language == language
-                    })
-                })
-                .collect();
-            if bundle_chunks.is_empty() {
-                continue;
-            }
-            let path = format!("bundles/letters.{}.pdf", language.code());
-            let mut page = 0;
-            for chunk in &bundle_chunks {
-                for &(index, first) in &chunk.documents {
-                    placed.insert(index, (path.clone(), page + first + 1));
-                }
-                page += chunk.rendered.page_numbers.len();
-            }
-            let title = match language {
-                Language::En => "Notification letters (English), by ZIP code",
-                Language::Es => "Cartas de notificación (español), por código postal",
-            };
-            self.write_bundle(
-                &path,
-                title,
-                "letter.typ",
-                bundle_chunks.iter().map(|chunk| {
-                    (
-                        &chunk.rendered,
-                        chunk.entries.clone(),
-                        PageLabelStyle::Sequential,
-                    )
-                }),
-            )?;
-        }
-        let written = self
-            .written
-            .lock()
-            .expect("no panics while holding the lock")
-            .clone();
-        let mut csv = Vec::new();
-        crate::ingest::csv::write_go_record(
-            &mut csv,
-            [
-                "subject_id",
-                "cii",
-                "name",
-                "language",
-                "status",
-                "address_1",
-                "address_2",
-                "city",
-                "state",
-                "zip",
-                "letter_file",
-                "bundle",
-                "bundle_page",
-            ]
-            .iter()
-            .map(|field| field.as_bytes()),
-        );
-        for (index, letter) in letters.iter().enumerate() {
-            let file = format!("letters/{}.pdf", letter.file_stem());
-            let status = match letter.status {
-                MailingStatus::Ready => "ready",
-                MailingStatus::NoAddress => "no_address",
-                MailingStatus::Deceased => "deceased",
-            };
-            let status = if letter.status != MailingStatus::Deceased && !written.contains_key(&file)
-            {
-                "render_failed"
-            } else {
-                status
-            };
-            let contact = letter.contact.as_ref();
-            let address_line = |line: usize| {
-                contact
-                    .and_then(|contact| contact.address_lines.get(line).cloned())
-                    .unwrap_or_default()
-            };
-            let (bundle, page) = placed
-                .get(&index)
-                .map_or((String::new(), String::new()), |(bundle, page)| {
-                    (bundle.clone(), page.to_string())
-                });
-            let fields = [
-                letter.subject_id.clone(),
-                letter.cii.clone(),
-                letter.name.clone(),
-                letter.language.code().to_string(),
-                status.to_string(),
-                address_line(0),
-                address_line(1),
-                contact
-                    .map(|contact| contact.city.clone())
-                    .unwrap_or_default(),
-                contact
-                    .map(|contact| contact.state.clone())
-                    .unwrap_or_default(),
-                letter.zip().to_string(),
-                if written.contains_key(&file) {
-                    file
-                } else {
-                    String::new()
-                },
-                bundle,
-                page,
-            ];
-            crate::ingest::csv::write_go_record(&mut csv, fields.iter().map(String::as_bytes));
-        }
-        self.output.write("bundles/mailing-list.csv", &csv)?;
-        Ok(())
     }
 
     /// Renders a single document (the summary report) to `path`.
@@ -759,33 +987,49 @@ impl DocumentRun<'_> {
     }
 }
 
-/// One volume of a filing in memory: an optional cover, then pages `range`, with the
-/// bookmarks of the parts that start in it.
+/// One volume of a filing in memory: an optional cover, then pages `range` of the parts (pages
+/// counted through all parts), with the bookmarks of the entries that start in it.
 fn assemble_volume(
-    chunk: &RenderedChunk,
+    parts: &[ParsedChunk],
     range: Range<usize>,
     entries: &[BundleEntry],
-    cover: Option<&RenderedChunk>,
+    cover: Option<&ParsedChunk>,
     title: &str,
+    stamp_font: &StampFont,
 ) -> Result<Vec<u8>, PipelineError> {
-    let mut bundle = BundleWriter::new(&chunk.name, Vec::with_capacity(1 << 20))?;
+    let mut bundle = BundleWriter::new(title, Vec::with_capacity(1 << 20), Some(stamp_font))?;
     if let Some(cover) = cover {
         let entry = BundleEntry {
             bookmark: "Cover".into(),
             children: Vec::new(),
-            pages: 0..cover.page_numbers.len(),
+            pages: 0..cover.page_count(),
         };
         bundle.append(cover, &[entry], PageLabelStyle::Named("Cover".into()))?;
     }
-    let local: Vec<BundleEntry> = entries
-        .iter()
-        .filter(|entry| range.contains(&entry.pages.start))
-        .map(|entry| BundleEntry {
-            bookmark: entry.bookmark.clone(),
-            children: Vec::new(),
-            pages: entry.pages.start - range.start..entry.pages.end.min(range.end) - range.start,
-        })
-        .collect();
-    bundle.append_pages(chunk, range, &local, PageLabelStyle::Printed)?;
+    let mut part_start = 0;
+    for part in parts {
+        let part_range = part_start..part_start + part.page_count();
+        part_start = part_range.end;
+        let start = range.start.max(part_range.start);
+        let end = range.end.min(part_range.end);
+        if start >= end {
+            continue;
+        }
+        let local: Vec<BundleEntry> = entries
+            .iter()
+            .filter(|entry| (start..end).contains(&entry.pages.start))
+            .map(|entry| BundleEntry {
+                bookmark: entry.bookmark.clone(),
+                children: Vec::new(),
+                pages: entry.pages.start - start..entry.pages.end.min(end) - start,
+            })
+            .collect();
+        bundle.append_pages(
+            part,
+            start - part_range.start..end - part_range.start,
+            &local,
+            PageLabelStyle::Printed,
+        )?;
+    }
     Ok(bundle.finish(title)?)
 }

@@ -19,6 +19,7 @@ pub mod eligibility;
 pub mod ingest;
 pub mod model;
 pub mod output;
+mod parallel;
 pub mod plan;
 pub mod render;
 pub mod sample;
@@ -338,6 +339,8 @@ pub struct DocumentsReport {
     pub failures: Vec<output::DocumentFailure>,
     /// PDFs written, by output path.
     pub written: std::collections::BTreeMap<String, output::OutputDocument>,
+    /// Hashes of the files written by the writer thread.
+    pub hashes: output::KnownHashes,
 }
 
 /// What `run` did.
@@ -396,11 +399,20 @@ pub fn run(
     timings.push(("results", started.elapsed()));
 
     let records = evaluation.determination_records();
-    let files: Vec<&ingest::InputFile> = evaluation
+    let files: Vec<(PathBuf, String, u32)> = evaluation
         .parts
         .iter()
         .flat_map(|part| &part.ingested.files)
+        .map(|file| {
+            (
+                file.path.clone(),
+                file.display_name.clone(),
+                file.accepted_rows,
+            )
+        })
         .collect();
+    // The people and rows are not needed for documents: free them before rendering.
+    drop(evaluation);
     let facts = render::documents::SummaryFacts {
         statistics: &statistics,
         county: check.county.name(),
@@ -408,7 +420,7 @@ pub fn run(
         rules_name: &check.rules_source.name,
         rules_sha256: check.rules_source.sha256.as_deref(),
         input_files: files.len(),
-        input_rows: files.iter().map(|file| u64::from(file.accepted_rows)).sum(),
+        input_rows: files.iter().map(|(_, _, rows)| u64::from(*rows)).sum(),
         rejected_rows,
         documents: Vec::new(),
     };
@@ -426,7 +438,7 @@ pub fn run(
     let started = std::time::Instant::now();
     let inputs = files
         .iter()
-        .map(|file| manifest_input(&file.path, &file.display_name))
+        .map(|(path, display_name, _)| manifest_input(path, display_name))
         .collect::<Result<Vec<_>, _>>()?;
     let header = manifest_header(
         check.as_of,
@@ -435,7 +447,13 @@ pub fn run(
         &check.rules_source,
         &config.documents,
     );
-    output::write_manifest(&output, &header, &documents.written)?;
+    output::write_manifest(
+        &output,
+        &header,
+        &documents.written,
+        &documents.hashes,
+        config.documents.jobs,
+    )?;
     timings.push(("manifest", started.elapsed()));
     let out_dir = output.commit()?;
     documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
@@ -551,7 +569,13 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
         sha256: None,
     };
     let header = manifest_header(as_of, &county, inputs, &rules, &config.documents);
-    output::write_manifest(&output, &header, &documents.written)?;
+    output::write_manifest(
+        &output,
+        &header,
+        &documents.written,
+        &documents.hashes,
+        config.documents.jobs,
+    )?;
     let out_dir = output.commit()?;
     documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(RenderReport {
@@ -662,12 +686,14 @@ pub fn write_documents(
     let started = std::time::Instant::now();
     let plans = plan::plan(records, &config.contacts, config.letters);
     let renderer = render::Renderer::new(&config.templates, as_of)?;
+    let stamp_font = renderer.stamp_font()?;
     timings.push(("plan and load templates", started.elapsed()));
     let files = output::BackgroundWriter::start(256);
     let run = documents::DocumentRun {
         output,
         files: &files,
         renderer: &renderer,
+        stamp_font: &stamp_font,
         letterhead: render::documents::Letterhead {
             office: &config.office,
             as_of,
@@ -677,12 +703,8 @@ pub fn write_documents(
         written: std::sync::Mutex::default(),
     };
     let started = std::time::Instant::now();
-    let chunks = run.write_cases(&plans.cases)?;
-    timings.push(("case documents", started.elapsed()));
-    let started = std::time::Instant::now();
-    run.write_packets_bundle(&plans.cases, &chunks)?;
-    drop(chunks);
-    timings.push(("case packets bundle", started.elapsed()));
+    run.write_cases(&plans.cases)?;
+    timings.push(("case documents and packets bundle", started.elapsed()));
     let started = std::time::Instant::now();
     if plans.omnibus.row_count() > 0 {
         if config.full_exhibits {
@@ -693,8 +715,7 @@ pub fn write_documents(
     timings.push(("omnibus filing", started.elapsed()));
     let started = std::time::Instant::now();
     if config.letters {
-        let chunks = run.write_letters(&plans.letters)?;
-        run.write_letter_bundles(&plans.letters, &chunks)?;
+        run.write_letters(&plans.letters)?;
     }
     timings.push(("letters", started.elapsed()));
     if let Some(mut facts) = summary {
@@ -719,14 +740,16 @@ pub fn write_documents(
         run.write_single("summary.pdf", "summary.typ", &data)?;
         timings.push(("summary report", started.elapsed()));
     }
-    let report = DocumentsReport {
-        failures: run.failures.into_inner().unwrap_or_default(),
-        written: run.written.into_inner().unwrap_or_default(),
-    };
+    let failures = run.failures.into_inner().unwrap_or_default();
+    let written = run.written.into_inner().unwrap_or_default();
     let started = std::time::Instant::now();
-    files.finish()?;
+    let hashes = files.finish()?;
     timings.push(("finish writing", started.elapsed()));
-    Ok(report)
+    Ok(DocumentsReport {
+        failures,
+        written,
+        hashes,
+    })
 }
 
 /// Writes the `results/` folder, `summary.json`, and `errors.json` / `rejects.csv` when there

@@ -6,7 +6,10 @@
 //!   they use, page labels equal to the printed page numbers, bookmarks, and the PDF/A-2b
 //!   identification (XMP metadata, output intent) carried over with the document's own title;
 //! - streams chunks into one bundle ([`BundleWriter`]) with a bookmark per document and page
-//!   labels, holding one chunk in memory at a time.
+//!   labels, holding one chunk in memory at a time; front matter (an index whose page numbers
+//!   are only known at the end) can be put before pages written earlier;
+//! - stamps text onto pages ([`Stamp`]): page numbers, and "page x of y" lines, which depend on
+//!   where a page ends up and so are drawn after rendering, in an embedded font.
 //!
 //! Assembled files are untagged PDF/A-2b: every font stays embedded and the metadata and output
 //! intent are kept; structure trees are not merged.
@@ -14,13 +17,15 @@
 mod pdf;
 
 use std::io::{self, Write};
+use std::ops::Range;
 
-use lopdf::{Dictionary, Document, Object, ObjectId};
+use lopdf::{Document, Object, ObjectId};
 pub(crate) use pdf::Bookmark;
 use pdf::{
-    Copier, LabelNumbering, LabelRange, PLEADING_PAGE_NUMBER, PdfWriter, PdfaIdentity, identifier,
+    Copier, LabelNumbering, LabelRange, PdfWriter, PdfaIdentity, StampFontUse, identifier,
     label_ranges, page_labels, write_outline,
 };
+pub use pdf::{Stamp, StampAlign, StampFont, pleading_page_number};
 
 /// Assembly failed: a rendered PDF could not be read, or a file not written.
 #[derive(Debug, thiserror::Error)]
@@ -36,13 +41,75 @@ pub enum AssembleError {
     },
 }
 
-/// A rendered chunk: the PDF and the printed page number of each of its pages.
+/// A rendered chunk: the PDF, the printed page number of each page, and what to stamp on each
+/// page (empty: nothing on any page).
 pub struct RenderedChunk {
     pub name: String,
     pub pdf: Vec<u8>,
     pub page_numbers: Vec<u64>,
-    /// The pages are pleading paper whose footers leave the page number to the assembler.
-    pub pleading_page_numbers: bool,
+    pub stamps: Vec<Vec<Stamp>>,
+}
+
+impl RenderedChunk {
+    /// Pleading paper whose footers leave the page number to the assembler: each page gets its
+    /// printed number.
+    #[must_use]
+    pub fn with_pleading_page_numbers(mut self) -> RenderedChunk {
+        self.stamps = self
+            .page_numbers
+            .iter()
+            .map(|&number| vec![pleading_page_number(number)])
+            .collect();
+        self
+    }
+
+    fn stamps_of(&self, page: usize) -> &[Stamp] {
+        self.stamps.get(page).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// A rendered chunk parsed once, for cutting into files and appending to bundles.
+pub struct ParsedChunk {
+    pub chunk: RenderedChunk,
+    document: Document,
+    pages: Vec<ObjectId>,
+    identity: PdfaIdentity,
+}
+
+impl ParsedChunk {
+    pub fn parse(chunk: RenderedChunk) -> Result<ParsedChunk, AssembleError> {
+        let read_error = |message: String| AssembleError::Read {
+            name: chunk.name.clone(),
+            message,
+        };
+        let document =
+            Document::load_mem(&chunk.pdf).map_err(|error| read_error(error.to_string()))?;
+        let pages: Vec<ObjectId> = document.get_pages().into_values().collect();
+        if pages.len() != chunk.page_numbers.len() {
+            return Err(read_error(format!(
+                "{} pages, expected {}",
+                pages.len(),
+                chunk.page_numbers.len()
+            )));
+        }
+        let identity =
+            PdfaIdentity::of(&document).map_err(|error| read_error(error.to_string()))?;
+        Ok(ParsedChunk {
+            chunk,
+            document,
+            pages,
+            identity,
+        })
+    }
+
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// The PDF bytes are not needed once parsed; drop them to save memory.
+    pub fn release_bytes(&mut self) {
+        self.chunk.pdf = Vec::new();
+    }
 }
 
 /// One document to cut out of a chunk.
@@ -50,68 +117,39 @@ pub struct Piece {
     /// Title (metadata) of the file.
     pub title: String,
     /// 0-based first page in the chunk, and one past the last.
-    pub pages: std::ops::Range<usize>,
+    pub pages: Range<usize>,
     /// Bookmarks: (title, 0-based page within the piece).
     pub bookmarks: Vec<(String, usize)>,
 }
 
-fn load(chunk: &RenderedChunk) -> Result<(Document, Vec<ObjectId>), AssembleError> {
-    let document = Document::load_mem(&chunk.pdf).map_err(|error| AssembleError::Read {
-        name: chunk.name.clone(),
-        message: error.to_string(),
-    })?;
-    let pages: Vec<ObjectId> = document.get_pages().into_values().collect();
-    if pages.len() != chunk.page_numbers.len() {
-        return Err(AssembleError::Read {
-            name: chunk.name.clone(),
-            message: format!(
-                "{} pages, expected {}",
-                pages.len(),
-                chunk.page_numbers.len()
-            ),
-        });
-    }
-    Ok((document, pages))
-}
-
 /// Cuts documents out of a chunk, each a standalone PDF/A-2b file.
-pub fn split(chunk: &RenderedChunk, pieces: &[Piece]) -> Result<Vec<Vec<u8>>, AssembleError> {
-    let (document, pages) = load(chunk)?;
-    let identity = PdfaIdentity::of(&document).map_err(|error| AssembleError::Read {
-        name: chunk.name.clone(),
-        message: error.to_string(),
-    })?;
+pub fn split(parsed: &ParsedChunk, pieces: &[Piece]) -> Result<Vec<Vec<u8>>, AssembleError> {
     pieces
         .iter()
         .map(|piece| {
-            write_piece(&document, &identity, &pages, chunk, piece).map_err(|source| {
-                AssembleError::Write {
-                    name: piece.title.clone(),
-                    source,
-                }
+            write_piece(parsed, piece).map_err(|source| AssembleError::Write {
+                name: piece.title.clone(),
+                source,
             })
         })
         .collect()
 }
 
-fn write_piece(
-    document: &Document,
-    identity: &PdfaIdentity,
-    pages: &[ObjectId],
-    chunk: &RenderedChunk,
-    piece: &Piece,
-) -> io::Result<Vec<u8>> {
+fn write_piece(parsed: &ParsedChunk, piece: &Piece) -> io::Result<Vec<u8>> {
     let mut writer = PdfWriter::new(Vec::with_capacity(64 * 1024))?;
-    let mut copier = Copier::new(document);
+    let mut copier = Copier::new(&parsed.document);
     let pages_root = writer.reserve();
     let mut kids = Vec::new();
     for index in piece.pages.clone() {
-        let number = chunk
-            .pleading_page_numbers
-            .then(|| (chunk.page_numbers[index], &PLEADING_PAGE_NUMBER));
-        kids.push(copier.copy_page(pages[index], pages_root, number, &mut writer)?);
+        kids.push(copier.copy_page(
+            parsed.pages[index],
+            pages_root,
+            parsed.chunk.stamps_of(index),
+            None,
+            &mut writer,
+        )?);
     }
-    let labels = label_ranges(&chunk.page_numbers[piece.pages.clone()], 0);
+    let labels = label_ranges(&parsed.chunk.page_numbers[piece.pages.clone()], 0);
     let bookmarks: Vec<Bookmark> = piece
         .bookmarks
         .iter()
@@ -122,16 +160,18 @@ fn write_piece(
             children: Vec::new(),
         })
         .collect();
+    let intents = copier.rewrite(&parsed.identity.output_intents, &mut writer);
+    copier.flush(&mut writer)?;
     let document_id = identifier(format!("{}/{}", piece.title, piece.pages.len()).as_bytes());
     finish(
         writer,
-        &mut copier,
-        identity,
+        &parsed.identity,
         FinishParts {
             pages_root,
             kids,
             labels,
             bookmarks,
+            output_intents: intents,
             title: &piece.title,
             document_id,
         },
@@ -143,6 +183,8 @@ struct FinishParts<'a> {
     kids: Vec<ObjectId>,
     labels: Vec<LabelRange>,
     bookmarks: Vec<Bookmark>,
+    /// Already copied into the output.
+    output_intents: Object,
     title: &'a str,
     document_id: String,
 }
@@ -150,11 +192,10 @@ struct FinishParts<'a> {
 /// Writes the page tree, outline, metadata, catalog and trailer.
 fn finish<W: Write>(
     mut writer: PdfWriter<W>,
-    copier: &mut Copier<'_>,
     identity: &PdfaIdentity,
     parts: FinishParts<'_>,
 ) -> io::Result<W> {
-    let mut tree = Dictionary::new();
+    let mut tree = lopdf::Dictionary::new();
     tree.set("Type", Object::Name(b"Pages".to_vec()));
     tree.set("Count", Object::Integer(parts.kids.len() as i64));
     tree.set(
@@ -169,11 +210,9 @@ fn finish<W: Write>(
     );
     writer.write(parts.pages_root, &Object::Dictionary(tree))?;
 
-    let intents = copier.rewrite(&identity.output_intents, &mut writer);
-    copier.flush(&mut writer)?;
     let metadata_id = writer.reserve();
     let xmp = identity.xmp_for(parts.title, parts.kids.len(), &parts.document_id);
-    let mut metadata = lopdf::Stream::new(Dictionary::new(), xmp.into_bytes());
+    let mut metadata = lopdf::Stream::new(lopdf::Dictionary::new(), xmp.into_bytes());
     metadata
         .dict
         .set("Type", Object::Name(b"Metadata".to_vec()));
@@ -183,11 +222,11 @@ fn finish<W: Write>(
     let info_id = writer.reserve();
     writer.write(info_id, &Object::Dictionary(identity.info_for(parts.title)))?;
 
-    let mut catalog = Dictionary::new();
+    let mut catalog = lopdf::Dictionary::new();
     catalog.set("Type", Object::Name(b"Catalog".to_vec()));
     catalog.set("Pages", Object::Reference(parts.pages_root));
     catalog.set("Metadata", Object::Reference(metadata_id));
-    catalog.set("OutputIntents", intents);
+    catalog.set("OutputIntents", parts.output_intents);
     catalog.set(
         "Lang",
         Object::String(b"en".to_vec(), lopdf::StringFormat::Literal),
@@ -200,7 +239,7 @@ fn finish<W: Write>(
         catalog.set("Outlines", Object::Reference(outline));
         catalog.set("PageMode", Object::Name(b"UseOutlines".to_vec()));
     }
-    let mut preferences = Dictionary::new();
+    let mut preferences = lopdf::Dictionary::new();
     preferences.set("DisplayDocTitle", Object::Boolean(true));
     catalog.set("ViewerPreferences", Object::Dictionary(preferences));
     let root = writer.reserve();
@@ -215,7 +254,7 @@ pub struct BundleEntry {
     pub bookmark: String,
     /// (title, 0-based page within the entry) for nested bookmarks.
     pub children: Vec<(String, usize)>,
-    pub pages: std::ops::Range<usize>,
+    pub pages: Range<usize>,
 }
 
 /// How the pages appended to a bundle are labelled in a viewer's page box.
@@ -233,23 +272,28 @@ pub enum PageLabelStyle {
 }
 
 /// Streams chunks into one bundle file.
-pub struct BundleWriter<W: Write> {
+pub struct BundleWriter<'f, W: Write> {
     name: String,
     writer: PdfWriter<W>,
     pages_root: ObjectId,
     kids: Vec<ObjectId>,
     labels: Vec<LabelRange>,
     bookmarks: Vec<Bookmark>,
-    identity: Option<(PdfaIdentity, Vec<u8>)>,
+    identity: Option<(PdfaIdentity, Object)>,
+    stamp_font: Option<StampFontUse<'f>>,
 }
 
-impl<W: Write> BundleWriter<W> {
-    pub fn new(name: &str, out: W) -> Result<BundleWriter<W>, AssembleError> {
-        let write_error = |source| AssembleError::Write {
+impl<'f, W: Write> BundleWriter<'f, W> {
+    /// A bundle; `stamp_font` is used for stamps the pages' own fonts cannot show.
+    pub fn new(
+        name: &str,
+        out: W,
+        stamp_font: Option<&'f StampFont>,
+    ) -> Result<BundleWriter<'f, W>, AssembleError> {
+        let mut writer = PdfWriter::new(out).map_err(|source| AssembleError::Write {
             name: name.to_string(),
             source,
-        };
-        let mut writer = PdfWriter::new(out).map_err(write_error)?;
+        })?;
         let pages_root = writer.reserve();
         Ok(BundleWriter {
             name: name.to_string(),
@@ -259,6 +303,7 @@ impl<W: Write> BundleWriter<W> {
             labels: Vec::new(),
             bookmarks: Vec::new(),
             identity: None,
+            stamp_font: stamp_font.map(|font| StampFontUse { font, copied: None }),
         })
     }
 
@@ -272,57 +317,122 @@ impl<W: Write> BundleWriter<W> {
         self.writer.position()
     }
 
-    /// Appends a chunk's pages. `entries` bookmark documents within it.
+    /// Appends all pages of a chunk. `entries` bookmark documents within it.
     pub fn append(
         &mut self,
-        chunk: &RenderedChunk,
+        parsed: &ParsedChunk,
         entries: &[BundleEntry],
         labels: PageLabelStyle,
     ) -> Result<(), AssembleError> {
-        self.append_pages(chunk, 0..chunk.page_numbers.len(), entries, labels)
+        self.append_pages(parsed, 0..parsed.page_count(), entries, labels)
     }
 
     /// Appends pages `range` of a chunk; `entries` are relative to the start of the range.
     pub fn append_pages(
         &mut self,
-        chunk: &RenderedChunk,
-        range: std::ops::Range<usize>,
+        parsed: &ParsedChunk,
+        range: Range<usize>,
         entries: &[BundleEntry],
         labels: PageLabelStyle,
     ) -> Result<(), AssembleError> {
-        let (document, pages) = load(chunk)?;
+        let offset = self.kids.len();
+        self.write_pages(parsed, range.clone())?;
+        self.label_and_bookmark(parsed, range, offset, entries, labels);
+        Ok(())
+    }
+
+    /// Puts all pages of `parts` before every page written so far (an index whose page
+    /// numbers were known only at the end), under one bookmark. Labels and bookmarks of the
+    /// earlier pages move up.
+    pub fn prepend(
+        &mut self,
+        parts: &[ParsedChunk],
+        bookmark: &str,
+        labels: PageLabelStyle,
+    ) -> Result<(), AssembleError> {
+        let before = self.kids.len();
+        let earlier_labels = std::mem::take(&mut self.labels);
+        let earlier_bookmarks = std::mem::take(&mut self.bookmarks);
+        for part in parts {
+            self.write_pages(part, 0..part.page_count())?;
+        }
+        let added = self.kids.len() - before;
+        self.kids.rotate_right(added);
+        let first = parts
+            .first()
+            .map(ParsedChunk::page_count)
+            .unwrap_or_default();
+        if let Some(part) = parts.first() {
+            let entry = BundleEntry {
+                bookmark: bookmark.to_string(),
+                children: Vec::new(),
+                pages: 0..first,
+            };
+            self.label_and_bookmark(part, 0..first, 0, &[entry], labels);
+        }
+        self.labels
+            .extend(earlier_labels.into_iter().map(|mut range| {
+                range.start += added;
+                range
+            }));
+        self.bookmarks.extend(earlier_bookmarks);
+        Ok(())
+    }
+
+    fn write_pages(
+        &mut self,
+        parsed: &ParsedChunk,
+        range: Range<usize>,
+    ) -> Result<(), AssembleError> {
         let write_error = |source| AssembleError::Write {
             name: self.name.clone(),
             source,
         };
-        if range.end > pages.len() {
+        if range.end > parsed.pages.len() {
             return Err(AssembleError::Read {
-                name: chunk.name.clone(),
-                message: format!("pages {range:?} asked of {} pages", pages.len()),
+                name: parsed.chunk.name.clone(),
+                message: format!("pages {range:?} asked of {} pages", parsed.pages.len()),
             });
         }
+        let mut copier = Copier::new(&parsed.document);
         if self.identity.is_none() {
-            let identity = PdfaIdentity::of(&document).map_err(|error| AssembleError::Read {
-                name: chunk.name.clone(),
-                message: error.to_string(),
-            })?;
-            self.identity = Some((identity, chunk.pdf.clone()));
+            // The output intent is copied once, from the first chunk.
+            let intents = copier.rewrite(&parsed.identity.output_intents, &mut self.writer);
+            copier.flush(&mut self.writer).map_err(write_error)?;
+            self.identity = Some((parsed.identity.clone(), intents));
         }
-        let offset = self.kids.len();
-        let mut copier = Copier::new(&document);
-        for index in range.clone() {
-            let number = chunk
-                .pleading_page_numbers
-                .then(|| (chunk.page_numbers[index], &PLEADING_PAGE_NUMBER));
+        for index in range {
             let kid = copier
-                .copy_page(pages[index], self.pages_root, number, &mut self.writer)
-                .map_err(write_error)?;
+                .copy_page(
+                    parsed.pages[index],
+                    self.pages_root,
+                    parsed.chunk.stamps_of(index),
+                    self.stamp_font.as_mut(),
+                    &mut self.writer,
+                )
+                .map_err(|source| AssembleError::Write {
+                    name: self.name.clone(),
+                    source,
+                })?;
             self.kids.push(kid);
         }
+        Ok(())
+    }
+
+    /// Labels and bookmarks for pages `range` of a chunk, written at `offset` in the bundle.
+    fn label_and_bookmark(
+        &mut self,
+        parsed: &ParsedChunk,
+        range: Range<usize>,
+        offset: usize,
+        entries: &[BundleEntry],
+        labels: PageLabelStyle,
+    ) {
         match labels {
-            PageLabelStyle::Printed => self
-                .labels
-                .extend(label_ranges(&chunk.page_numbers[range.clone()], offset)),
+            PageLabelStyle::Printed => self.labels.extend(label_ranges(
+                &parsed.chunk.page_numbers[range.clone()],
+                offset,
+            )),
             PageLabelStyle::Roman => self.labels.push(LabelRange {
                 start: offset,
                 first: 1,
@@ -358,42 +468,31 @@ impl<W: Write> BundleWriter<W> {
                     .collect(),
             });
         }
-        Ok(())
     }
 
     /// Writes the page tree, outline and metadata; returns the sink.
     pub fn finish(self, title: &str) -> Result<W, AssembleError> {
         let name = self.name.clone();
-        let write_error = |source| AssembleError::Write {
-            name: name.clone(),
-            source,
-        };
-        let Some((identity, first_chunk)) = self.identity else {
+        let Some((identity, output_intents)) = self.identity else {
             return Err(AssembleError::Read {
                 name,
                 message: "a bundle needs at least one part".into(),
             });
         };
-        // The output intent's objects are copied from the first chunk once more.
-        let source = Document::load_mem(&first_chunk).map_err(|error| AssembleError::Read {
-            name: name.clone(),
-            message: error.to_string(),
-        })?;
-        let mut copier = Copier::new(&source);
         let document_id = identifier(format!("{title}/{}", self.kids.len()).as_bytes());
         finish(
             self.writer,
-            &mut copier,
             &identity,
             FinishParts {
                 pages_root: self.pages_root,
                 kids: self.kids,
                 labels: self.labels,
                 bookmarks: self.bookmarks,
+                output_intents,
                 title,
                 document_id,
             },
         )
-        .map_err(write_error)
+        .map_err(|source| AssembleError::Write { name, source })
     }
 }

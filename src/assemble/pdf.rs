@@ -113,27 +113,228 @@ pub(crate) struct Copier<'a> {
     source: &'a Document,
     map: HashMap<ObjectId, ObjectId>,
     pending: Vec<ObjectId>,
-    /// Character codes of the digits 0-9 in each font (by source object), when it has them all.
-    digit_codes: HashMap<ObjectId, Option<[u16; 10]>>,
+    /// The characters each font of the source can show (by source object), for stamps.
+    font_glyphs: HashMap<ObjectId, Option<std::rc::Rc<FontGlyphs>>>,
 }
 
-/// Where the page number goes on pleading paper: centred in the text column, on the first line
-/// of the footer that `templates/lib/pleading.typ` leaves empty for it.
-pub(crate) struct PageNumberSlot {
-    /// Centre of the text column, points from the left edge.
-    pub(crate) center_x: f64,
+/// How a stamp's text sits against its `x`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StampAlign {
+    Left,
+    Center,
+    Right,
+}
+
+/// Text the assembler draws onto a page: page numbers and "page x of y" lines, which depend on
+/// where the page ends up and so cannot be typeset when the page is rendered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stamp {
+    pub text: String,
+    /// Points from the left edge.
+    pub x: f64,
     /// Baseline, points from the bottom edge.
-    pub(crate) baseline_y: f64,
-    pub(crate) font_size: f64,
+    pub baseline: f64,
+    pub size: f64,
+    pub align: StampAlign,
 }
 
-/// The slot of `lib/pleading.typ`: text column 1.4 in to 8.5 - 0.65 in; bottom margin 57 pt,
-/// first footer line with an 8 pt top edge.
-pub(crate) const PLEADING_PAGE_NUMBER: PageNumberSlot = PageNumberSlot {
-    center_x: f64::midpoint(100.8, 612.0 - 46.8),
-    baseline_y: 57.0 - 8.0,
-    font_size: 11.0,
-};
+/// The characters a font can show: character code and advance width (in 1/1000 em) for each
+/// character, from its ToUnicode map and widths.
+#[derive(Debug, Default)]
+pub(crate) struct FontGlyphs {
+    glyphs: HashMap<char, (u16, f64)>,
+}
+
+impl FontGlyphs {
+    /// Reads a Type 0 (Identity-H) font of `document`.
+    pub(crate) fn of(document: &Document, font_id: ObjectId) -> Option<FontGlyphs> {
+        let font = document.get_dictionary(font_id).ok()?;
+        let to_unicode = font.get(b"ToUnicode").ok()?.as_reference().ok()?;
+        let stream = document.get_object(to_unicode).ok()?.as_stream().ok()?;
+        let content = stream
+            .decompressed_content()
+            .unwrap_or_else(|_| stream.content.clone());
+        let codes = codes_from_cmap(&String::from_utf8_lossy(&content));
+        let descendant = match font.get(b"DescendantFonts").ok()? {
+            Object::Array(items) => items.first()?.clone(),
+            Object::Reference(id) => document
+                .get_object(*id)
+                .ok()?
+                .as_array()
+                .ok()?
+                .first()?
+                .clone(),
+            _ => return None,
+        };
+        let descendant = match descendant {
+            Object::Reference(id) => document.get_dictionary(id).ok()?.clone(),
+            Object::Dictionary(dictionary) => dictionary,
+            _ => return None,
+        };
+        let default_width = descendant
+            .get(b"DW")
+            .ok()
+            .and_then(number)
+            .unwrap_or(1000.0);
+        let widths = match descendant.get(b"W") {
+            Ok(Object::Array(items)) => cid_widths(items),
+            Ok(Object::Reference(id)) => document
+                .get_object(*id)
+                .ok()
+                .and_then(|object| object.as_array().ok())
+                .map(|items| cid_widths(items))
+                .unwrap_or_default(),
+            _ => HashMap::new(),
+        };
+        let glyphs = codes
+            .into_iter()
+            .map(|(character, code)| {
+                let width = widths.get(&code).copied().unwrap_or(default_width);
+                (character, (code, width))
+            })
+            .collect();
+        Some(FontGlyphs { glyphs })
+    }
+
+    fn covers(&self, text: &str) -> bool {
+        text.chars()
+            .all(|character| self.glyphs.contains_key(&character))
+    }
+
+    /// The hex string of codes and the width in points at `size`.
+    fn encode(&self, text: &str, size: f64) -> (String, f64) {
+        let mut hex = String::new();
+        let mut width = 0.0;
+        for character in text.chars() {
+            if let Some((code, advance)) = self.glyphs.get(&character) {
+                let _ = write!(hex, "{code:04X}");
+                width += advance * size / 1000.0;
+            }
+        }
+        (hex, width)
+    }
+}
+
+fn number(object: &Object) -> Option<f64> {
+    match object {
+        Object::Integer(value) => Some(*value as f64),
+        Object::Real(value) => Some(f64::from(*value)),
+        _ => None,
+    }
+}
+
+/// A CIDFont `/W` array: `c [w1 w2 ...]` and `c_first c_last w` forms.
+fn cid_widths(items: &[Object]) -> HashMap<u16, f64> {
+    let mut widths = HashMap::new();
+    let mut index = 0;
+    while index < items.len() {
+        let Some(first) = items[index].as_i64().ok() else {
+            break;
+        };
+        match items.get(index + 1) {
+            Some(Object::Array(list)) => {
+                for (offset, width) in list.iter().enumerate() {
+                    if let (Ok(code), Some(width)) =
+                        (u16::try_from(first + offset as i64), number(width))
+                    {
+                        widths.insert(code, width);
+                    }
+                }
+                index += 2;
+            }
+            Some(last) => {
+                let (Ok(last), Some(width)) =
+                    (last.as_i64(), items.get(index + 2).and_then(number))
+                else {
+                    break;
+                };
+                for code in first..=last.min(first + 65_535) {
+                    if let Ok(code) = u16::try_from(code) {
+                        widths.insert(code, width);
+                    }
+                }
+                index += 3;
+            }
+            None => break,
+        }
+    }
+    widths
+}
+
+/// The font stamps fall back on when a page's own fonts lack a character: the font of a small
+/// typst-made PDF showing every character stamps use, copied into an output file once.
+pub struct StampFont {
+    document: Document,
+    font_id: ObjectId,
+    glyphs: FontGlyphs,
+}
+
+impl StampFont {
+    /// Reads the Type 0 font of a typst-made PDF (the one with the most characters).
+    pub fn from_pdf(bytes: &[u8]) -> io::Result<StampFont> {
+        let document = Document::load_mem(bytes).map_err(io::Error::other)?;
+        let mut best: Option<(ObjectId, FontGlyphs)> = None;
+        for (&id, object) in &document.objects {
+            let Ok(dictionary) = object.as_dict() else {
+                continue;
+            };
+            let is_type0 = dictionary.get(b"Subtype").and_then(Object::as_name).ok()
+                == Some(b"Type0".as_slice());
+            if !is_type0 {
+                continue;
+            }
+            if let Some(glyphs) = FontGlyphs::of(&document, id)
+                && best
+                    .as_ref()
+                    .is_none_or(|(_, known)| glyphs.glyphs.len() > known.glyphs.len())
+            {
+                best = Some((id, glyphs));
+            }
+        }
+        let (font_id, glyphs) =
+            best.ok_or_else(|| io::Error::other("the stamp font document has no Type 0 font"))?;
+        Ok(StampFont {
+            document,
+            font_id,
+            glyphs,
+        })
+    }
+}
+
+/// A [`StampFont`] as used by one output file: copied on first use.
+pub(crate) struct StampFontUse<'a> {
+    pub(crate) font: &'a StampFont,
+    pub(crate) copied: Option<ObjectId>,
+}
+
+impl StampFontUse<'_> {
+    fn target<W: Write>(&mut self, writer: &mut PdfWriter<W>) -> io::Result<ObjectId> {
+        if let Some(id) = self.copied {
+            return Ok(id);
+        }
+        let mut copier = Copier::new(&self.font.document);
+        let Object::Reference(id) = copier.rewrite(&Object::Reference(self.font.font_id), writer)
+        else {
+            unreachable!("a reference is rewritten to a reference");
+        };
+        copier.flush(writer)?;
+        self.copied = Some(id);
+        Ok(id)
+    }
+}
+
+/// The page number of pleading paper: centred in the text column on the first line of the
+/// footer, which `templates/lib/pleading.typ` leaves empty for it (text column 1.4 in to
+/// 8.5 - 0.65 in; bottom margin 57 pt, first footer line with an 8 pt top edge).
+pub fn pleading_page_number(number: u64) -> Stamp {
+    Stamp {
+        text: number.to_string(),
+        x: f64::midpoint(100.8, 612.0 - 46.8),
+        baseline: 57.0 - 8.0,
+        size: 11.0,
+        align: StampAlign::Center,
+    }
+}
 
 impl<'a> Copier<'a> {
     pub(crate) fn new(source: &'a Document) -> Copier<'a> {
@@ -141,7 +342,7 @@ impl<'a> Copier<'a> {
             source,
             map: HashMap::new(),
             pending: Vec::new(),
-            digit_codes: HashMap::new(),
+            font_glyphs: HashMap::new(),
         }
     }
 
@@ -205,14 +406,15 @@ impl<'a> Copier<'a> {
     }
 
     /// Copies page `page_id` under `parent`: inherited attributes are made explicit, and the
-    /// link to the source's structure tree is dropped (assembled files are not tagged). With
-    /// `page_number`, the number is drawn in the page's footer slot as text in the page's own
-    /// embedded font.
+    /// link to the source's structure tree is dropped (assembled files are not tagged). The
+    /// `stamps` are drawn as text in one of the page's own embedded fonts, or in `stamp_font`
+    /// when none of them has every character.
     pub(crate) fn copy_page<W: Write>(
         &mut self,
         page_id: ObjectId,
         parent: ObjectId,
-        page_number: Option<(u64, &PageNumberSlot)>,
+        stamps: &[Stamp],
+        stamp_font: Option<&mut StampFontUse<'_>>,
         writer: &mut PdfWriter<W>,
     ) -> io::Result<ObjectId> {
         let mut page = self
@@ -231,19 +433,20 @@ impl<'a> Copier<'a> {
         page.remove(b"Parent");
         page.remove(b"StructParents");
         page.remove(b"Tabs");
-        let stamped_contents = match page_number {
-            Some((number, slot)) => {
-                let contents = self.stamped_contents(&page, number, slot, writer)?;
-                page.remove(b"Contents");
-                Some(contents)
-            }
-            None => None,
+        let stamped = if stamps.is_empty() {
+            None
+        } else {
+            let stamped = self.stamped_contents(&page, stamps, stamp_font, writer)?;
+            page.remove(b"Contents");
+            page.remove(b"Resources");
+            Some(stamped)
         };
         let target = writer.reserve();
         self.map.insert(page_id, target);
         let mut copy = self.rewrite_dictionary(&page, writer);
-        if let Some(contents) = stamped_contents {
+        if let Some((contents, resources)) = stamped {
             copy.set("Contents", contents);
+            copy.set("Resources", resources);
         }
         copy.set("Parent", Object::Reference(parent));
         writer.write(target, &Object::Dictionary(copy))?;
@@ -253,42 +456,35 @@ impl<'a> Copier<'a> {
 }
 
 impl Copier<'_> {
-    /// `page`'s content with the page number added (copied, target references): `q` before the
-    /// original content, so nothing it leaves in the graphics state carries over, then `Q` and
-    /// the number.
+    /// `page`'s content with the stamps added, and its resources (copied, target references):
+    /// `q` before the original content, so nothing it leaves in the graphics state carries
+    /// over, then `Q` and the stamps.
     fn stamped_contents<W: Write>(
         &mut self,
         page: &Dictionary,
-        number: u64,
-        slot: &PageNumberSlot,
+        stamps: &[Stamp],
+        stamp_font: Option<&mut StampFontUse<'_>>,
         writer: &mut PdfWriter<W>,
-    ) -> io::Result<Object> {
-        let missing =
-            |what: &str| io::Error::other(format!("cannot print the page number: {what}"));
-        let resources = match page.get(b"Resources") {
-            Ok(Object::Reference(id)) => self
-                .source
-                .get_dictionary(*id)
-                .map_err(io::Error::other)?
-                .clone(),
-            Ok(Object::Dictionary(dictionary)) => dictionary.clone(),
-            _ => return Err(missing("the page has no resources")),
-        };
-        let fonts = self
+    ) -> io::Result<(Object, Object)> {
+        let missing = |what: &str| io::Error::other(format!("cannot stamp the page: {what}"));
+        let mut resources = self
+            .resolve_dictionary(page.get(b"Resources").ok())
+            .ok_or_else(|| missing("the page has no resources"))?;
+        let mut fonts = self
             .resolve_dictionary(resources.get(b"Font").ok())
-            .ok_or_else(|| missing("the page has no fonts"))?;
+            .unwrap_or_default();
         let mut font_choice = None;
         for (name, font) in &fonts {
             let Ok(font_id) = font.as_reference() else {
                 continue;
             };
-            if let Some(codes) = self.digits_of(font_id) {
-                font_choice = Some((name.clone(), codes));
+            if let Some(glyphs) = self.glyphs_of(font_id)
+                && stamps.iter().all(|stamp| glyphs.covers(&stamp.text))
+            {
+                font_choice = Some((name.clone(), glyphs));
                 break;
             }
         }
-        let (font_name, codes) =
-            font_choice.ok_or_else(|| missing("no font on the page has the digits 0-9"))?;
         let color_spaces = self
             .resolve_dictionary(resources.get(b"ColorSpace").ok())
             .unwrap_or_default();
@@ -299,20 +495,42 @@ impl Copier<'_> {
             Some(name) => format!("/{} cs 0 scn", String::from_utf8_lossy(name)),
             None => "0 g".to_string(),
         };
-        let digits = number.to_string();
-        let mut glyphs = String::new();
-        for digit in digits.bytes() {
-            let _ = write!(glyphs, "{:04X}", codes[usize::from(digit - b'0')]);
+        let mut stamp_font_target = None;
+        let (font_name, glyphs): (Vec<u8>, &FontGlyphs) = match (&font_choice, stamp_font) {
+            (Some((name, glyphs)), _) => (name.clone(), glyphs),
+            (None, Some(stamp_font)) => {
+                let font = stamp_font.font;
+                if let Some(stamp) = stamps.iter().find(|stamp| !font.glyphs.covers(&stamp.text)) {
+                    return Err(missing(&format!(
+                        "no font has every character of {:?}",
+                        stamp.text
+                    )));
+                }
+                stamp_font_target = Some(stamp_font.target(writer)?);
+                (b"ClearanceStamp".to_vec(), &font.glyphs)
+            }
+            (None, None) => {
+                return Err(missing("no font on the page has every character to stamp"));
+            }
+        };
+        let mut stamp = String::from("Q q ");
+        stamp.push_str(&color);
+        for item in stamps {
+            let (hex, width) = glyphs.encode(&item.text, item.size);
+            let left = match item.align {
+                StampAlign::Left => item.x,
+                StampAlign::Center => item.x - width / 2.0,
+                StampAlign::Right => item.x - width,
+            };
+            let _ = write!(
+                stamp,
+                " BT /{} {} Tf 1 0 0 1 {left:.2} {:.2} Tm <{hex}> Tj ET",
+                String::from_utf8_lossy(&font_name),
+                item.size,
+                item.baseline
+            );
         }
-        // Liberation Serif digits are half an em wide.
-        let width = digits.len() as f64 * slot.font_size * 0.5;
-        let stamp = format!(
-            "Q q {color} BT /{} {} Tf 1 0 0 1 {:.2} {:.2} Tm <{glyphs}> Tj ET Q",
-            String::from_utf8_lossy(&font_name),
-            slot.font_size,
-            slot.center_x - width / 2.0,
-            slot.baseline_y
-        );
+        stamp.push_str(" Q");
         let mut contents = vec![];
         let open = writer.reserve();
         writer.write(
@@ -333,7 +551,15 @@ impl Copier<'_> {
             &Object::Stream(Stream::new(Dictionary::new(), stamp.into_bytes())),
         )?;
         contents.push(Object::Reference(close));
-        Ok(Object::Array(contents))
+        // The resources, with the stamp font added when it is used.
+        fonts = self.rewrite_dictionary(&fonts, writer);
+        if let Some(target) = stamp_font_target {
+            fonts.set("ClearanceStamp", Object::Reference(target));
+        }
+        resources.remove(b"Font");
+        let mut resources = self.rewrite_dictionary(&resources, writer);
+        resources.set("Font", Object::Dictionary(fonts));
+        Ok((Object::Array(contents), Object::Dictionary(resources)))
     }
 
     fn resolve_dictionary(&self, object: Option<&Object>) -> Option<Dictionary> {
@@ -365,60 +591,65 @@ impl Copier<'_> {
         is_icc && components == Some(1)
     }
 
-    /// The character codes of 0-9 in a Type 0 font, from its ToUnicode map (cached per font).
-    fn digits_of(&mut self, font_id: ObjectId) -> Option<[u16; 10]> {
-        if let Some(known) = self.digit_codes.get(&font_id) {
-            return *known;
+    /// What a font of the source can show (cached per font).
+    fn glyphs_of(&mut self, font_id: ObjectId) -> Option<std::rc::Rc<FontGlyphs>> {
+        if let Some(known) = self.font_glyphs.get(&font_id) {
+            return known.clone();
         }
-        let codes = (|| {
-            let font = self.source.get_dictionary(font_id).ok()?;
-            let to_unicode = font.get(b"ToUnicode").ok()?.as_reference().ok()?;
-            let stream = self.source.get_object(to_unicode).ok()?.as_stream().ok()?;
-            let content = stream
-                .decompressed_content()
-                .unwrap_or_else(|_| stream.content.clone());
-            digit_codes_from_cmap(&String::from_utf8_lossy(&content))
-        })();
-        self.digit_codes.insert(font_id, codes);
-        codes
+        let glyphs = FontGlyphs::of(self.source, font_id).map(std::rc::Rc::new);
+        self.font_glyphs.insert(font_id, glyphs.clone());
+        glyphs
     }
 }
 
-/// Reads `bfchar` entries `<code> <unicode>` of a ToUnicode CMap for the digits 0-9.
-fn digit_codes_from_cmap(cmap: &str) -> Option<[u16; 10]> {
-    let mut codes = [None; 10];
-    let mut in_bfchar = false;
+/// Reads the `bfchar` and `bfrange` entries of a ToUnicode CMap: character → code.
+fn codes_from_cmap(cmap: &str) -> HashMap<char, u16> {
+    let mut codes = HashMap::new();
+    let parse =
+        |hex: &str| u32::from_str_radix(hex.trim_matches(|c| c == '<' || c == '>'), 16).ok();
+    let mut section = "";
     for line in cmap.lines() {
         let line = line.trim();
         if line.ends_with("beginbfchar") {
-            in_bfchar = true;
+            section = "char";
             continue;
         }
-        if line == "endbfchar" {
-            in_bfchar = false;
+        if line.ends_with("beginbfrange") {
+            section = "range";
             continue;
         }
-        if !in_bfchar {
+        if line == "endbfchar" || line == "endbfrange" {
+            section = "";
             continue;
         }
-        let mut parts = line.split_whitespace();
-        let (Some(code), Some(unicode)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        let parse =
-            |hex: &str| u32::from_str_radix(hex.trim_matches(|c| c == '<' || c == '>'), 16).ok();
-        let (Some(code), Some(unicode)) = (parse(code), parse(unicode)) else {
-            continue;
-        };
-        if (0x30..=0x39).contains(&unicode) {
-            codes[(unicode - 0x30) as usize] = u16::try_from(code).ok();
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        match (section, parts.as_slice()) {
+            ("char", [code, unicode]) => {
+                // Only single-character mappings (ligatures map to several).
+                if let (Some(code), Some(unicode)) = (parse(code), parse(unicode))
+                    && let (Ok(code), Some(character)) =
+                        (u16::try_from(code), char::from_u32(unicode))
+                {
+                    codes.entry(character).or_insert(code);
+                }
+            }
+            ("range", [first, last, unicode]) if unicode.starts_with('<') => {
+                if let (Some(first), Some(last), Some(unicode)) =
+                    (parse(first), parse(last), parse(unicode))
+                {
+                    for code in first..=last.min(first + 255) {
+                        if let (Ok(code_u16), Some(character)) =
+                            (u16::try_from(code), char::from_u32(unicode + code - first))
+                        {
+                            codes.entry(character).or_insert(code_u16);
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    let mut result = [0u16; 10];
-    for (digit, code) in codes.iter().enumerate() {
-        result[digit] = (*code)?;
-    }
-    Some(result)
+    codes
 }
 
 fn inherited(document: &Document, page: &Dictionary, key: &[u8]) -> Option<Object> {
@@ -450,6 +681,7 @@ pub(crate) fn text_string(text: &str) -> Object {
 }
 
 /// What a source PDF says about itself, to carry PDF/A identification into assembled files.
+#[derive(Clone, Debug)]
 pub(crate) struct PdfaIdentity {
     /// The XMP metadata packet (uncompressed XML).
     pub(crate) xmp: String,

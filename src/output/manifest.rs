@@ -116,15 +116,26 @@ fn files_under(root: &Path) -> Result<Vec<String>, OutputError> {
     Ok(found)
 }
 
-/// Writes `manifest.json` listing every file written so far. Call it last.
+/// Writes `manifest.json` listing every file written so far. Call it last. Files in `known`
+/// (hashed as they were written) are not read back; the others are hashed on `jobs` threads.
 pub fn write_manifest(
     output: &OutputDir,
     header: &ManifestHeader,
     documents: &BTreeMap<String, OutputDocument>,
+    known: &super::KnownHashes,
+    jobs: usize,
 ) -> Result<(), OutputError> {
-    let mut outputs = Vec::new();
-    for path in files_under(output.staging())? {
-        let (sha256, size) = hash_file(&output.staging().join(&path))?;
+    let paths = files_under(output.staging())?;
+    let hashed = crate::parallel::map(jobs, paths.len(), |index| {
+        let full = output.staging().join(&paths[index]);
+        match known.get(&full) {
+            Some(hash) => Ok(hash.clone()),
+            None => hash_file(&full),
+        }
+    });
+    let hashes = hashed.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut outputs = Vec::with_capacity(paths.len());
+    for (path, (sha256, size)) in paths.into_iter().zip(hashes) {
         let document = documents.get(&path);
         outputs.push(ManifestOutput {
             sha256,

@@ -163,11 +163,16 @@ impl Drop for OutputDir {
     }
 }
 
+/// SHA-256 (hex) and size of files already written, by path, so the manifest need not read
+/// them back.
+pub type KnownHashes = std::collections::HashMap<PathBuf, (String, u64)>;
+
 /// Writes files on a dedicated thread, so workers that produce many small files do not wait for
-/// the file system (or contend for the directory) while they could be rendering.
+/// the file system (or contend for the directory) while they could be rendering. Hashes each
+/// file for the manifest while its bytes are at hand.
 pub struct BackgroundWriter {
     sender: Option<std::sync::mpsc::SyncSender<(PathBuf, Vec<u8>)>>,
-    thread: Option<std::thread::JoinHandle<Result<(), OutputError>>>,
+    thread: Option<std::thread::JoinHandle<Result<KnownHashes, OutputError>>>,
 }
 
 impl BackgroundWriter {
@@ -175,7 +180,9 @@ impl BackgroundWriter {
     pub fn start(queue: usize) -> BackgroundWriter {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<(PathBuf, Vec<u8>)>(queue);
         let thread = std::thread::spawn(move || {
+            use sha2::Digest;
             let mut created: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+            let mut hashes = KnownHashes::new();
             for (path, bytes) in receiver {
                 if let Some(parent) = path.parent()
                     && created.insert(parent.to_path_buf())
@@ -183,8 +190,10 @@ impl BackgroundWriter {
                     fs::create_dir_all(parent).map_err(write_error(parent))?;
                 }
                 fs::write(&path, &bytes).map_err(write_error(&path))?;
+                let sha256 = crate::config::hex(&sha2::Sha256::digest(&bytes));
+                hashes.insert(path, (sha256, bytes.len() as u64));
             }
-            Ok(())
+            Ok(hashes)
         });
         BackgroundWriter {
             sender: Some(sender),
@@ -206,13 +215,13 @@ impl BackgroundWriter {
             })
     }
 
-    /// Waits for every queued file to be written.
-    pub fn finish(mut self) -> Result<(), OutputError> {
+    /// Waits for every queued file to be written; returns their hashes.
+    pub fn finish(mut self) -> Result<KnownHashes, OutputError> {
         self.sender.take();
         match self.thread.take().map(std::thread::JoinHandle::join) {
             Some(Ok(result)) => result,
             Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None => Ok(()),
+            None => Ok(KnownHashes::new()),
         }
     }
 }

@@ -298,13 +298,95 @@ fn section_text(section: ExhibitSection) -> (&'static str, &'static str, &'stati
     }
 }
 
-/// `/data.json` for `omnibus.typ`. `redacted`: identify people by case number only.
+/// The data of the omnibus filing, from which each part's `/data.json` for `omnibus.typ` is
+/// made: the motion, runs of exhibit rows, the order.
+pub struct OmnibusData {
+    /// Everything but the part and the exhibit rows.
+    base: serde_json::Map<String, Value>,
+    /// Per exhibit: what the slip sheet says, and the cells of its rows, row by row.
+    sections: Vec<(Value, Vec<String>)>,
+    columns: usize,
+}
+
+/// A run of rows of one exhibit, rendered as one part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExhibitRun {
+    /// Index into the filing's exhibits.
+    pub section: usize,
+    /// Rows of the exhibit.
+    pub rows: std::ops::Range<usize>,
+}
+
+impl OmnibusData {
+    fn part(&self, part: &str, extra: impl IntoIterator<Item = (&'static str, Value)>) -> Vec<u8> {
+        let mut data = self.base.clone();
+        data.insert("part".into(), json!(part));
+        for (key, value) in extra {
+            data.insert(key.into(), value);
+        }
+        serde_json::to_vec(&data).expect("JSON values serialize")
+    }
+
+    pub fn motion(&self) -> Vec<u8> {
+        self.part("motion", [])
+    }
+
+    pub fn order(&self) -> Vec<u8> {
+        self.part("order", [])
+    }
+
+    /// The exhibits' ids ("A-1") and titles, in order.
+    pub fn exhibits(&self) -> Vec<(String, String)> {
+        self.sections
+            .iter()
+            .map(|(section, _)| {
+                (
+                    section["id"].as_str().unwrap_or_default().to_string(),
+                    section["title"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every exhibit cut into runs of at most `rows_per_run` rows.
+    pub fn exhibit_runs(&self, rows_per_run: usize) -> Vec<ExhibitRun> {
+        let mut runs = Vec::new();
+        for (index, (_, cells)) in self.sections.iter().enumerate() {
+            let rows = cells.len() / self.columns.max(1);
+            let mut start = 0;
+            while start < rows {
+                let end = (start + rows_per_run.max(1)).min(rows);
+                runs.push(ExhibitRun {
+                    section: index,
+                    rows: start..end,
+                });
+                start = end;
+            }
+        }
+        runs
+    }
+
+    pub fn exhibit(&self, run: &ExhibitRun) -> Vec<u8> {
+        let (section, cells) = &self.sections[run.section];
+        let cells = &cells[run.rows.start * self.columns..run.rows.end * self.columns];
+        self.part(
+            "exhibit",
+            [
+                ("section", section.clone()),
+                ("first", json!(run.rows.start == 0)),
+                ("cells", json!(cells)),
+            ],
+        )
+    }
+}
+
+/// The omnibus filing's data. `redacted`: identify people by case number only.
 pub fn omnibus(
     renderer: &Renderer,
     letterhead: &Letterhead<'_>,
     plan: &OmnibusPlan,
     redacted: bool,
-) -> Result<Vec<u8>, RenderError> {
+) -> Result<OmnibusData, RenderError> {
     let (columns, widths): (Vec<&str>, Vec<f64>) = if redacted {
         (
             vec![
@@ -360,15 +442,33 @@ pub fn omnibus(
             cells.push(relief_label(&row.count).to_string());
         }
         let first = rows.first().map(|row| &row.count);
-        sections.push(json!({
-            "id": section.id(),
-            "title": title,
-            "description": description,
-            "description_long": description_long,
-            "people": people.len(),
-            "rows": rows.len(),
-            "cells": cells,
-        }));
+        let count_line = format!(
+            "{} {} of {} {}",
+            rows.len(),
+            if rows.len() == 1 {
+                "conviction"
+            } else {
+                "convictions"
+            },
+            people.len(),
+            if people.len() == 1 {
+                "person"
+            } else {
+                "people"
+            }
+        );
+        sections.push((
+            json!({
+                "id": section.id(),
+                "title": title,
+                "description": description,
+                "description_long": description_long,
+                "count_line": count_line,
+                "people": people.len(),
+                "rows": rows.len(),
+            }),
+            cells,
+        ));
         section_flags.push(json!({
             "id": section.id(),
             "title": title,
@@ -433,11 +533,18 @@ pub fn omnibus(
             "order": "[Proposed] order",
             "so_ordered": "IT IS SO ORDERED.",
         },
-        "sections": sections,
+        "sections": sections.iter().map(|(section, _)| section.clone()).collect::<Vec<_>>(),
         "exhibit_columns": columns,
         "exhibit_column_widths": widths,
     });
-    Ok(serde_json::to_vec(&data).expect("JSON values serialize"))
+    let Value::Object(base) = data else {
+        unreachable!("json!({{...}}) is an object");
+    };
+    Ok(OmnibusData {
+        base,
+        sections,
+        columns: columns.len(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

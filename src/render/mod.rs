@@ -178,14 +178,54 @@ impl Templates {
     /// Built-in templates, with every file that exists under `directory` used instead.
     pub fn with_overrides(directory: &Path) -> Result<Templates, RenderError> {
         let mut templates = Templates::built_in();
-        for file in &mut templates.files {
-            let path = directory.join(&file.name);
-            if path.is_file() {
-                file.text = std::fs::read_to_string(&path).map_err(|source| RenderError::Read {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                file.overridden_from = Some(path);
+        let read_error = |path: &Path, source| RenderError::Read {
+            path: path.display().to_string(),
+            source,
+        };
+        if !directory.is_dir() {
+            return Err(read_error(
+                directory,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
+            ));
+        }
+        // Every .typ and .hbs file under the folder, by relative path with `/` separators.
+        let mut found = Vec::new();
+        let mut folders = vec![directory.to_path_buf()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).map_err(|source| read_error(&folder, source))? {
+                let path = entry.map_err(|source| read_error(&folder, source))?.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if let Ok(relative) = path.strip_prefix(directory) {
+                    let name = relative
+                        .components()
+                        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    found.push((name, path));
+                }
+            }
+        }
+        found.sort();
+        for (name, path) in found {
+            let file = TemplateFile {
+                name: name.clone(),
+                text: String::new(),
+                overridden_from: Some(path.clone()),
+            };
+            if file.kind() == TemplateKind::Other {
+                continue;
+            }
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| read_error(&path, source))?;
+            match templates.files.iter_mut().find(|known| known.name == name) {
+                Some(known) => {
+                    known.text = text;
+                    known.overridden_from = Some(path);
+                }
+                // An office's own partial: a Typst file templates can import, or handlebars
+                // wording usable as `{{> name}}`.
+                None => templates.files.push(TemplateFile { text, ..file }),
             }
         }
         Ok(templates)
@@ -251,6 +291,18 @@ impl Compiled {
     }
 }
 
+/// The internal document whose font the assembler stamps page numbers and "page x of y" lines
+/// with, when a page's own fonts lack a character. Not a template: offices cannot change it.
+const STAMP_FONT_SOURCE: &str = "clearance-internal/stamp-font.typ";
+
+fn stamp_font_source() -> String {
+    let printable: String = (' '..='~').collect();
+    // Every printable ASCII character, and the dashes, in the footer face.
+    format!(
+        "#set page(paper: \"us-letter\")\n#set text(font: \"Liberation Serif\", size: 10pt)\n#{printable:?}\n#\"\u{2014}\u{2013}\"\n"
+    )
+}
+
 /// Templates, fonts and wording loaded once; shared by all rendering threads.
 pub struct Renderer {
     world: SharedWorld,
@@ -263,12 +315,13 @@ impl Renderer {
     pub fn new(templates: &Templates, as_of: Date) -> Result<Renderer, RenderError> {
         let (year, month, day) = as_of.ymd();
         let today = Datetime::from_ymd(year, month as u8, day as u8).expect("valid date");
-        let sources: Vec<(String, String)> = templates
+        let mut sources: Vec<(String, String)> = templates
             .files
             .iter()
             .filter(|file| file.kind() == TemplateKind::Layout)
             .map(|file| (format!("/{}", file.name), file.text.clone()))
             .collect();
+        sources.push((format!("/{STAMP_FONT_SOURCE}"), stamp_font_source()));
         let fonts = BUILT_IN_FONTS.iter().map(|bytes| bytes.to_vec()).collect();
         let world = SharedWorld::new(&sources, fonts, today);
 
@@ -437,6 +490,22 @@ impl Renderer {
                 message,
             },
         }
+    }
+
+    /// The font the assembler stamps text with when a page's own fonts lack a character.
+    pub fn stamp_font(&self) -> Result<crate::assemble::StampFont, RenderError> {
+        let (pdf, _) = self.render(
+            STAMP_FONT_SOURCE,
+            b"{}",
+            &PdfSettings {
+                ident: "stamp-font".into(),
+                tagged: false,
+            },
+        )?;
+        crate::assemble::StampFont::from_pdf(&pdf).map_err(|error| RenderError::Document {
+            template: STAMP_FONT_SOURCE.into(),
+            message: error.to_string(),
+        })
     }
 
     /// Font families available to templates.
