@@ -71,8 +71,8 @@ struct DocumentArgs {
     #[arg(long)]
     redacted_exhibits: bool,
     /// Split court bundles larger than this many megabytes (10^6 bytes) into volumes.
-    #[arg(long, default_value_t = 25, value_name = "MB")]
-    volume_limit_mb: u64,
+    #[arg(long, default_value_t = 25.0, value_name = "MB")]
+    volume_limit_mb: f64,
 }
 
 #[derive(Debug, Args)]
@@ -287,8 +287,8 @@ fn document_config(
         Some(path) => config::load_contacts(path)?,
         None => config::Contacts::default(),
     };
-    if arguments.volume_limit_mb == 0 {
-        anyhow::bail!("--volume-limit-mb must be at least 1");
+    if !(arguments.volume_limit_mb.is_finite() && arguments.volume_limit_mb >= 0.01) {
+        anyhow::bail!("--volume-limit-mb must be at least 0.01");
     }
     Ok(crate::DocumentConfig {
         office,
@@ -297,7 +297,7 @@ fn document_config(
         templates: templates_from(arguments.templates.as_deref())?,
         letters: !arguments.no_letters,
         full_exhibits: !arguments.redacted_exhibits,
-        volume_limit_bytes: arguments.volume_limit_mb.saturating_mul(1_000_000),
+        volume_limit_bytes: (arguments.volume_limit_mb * 1e6).round() as u64,
         jobs,
     })
 }

@@ -808,12 +808,17 @@ pub fn load_office(path: &Path) -> Result<(OfficeProfile, String), ConfigError> 
         path: display.clone(),
         message: "not UTF-8 text".into(),
     })?;
-    let office: OfficeProfile = toml::from_str(&text).map_err(|error| ConfigError::Parse {
-        path: display.clone(),
+    Ok((parse_office(&text, &display)?, sha256_hex(&bytes)))
+}
+
+/// Parses and checks an office profile; `path` names it in errors.
+pub fn parse_office(text: &str, path: &str) -> Result<OfficeProfile, ConfigError> {
+    let office: OfficeProfile = toml::from_str(text).map_err(|error| ConfigError::Parse {
+        path: path.to_string(),
         message: error.to_string().trim().replace('\n', " "),
     })?;
     let invalid = |message: &str| ConfigError::Invalid {
-        path: display.clone(),
+        path: path.to_string(),
         message: message.to_string(),
     };
     if office.agency.address.is_empty() || office.court.address.is_empty() {
@@ -831,7 +836,7 @@ pub fn load_office(path: &Path) -> Result<(OfficeProfile, String), ConfigError> 
             "attorney.state-bar-number is required on the first page of a paper (CRC 2.111)",
         ));
     }
-    Ok((office, sha256_hex(&bytes)))
+    Ok(office)
 }
 
 // ---------------------------------------------------------------------------------------------

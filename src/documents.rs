@@ -658,12 +658,13 @@ impl DocumentRun<'_> {
         let mut volume_count = whole_size.div_ceil(volume_limit).max(2) as usize;
         loop {
             if volume_count > total {
-                return Err(PipelineError::Render(RenderError::Document {
-                    template: "omnibus.typ".into(),
-                    message: format!(
-                        "{stem}.pdf cannot be split into volumes under {volume_limit} bytes"
+                self.fail(
+                    format!("{stem}.pdf"),
+                    format!(
+                        "cannot be split into volumes of at most {volume_limit} bytes: a single page with its fonts is larger"
                     ),
-                }));
+                );
+                return Ok(());
             }
             let ranges: Vec<Range<usize>> = (0..volume_count)
                 .map(|volume| volume * total / volume_count..(volume + 1) * total / volume_count)
@@ -1032,4 +1033,34 @@ fn assemble_volume(
         )?;
     }
     Ok(bundle.finish(title)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roman_numerals_for_front_matter() {
+        let numerals: Vec<String> = [1, 2, 4, 9, 14, 40, 90, 400, 1994].map(roman).to_vec();
+        assert_eq!(
+            numerals,
+            ["i", "ii", "iv", "ix", "xiv", "xl", "xc", "cd", "mcmxciv"]
+        );
+    }
+
+    #[test]
+    fn chunks_never_mix_groups_and_stay_under_the_size() {
+        let items: Vec<u8> = [vec![0; 45], vec![1; 3], vec![0; 2]].concat();
+        let ranges = chunk_ranges(&items, |item| *item);
+        assert_eq!(ranges, vec![0..40, 40..45, 45..48, 48..50]);
+        assert!(chunk_ranges::<u8, u8>(&[], |item| *item).is_empty());
+    }
+
+    #[test]
+    fn exhibit_pages_say_which_page_of_which_exhibit() {
+        let stamps = exhibit_stamps("A-2", 3, 17, 41);
+        assert_eq!(stamps[0].text, "Exhibit A-2 \u{2014} page 3 of 17");
+        assert_eq!(stamps[1].text, "41");
+        assert_eq!(stamps[1].align, StampAlign::Right);
+    }
 }

@@ -429,10 +429,19 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         labels: PageLabelStyle,
     ) {
         match labels {
-            PageLabelStyle::Printed => self.labels.extend(label_ranges(
-                &parsed.chunk.page_numbers[range.clone()],
-                offset,
-            )),
+            PageLabelStyle::Printed => {
+                for label in label_ranges(&parsed.chunk.page_numbers[range.clone()], offset) {
+                    // A range that only continues the one before adds nothing.
+                    let continues = self.labels.last().is_some_and(|last| {
+                        last.numbering == LabelNumbering::Decimal
+                            && last.prefix.is_none()
+                            && last.first + (label.start - last.start) as u64 == label.first
+                    });
+                    if !continues {
+                        self.labels.push(label);
+                    }
+                }
+            }
             PageLabelStyle::Roman => self.labels.push(LabelRange {
                 start: offset,
                 first: 1,

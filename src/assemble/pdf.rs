@@ -909,3 +909,74 @@ pub(crate) fn identifier(seed: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     crate::config::hex(&Sha256::digest(seed)[..16])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmap_characters_come_from_bfchar_and_bfrange() {
+        let cmap = "2 beginbfchar\n<0001> <0031>\n<0002> <00D1>\nendbfchar\n1 beginbfrange\n<0010> <0012> <0041>\nendbfrange\n";
+        let codes = codes_from_cmap(cmap);
+        assert_eq!(codes[&'1'], 1);
+        assert_eq!(codes[&'Ñ'], 2);
+        assert_eq!(codes[&'A'], 0x10);
+        assert_eq!(codes[&'C'], 0x12);
+        assert!(!codes.contains_key(&'D'));
+    }
+
+    #[test]
+    fn cid_widths_read_both_forms() {
+        let items = vec![
+            Object::Integer(1),
+            Object::Array(vec![Object::Integer(500), Object::Real(250.5)]),
+            Object::Integer(10),
+            Object::Integer(12),
+            Object::Integer(722),
+        ];
+        let widths = cid_widths(&items);
+        let mut listed: Vec<(u16, String)> = widths
+            .iter()
+            .map(|(code, width)| (*code, format!("{width}")))
+            .collect();
+        listed.sort();
+        let expected = [
+            (1, "500"),
+            (2, "250.5"),
+            (10, "722"),
+            (11, "722"),
+            (12, "722"),
+        ];
+        assert_eq!(
+            listed,
+            expected
+                .iter()
+                .map(|(code, width)| (*code, (*width).to_string()))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn stamps_are_encoded_and_measured_in_the_font() {
+        let glyphs = FontGlyphs {
+            glyphs: [('1', (7, 500.0)), ('2', (9, 500.0)), (' ', (3, 250.0))]
+                .into_iter()
+                .collect(),
+        };
+        assert!(glyphs.covers("12 1"));
+        assert!(!glyphs.covers("13"));
+        let (hex, width) = glyphs.encode("12 1", 10.0);
+        assert_eq!(hex, "0007000900030007");
+        assert!((width - 17.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn label_ranges_start_wherever_the_printed_numbers_restart() {
+        let ranges = label_ranges(&[1, 2, 3, 1, 2, 7], 10);
+        let starts: Vec<(usize, u64)> = ranges
+            .iter()
+            .map(|range| (range.start, range.first))
+            .collect();
+        assert_eq!(starts, vec![(10, 1), (13, 1), (15, 7)]);
+    }
+}

@@ -903,3 +903,42 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
     });
     serde_json::to_vec(&data).expect("JSON values serialize")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::Templates;
+
+    fn office() -> OfficeProfile {
+        let text = include_str!("../../samples/office.toml");
+        crate::config::parse_office(text, "samples/office.toml").expect("the sample office profile")
+    }
+
+    /// The data a case chunk hands to `case.typ`, for the synthetic records: every wording
+    /// branch (tracks, bases, outcomes) as an office would read it.
+    #[test]
+    fn case_data_snapshot() {
+        let as_of = Date::from_ymd_const(2020, 7, 1);
+        let (records, contacts) = crate::sample::template_records(as_of);
+        let plans = crate::plan::plan(&records, &contacts, true);
+        let renderer = Renderer::new(&Templates::built_in(), as_of).expect("templates");
+        let office = office();
+        let letterhead = Letterhead {
+            office: &office,
+            as_of,
+        };
+        let data = case_chunk(&renderer, &letterhead, &plans.cases, "snapshot").expect("case data");
+        let value: Value = serde_json::from_slice(&data).expect("JSON");
+        insta::assert_json_snapshot!("case_chunk", value);
+        let letters = letter_chunk(&renderer, &letterhead, &plans.letters).expect("letter data");
+        let value: Value = serde_json::from_slice(&letters).expect("JSON");
+        insta::assert_json_snapshot!("letter_chunk", value);
+    }
+
+    #[test]
+    fn spanish_dates_are_written_out() {
+        let date = Date::from_ymd_const(2020, 7, 1);
+        assert_eq!(long_date(date, Language::Es), "1 de julio de 2020");
+        assert_eq!(long_date(date, Language::En), "July 1, 2020");
+    }
+}

@@ -1,8 +1,10 @@
 //! The integration test binary: the real `clearance` binary on synthetic DOJ files.
 
 mod check_cli;
+mod documents;
 mod gogen_compat;
 mod ingest_errors;
+mod pdf;
 mod sample_cli;
 mod statutory_cases;
 mod support;

@@ -1,0 +1,664 @@
+//! `clearance run`, `render` and `templates check` end to end: the documents a court receives,
+//! read back with lopdf.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::pdf::Pdf;
+use crate::support::{Row, Workspace, csv, repository};
+
+const POSSESS: &str = "11357(B) HS-POSSESS MARIJUANA 28.5 GRMS OR LESS";
+const SALE: &str = "11359 HS-POSSESS MARIJUANA FOR SALE";
+
+fn office() -> String {
+    repository()
+        .join("samples/office.toml")
+        .display()
+        .to_string()
+}
+
+impl Workspace {
+    /// `clearance run FILE --county "SAN FRANCISCO" --as-of 2020-07-01 --out out --office …`
+    /// plus extras.
+    pub(crate) fn run(&self, inputs: &[&str], extra: &[&str]) -> assert_cmd::Command {
+        let mut command = self.clearance();
+        command
+            .arg("run")
+            .args(inputs)
+            .args(["--county", "SAN FRANCISCO", "--as-of", "2020-07-01"])
+            .args(["--office", &office()]);
+        if !extra.contains(&"--out") {
+            command.args(["--out", "out"]);
+        }
+        command.args(extra);
+        command
+    }
+
+    fn pdf(&self, relative: &str) -> Pdf {
+        Pdf::open(&self.path(relative))
+    }
+
+    fn files_under(&self, relative: &str) -> BTreeSet<String> {
+        let root = self.path(relative);
+        let mut found = BTreeSet::new();
+        let mut folders = vec![root.clone()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else {
+                    found.insert(path.strip_prefix(&root).unwrap().display().to_string());
+                }
+            }
+        }
+        found
+    }
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(std::fs::read(path).unwrap());
+    clearance::config::hex(&digest)
+}
+
+/// The court cases with relief in a run's determinations: case numbers → defendant name as
+/// recorded.
+fn cases_with_relief(determinations: &[serde_json::Value]) -> BTreeMap<String, String> {
+    determinations
+        .iter()
+        .filter(|record| {
+            [
+                "dismiss_and_seal",
+                "redesignate_misdemeanor",
+                "redesignate_infraction",
+            ]
+            .contains(&record["outcome"].as_str().unwrap())
+        })
+        .map(|record| {
+            let numbers: Vec<&str> = record["case_numbers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|number| number.as_str().unwrap())
+                .collect();
+            (
+                numbers.join(", "),
+                record["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn natural_order(name: &str) -> String {
+    match name.split_once(',') {
+        Some((last, first)) => format!("{} {}", first.trim(), last.trim()),
+        None => name.to_string(),
+    }
+}
+
+#[test]
+fn run_on_the_shipped_sample_writes_court_ready_documents() {
+    let workspace = Workspace::new();
+    let sample = repository()
+        .join("samples/doj_sample.csv")
+        .display()
+        .to_string();
+    let contacts = repository()
+        .join("samples/contacts.csv")
+        .display()
+        .to_string();
+    workspace
+        .run(&[&sample], &["--contacts", &contacts])
+        .assert()
+        .success();
+    for file in [
+        "out/summary.pdf",
+        "out/manifest.json",
+        "out/bundles/filing.pdf",
+        "out/bundles/filing-redacted.pdf",
+        "out/bundles/case-packets.pdf",
+        "out/bundles/letters.en.pdf",
+        "out/bundles/letters.es.pdf",
+        "out/bundles/mailing-list.csv",
+    ] {
+        assert!(workspace.exists(file), "{file} missing");
+    }
+    assert!(!workspace.exists("out/errors.json"));
+
+    // One motion and order per court case with relief, named by its case number.
+    let determinations = workspace.determinations();
+    let cases = cases_with_relief(&determinations);
+    let case_files = workspace.files_under("out/cases");
+    assert!(cases.len() > 100, "{} cases", cases.len());
+    assert_eq!(case_files.len(), cases.len());
+    for (index, (numbers, name)) in cases.iter().enumerate().step_by(25) {
+        let file = format!("out/cases/{}.pdf", numbers.split(", ").next().unwrap());
+        assert!(workspace.exists(&file), "{file} for case {index}");
+        let pdf = workspace.pdf(&file);
+        pdf.assert_court_ready();
+        let text = pdf.text();
+        assert!(
+            text.contains(numbers.split(", ").next().unwrap()),
+            "{file}: case number"
+        );
+        assert!(
+            text.contains(&natural_order(name).to_uppercase()),
+            "{file}: defendant {name}"
+        );
+        assert!(text.contains("IT IS SO ORDERED."), "{file}: order");
+        // Pleading paper: every page numbered 1 to 28 at the left, and its page number.
+        for (page_index, page) in pdf.pages().into_iter().enumerate() {
+            let runs = pdf.page_runs(page);
+            for line in 1..=28 {
+                assert!(
+                    runs.iter().any(|run| run == &line.to_string()),
+                    "{file}: page {} lacks line number {line}",
+                    page_index + 1
+                );
+            }
+        }
+        assert_eq!(
+            pdf.bookmarks(),
+            vec!["Motion", "[Proposed] order"],
+            "{file}"
+        );
+        assert!(pdf.title().contains(numbers.split(", ").next().unwrap()));
+    }
+
+    // The packets bundle: an index, then every case, one bookmark each; labels i.. then 1...
+    let packets = workspace.pdf("out/bundles/case-packets.pdf");
+    packets.assert_court_ready();
+    let bookmarks = packets.bookmarks();
+    assert_eq!(bookmarks.len(), cases.len() + 1);
+    assert_eq!(bookmarks[0], "Index");
+    let labels = packets.page_labels();
+    assert_eq!(labels[0], (0, "r".to_string(), 1, String::new()));
+    assert!(labels[1..].iter().all(|(_, style, _, _)| style == "D"));
+    let case_pages: usize = case_files
+        .iter()
+        .map(|file| workspace.pdf(&format!("out/cases/{file}")).page_count())
+        .sum();
+    let index_pages = labels[1].0 as usize;
+    assert_eq!(packets.page_count(), index_pages + case_pages);
+    let index_text: String = packets
+        .pages()
+        .into_iter()
+        .take(index_pages)
+        .map(|page| packets.page_runs(page).join(" "))
+        .collect();
+    for numbers in cases.keys().take(5) {
+        assert!(index_text.contains(numbers.split(", ").next().unwrap()));
+    }
+
+    // The omnibus filing, full and redacted: motion, exhibits, order, numbered through.
+    let filing = workspace.pdf("out/bundles/filing.pdf");
+    filing.assert_court_ready();
+    let bookmarks = filing.bookmarks();
+    assert_eq!(
+        bookmarks.first().unwrap(),
+        "Notice of non-challenge and motion"
+    );
+    assert_eq!(bookmarks.last().unwrap(), "[Proposed] order");
+    assert!(
+        bookmarks
+            .iter()
+            .any(|title| title.starts_with("Exhibit A-1"))
+    );
+    assert_eq!(
+        filing.page_labels(),
+        vec![(0, "D".to_string(), 1, String::new())]
+    );
+    let filing_text = filing.text();
+    assert!(filing_text.contains("Exhibit A-1 — page 1 of"));
+    let redacted = workspace.pdf("out/bundles/filing-redacted.pdf");
+    redacted.assert_court_ready();
+    let redacted_text = redacted.text();
+    for (numbers, name) in cases.iter().take(10) {
+        let first = numbers.split(", ").next().unwrap();
+        assert!(filing_text.contains(first), "filing lists {first}");
+        assert!(
+            redacted_text.contains(first),
+            "redacted filing lists {first}"
+        );
+        assert!(
+            filing_text.contains(&natural_order(name)),
+            "filing names {name}"
+        );
+        assert!(
+            !redacted_text.contains(&natural_order(name)),
+            "redacted filing names {name}"
+        );
+    }
+
+    // Letters: a file per person and language; bundles by ZIP; everyone on the mailing list.
+    let mailing = workspace.csv_rows("out/bundles/mailing-list.csv");
+    let header = &mailing[0];
+    let column = |name: &str| header.iter().position(|field| field == name).unwrap();
+    let statuses: BTreeSet<&str> = mailing[1..]
+        .iter()
+        .map(|row| row[column("status")].as_str())
+        .collect();
+    assert!(
+        statuses.contains("ready") && statuses.contains("no_address"),
+        "{statuses:?}"
+    );
+    for language in ["en", "es"] {
+        let mut rows: Vec<&Vec<String>> = mailing[1..]
+            .iter()
+            .filter(|row| row[column("bundle")] == format!("bundles/letters.{language}.pdf"))
+            .collect();
+        rows.sort_by_key(|row| row[column("bundle_page")].parse::<usize>().unwrap());
+        let zips: Vec<&str> = rows.iter().map(|row| row[column("zip")].as_str()).collect();
+        assert!(
+            zips.windows(2).all(|pair| pair[0] <= pair[1]),
+            "letters.{language} by ZIP"
+        );
+        let bundle = workspace.pdf(&format!("out/bundles/letters.{language}.pdf"));
+        bundle.assert_court_ready();
+        assert_eq!(bundle.bookmarks().len(), rows.len());
+        for row in rows.iter().take(3) {
+            let file = format!("out/{}", row[column("letter_file")]);
+            let letter = workspace.pdf(&file);
+            letter.assert_court_ready();
+            let text = letter.text();
+            assert!(text.contains(&row[column("zip")]), "{file}: address");
+            let plain = if language == "en" {
+                "This letter is not legal advice."
+            } else {
+                "Esta carta no es asesoramiento legal."
+            };
+            assert!(text.contains(plain), "{file}: {plain}");
+        }
+    }
+
+    // The summary report: no personal data.
+    let summary = workspace.pdf("out/summary.pdf");
+    summary.assert_court_ready();
+    let summary_text = summary.text();
+    assert!(summary_text.contains("What was processed"));
+    for name in cases.values().take(20) {
+        assert!(
+            !summary_text.contains(&natural_order(name)),
+            "summary names {name}"
+        );
+    }
+
+    // The manifest: every file, its hash, size and pages; and what the run was made from.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&workspace.read("out/manifest.json")).unwrap();
+    assert_eq!(manifest["as_of"], "2020-07-01");
+    assert_eq!(
+        manifest["inputs"][0]["sha256"],
+        sha256_hex(Path::new(&sample))
+    );
+    assert_eq!(
+        manifest["contacts_sha256"],
+        sha256_hex(Path::new(&contacts))
+    );
+    assert_eq!(manifest["office_sha256"], sha256_hex(Path::new(&office())));
+    assert!(
+        manifest["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|template| template["name"] == "case.typ")
+    );
+    let outputs = manifest["outputs"].as_array().unwrap();
+    let listed: BTreeSet<String> = outputs
+        .iter()
+        .map(|output| output["path"].as_str().unwrap().to_string())
+        .collect();
+    let mut on_disk = workspace.files_under("out");
+    on_disk.remove("manifest.json");
+    assert_eq!(listed, on_disk);
+    for output in outputs.iter().step_by(37) {
+        let path = workspace.path(&format!("out/{}", output["path"].as_str().unwrap()));
+        assert_eq!(output["sha256"], sha256_hex(&path), "{path:?}");
+        assert_eq!(output["size"], std::fs::metadata(&path).unwrap().len());
+        if path.extension().is_some_and(|extension| extension == "pdf") {
+            assert_eq!(output["pages"], Pdf::open(&path).page_count(), "{path:?}");
+        }
+    }
+}
+
+#[test]
+fn documents_are_byte_identical_across_runs_and_thread_counts() {
+    let workspace = Workspace::new();
+    workspace
+        .clearance()
+        .args([
+            "sample",
+            "--people",
+            "25",
+            "--seed",
+            "9",
+            "-o",
+            "doj.csv",
+            "--contacts",
+            "contacts.csv",
+        ])
+        .assert()
+        .success();
+    workspace
+        .run(
+            &["doj.csv"],
+            &[
+                "--contacts",
+                "contacts.csv",
+                "--out",
+                "first",
+                "--jobs",
+                "1",
+            ],
+        )
+        .assert()
+        .success();
+    workspace
+        .run(
+            &["doj.csv"],
+            &[
+                "--contacts",
+                "contacts.csv",
+                "--out",
+                "second",
+                "--jobs",
+                "2",
+            ],
+        )
+        .assert()
+        .success();
+    let first = workspace.files_under("first");
+    assert_eq!(first, workspace.files_under("second"));
+    assert!(first.iter().any(|file| file.starts_with("cases/")));
+    for file in &first {
+        assert_eq!(
+            std::fs::read(workspace.path(&format!("first/{file}"))).unwrap(),
+            std::fs::read(workspace.path(&format!("second/{file}"))).unwrap(),
+            "{file} differs"
+        );
+    }
+}
+
+/// Names that would break a template that spliced data into Typst markup.
+const HOSTILE_LAST: &str = "O'BRIÉN ] ` \\ $ <x> @y";
+const HOSTILE_FIRST: &str = "#set page(width: 1pt) ÑANDÚ";
+
+#[test]
+fn hostile_names_render_literally() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        Row::conviction("S1", "001002001000", "20100304", POSSESS, "MISDEMEANOR")
+            .name(&format!("{HOSTILE_LAST},{HOSTILE_FIRST}"))
+            .case_number("SCN#1<x>"),
+        Row::conviction("S2", "001002001000", "20110506", SALE, "FELONY")
+            .name("PEÑA,JOSÉ")
+            .case_number("SCN200"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.write(
+        "contacts.csv",
+        b"subject_id,cii,mailing_name,address_1,address_2,city,state,zip,language\nS1,,\"#set text(size: 1pt) \\\\ $x$\",1 MISSION ST,,SAN FRANCISCO,CA,94105,es\n",
+    );
+    workspace
+        .run(&["doj.csv"], &["--contacts", "contacts.csv"])
+        .assert()
+        .success();
+    let cases = workspace.files_under("out/cases");
+    assert_eq!(cases.len(), 2, "{cases:?}");
+    // File names come from ids with unsafe characters replaced.
+    let hostile_file = cases
+        .iter()
+        .find(|file| file.starts_with("SCN") && file != &"SCN200.pdf")
+        .unwrap();
+    assert!(
+        hostile_file
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || "-_.".contains(character)),
+        "{hostile_file}"
+    );
+    let pdf = workspace.pdf(&format!("out/cases/{hostile_file}"));
+    pdf.assert_court_ready();
+    let text = pdf.text();
+    for piece in [
+        "#set page(width: 1pt) ÑANDÚ",
+        "O'BRIÉN",
+        "]",
+        "`",
+        "\\",
+        "$",
+        "<x>",
+        "@y",
+        "SCN#1<x>",
+    ] {
+        assert!(text.contains(piece), "case text lacks {piece:?}: {text}");
+    }
+    let filing = workspace.pdf("out/bundles/filing.pdf");
+    filing.assert_court_ready();
+    let filing_text = filing.text();
+    for piece in ["#set page(width: 1pt)", "ÑANDÚ", "<x>", "@y", "PEÑA"] {
+        assert!(filing_text.contains(piece), "filing lacks {piece:?}");
+    }
+    let letter = workspace.pdf("out/letters/S1.es.pdf");
+    letter.assert_court_ready();
+    let letter_text = letter.text();
+    assert!(
+        letter_text.contains("#set text(size: 1pt) \\\\ $x$"),
+        "{letter_text}"
+    );
+}
+
+#[test]
+fn a_glyph_no_shipped_font_has_fails_that_document_only() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        Row::conviction("S1", "001002001000", "20100304", POSSESS, "MISDEMEANOR")
+            .name("WANG,张伟")
+            .case_number("SCN100"),
+        Row::conviction("S2", "001002001000", "20110506", POSSESS, "MISDEMEANOR")
+            .name("DOE,JANE")
+            .case_number("SCN200"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace
+        .run(&["doj.csv"], &["--no-letters"])
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("cases/SCN100.pdf: error"));
+    assert!(
+        workspace.exists("out/cases/SCN200.pdf"),
+        "the other case is written"
+    );
+    assert!(
+        !workspace.exists("out/cases/SCN100.pdf"),
+        "no blank or tofu document"
+    );
+    let errors: serde_json::Value =
+        serde_json::from_str(&workspace.read("out/errors.json")).unwrap();
+    let failed: Vec<&str> = errors["documents_not_rendered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|failure| failure["file"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&"cases/SCN100.pdf"), "{failed:?}");
+    assert!(workspace.exists("out/manifest.json"));
+}
+
+#[test]
+fn large_filings_are_split_into_volumes_with_covers() {
+    let workspace = Workspace::new();
+    workspace
+        .clearance()
+        .args(["sample", "--people", "60", "--seed", "3", "-o", "doj.csv"])
+        .assert()
+        .success();
+    workspace
+        .run(&["doj.csv"], &["--no-letters", "--volume-limit-mb", "0.09"])
+        .assert()
+        .success();
+    let bundles = workspace.files_under("out/bundles");
+    let volumes: Vec<&String> = bundles
+        .iter()
+        .filter(|file| file.starts_with("filing-vol-"))
+        .collect();
+    assert!(volumes.len() >= 2, "{bundles:?}");
+    assert!(!bundles.contains("filing.pdf"));
+    let mut pages = Vec::new();
+    for index in 1..=volumes.len() {
+        let file = format!("out/bundles/filing-vol-{index}.pdf");
+        assert!(
+            std::fs::metadata(workspace.path(&file)).unwrap().len() <= 90_000,
+            "{file}"
+        );
+        let pdf = workspace.pdf(&file);
+        pdf.assert_court_ready();
+        assert_eq!(pdf.bookmarks()[0], "Cover");
+        let cover = pdf.page_runs(pdf.pages()[0]).join(" ");
+        assert!(
+            cover.contains(&format!("Volume {index} of {}", volumes.len())),
+            "{cover}"
+        );
+        if index == 1 {
+            assert!(
+                cover.contains("Contents of the filing"),
+                "the first cover indexes the filing"
+            );
+        }
+        let labels = pdf.page_labels();
+        assert_eq!(labels[0].3, "Cover");
+        pages.push((labels[1].2, pdf.page_count() - 1));
+    }
+    // The volumes' pages run on: each starts where the last ended.
+    for pair in pages.windows(2) {
+        assert_eq!(pair[1].0, pair[0].0 + pair[0].1 as i64);
+    }
+}
+
+#[test]
+fn a_large_exhibit_is_numbered_through_its_parts() {
+    // Enough relieved counts that Exhibit A-1 is rendered in several parts.
+    let workspace = Workspace::new();
+    let rows: Vec<Row> = (0..1300)
+        .map(|index| {
+            Row::conviction(
+                &format!("P{index}"),
+                "001002001000",
+                "20100304",
+                POSSESS,
+                "MISDEMEANOR",
+            )
+            .name(&format!("PERSON{index},ANA"))
+            .case_number(&format!("SCN{index:05}"))
+        })
+        .collect();
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace
+        .run(&["doj.csv"], &["--no-letters", "--redacted-exhibits"])
+        .assert()
+        .success();
+    let filing = workspace.pdf("out/bundles/filing-redacted.pdf");
+    filing.assert_court_ready();
+    let pages = filing.pages();
+    let footers: Vec<String> = pages
+        .iter()
+        .map(|page| filing.page_runs(*page).join(" "))
+        .filter(|text| text.contains("Exhibit A-1 — page"))
+        .collect();
+    let total = footers.len();
+    assert!(total > 20, "{total} exhibit pages");
+    for (index, text) in footers.iter().enumerate() {
+        assert!(
+            text.contains(&format!("Exhibit A-1 — page {} of {total}", index + 1)),
+            "{text}"
+        );
+    }
+    let text = filing.text();
+    for index in [0, 599, 600, 1299] {
+        assert!(text.contains(&format!("SCN{index:05}")), "row {index}");
+    }
+}
+
+#[test]
+fn render_from_determinations_gives_the_same_documents_as_run() {
+    let workspace = Workspace::new();
+    workspace
+        .clearance()
+        .args(["sample", "--people", "15", "--seed", "4", "-o", "doj.csv"])
+        .assert()
+        .success();
+    workspace
+        .run(&["doj.csv"], &["--no-letters"])
+        .assert()
+        .success();
+    workspace
+        .clearance()
+        .args([
+            "render",
+            "out/results/determinations.json",
+            "--no-letters",
+            "--out",
+            "rendered",
+            "--office",
+            &office(),
+        ])
+        .assert()
+        .success();
+    let cases = workspace.files_under("out/cases");
+    assert!(!cases.is_empty());
+    assert_eq!(cases, workspace.files_under("rendered/cases"));
+    for file in &cases {
+        assert_eq!(
+            std::fs::read(workspace.path(&format!("out/cases/{file}"))).unwrap(),
+            std::fs::read(workspace.path(&format!("rendered/cases/{file}"))).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn templates_check_names_the_template_and_line_of_an_error() {
+    let workspace = Workspace::new();
+    workspace
+        .clearance()
+        .args(["templates", "check", "--office", &office()])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("templates ok"));
+
+    let mut broken = std::fs::read_to_string(repository().join("templates/case.typ")).unwrap();
+    broken.push_str("\n#let broken = (\n");
+    let line = broken.lines().count();
+    workspace.write("overrides/case.typ", broken.as_bytes());
+    workspace
+        .clearance()
+        .args([
+            "templates",
+            "check",
+            "--templates",
+            "overrides",
+            "--office",
+            &office(),
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains(format!("case.typ:{line}:")));
+
+    workspace.write(
+        "wording/wording/case-intro.hbs",
+        b"The {{no_such_field}} moves.",
+    );
+    workspace
+        .clearance()
+        .args([
+            "templates",
+            "check",
+            "--templates",
+            "wording",
+            "--office",
+            &office(),
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("wording/case-intro.hbs"));
+}
