@@ -4,8 +4,16 @@
 //! and reports wall time and peak memory (the child's maximum resident set size). Numbers are
 //! printed, never asserted: targets live in the issue notes, not in tests.
 //!
-//! Environment: `BENCH_ROWS` (default 500000), `BENCH_RUNS` (default 3), `BENCH_DIR` (default a
-//! folder under the system temp dir, kept between runs so the input is generated once).
+//! Two parts:
+//! - `check` on 100k and 500k rows (statutory and gogen-options rules);
+//! - `run` (the whole pipeline with documents: per-case motions and orders, the case-packets
+//!   bundle, the omnibus filing full and redacted, letters and their bundles, summary,
+//!   manifest) on a synthetic file of `BENCH_DOCUMENT_PEOPLE` people (default 7,100: about
+//!   10,000 court cases with relief) with contacts, printing the stage timings.
+//!
+//! Environment: `BENCH_ROWS` (default 500000), `BENCH_RUNS` (default 3), `BENCH_DOCUMENT_PEOPLE`,
+//! `BENCH_DIR` (default a folder under the system temp dir, kept between runs so inputs are
+//! generated once). `BENCH_ONLY=check` or `BENCH_ONLY=run` runs one part.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,11 +53,16 @@ fn measure(command: &mut Command) -> Measurement {
 }
 
 fn generate(rows: u64, path: &Path) {
-    if path.exists() {
+    let people = ((rows as f64) / ROWS_PER_PERSON).ceil() as u64;
+    generate_people(people, path, None);
+}
+
+fn generate_people(people: u64, path: &Path, contacts: Option<&Path>) {
+    if path.exists() && contacts.is_none_or(Path::exists) {
         return;
     }
-    let people = ((rows as f64) / ROWS_PER_PERSON).ceil() as u64;
-    let status = Command::new(BINARY)
+    let mut command = Command::new(BINARY);
+    command
         .args([
             "sample",
             "--people",
@@ -58,10 +71,73 @@ fn generate(rows: u64, path: &Path) {
             "500",
             "-o",
         ])
-        .arg(path)
-        .status()
-        .expect("generate sample");
+        .arg(path);
+    if let Some(contacts) = contacts {
+        command.arg("--contacts").arg(contacts);
+    }
+    let status = command.status().expect("generate sample");
     assert!(status.success());
+}
+
+/// `clearance run` with documents on about 10,000 court cases.
+fn bench_documents(directory: &Path, runs: usize) {
+    let people = environment_number("BENCH_DOCUMENT_PEOPLE", 7_100);
+    let input = directory.join(format!("doj_people_{people}.csv"));
+    let contacts = directory.join(format!("contacts_people_{people}.csv"));
+    generate_people(people, &input, Some(&contacts));
+    let office = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/office.toml");
+    let out = directory.join("out_documents");
+    let timings = directory.join("run_timings.txt");
+    let mut measurements = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let mut command = Command::new(BINARY);
+        command
+            .arg("run")
+            .arg(&input)
+            .args([
+                "--county",
+                "SAN FRANCISCO",
+                "--as-of",
+                "2020-07-01",
+                "--timings",
+            ])
+            .arg("--contacts")
+            .arg(&contacts)
+            .arg("--office")
+            .arg(&office)
+            .arg("--out")
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&timings).expect("timings file"));
+        measurements.push(measure(&mut command));
+    }
+    let count = |folder: &str| std::fs::read_dir(out.join(folder)).map_or(0, Iterator::count);
+    println!(
+        "input: {} ({people} people): {} case PDFs, {} letter PDFs, bundles: {:?}",
+        input.display(),
+        count("cases"),
+        count("letters"),
+        std::fs::read_dir(out.join("bundles"))
+            .map(|entries| entries
+                .filter_map(|entry| entry
+                    .ok()
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned()))
+                .collect::<std::collections::BTreeSet<_>>())
+            .unwrap_or_default()
+    );
+    report(
+        "run with documents (last run's stages below)",
+        &mut measurements,
+    );
+    for line in std::fs::read_to_string(&timings)
+        .unwrap_or_default()
+        .lines()
+    {
+        if line.starts_with("timing:") {
+            println!("    {line}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 fn report(name: &str, runs: &mut [Measurement]) {
@@ -113,6 +189,13 @@ fn main() {
         PathBuf::from,
     );
     std::fs::create_dir_all(&directory).expect("bench folder");
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only != "check" {
+        bench_documents(&directory, runs);
+    }
+    if only == "run" {
+        return;
+    }
 
     for target_rows in [rows / 5, rows] {
         let input = directory.join(format!("doj_{target_rows}.csv"));
