@@ -156,6 +156,24 @@ impl<'f> StreamingBundle<'f> {
     }
 }
 
+/// How a chunk of per-document papers is laid out.
+struct DocumentLayout {
+    template: &'static str,
+    /// The label each document's first page carries.
+    start_label: &'static str,
+    /// Names the chunk (PDF id and messages).
+    ident: String,
+    /// Pleading paper: the assembler stamps each page's number.
+    pleading_page_numbers: bool,
+}
+
+/// One document cut out of a chunk: the file, its bookmark in the bundle, its path.
+struct Described {
+    piece: Piece,
+    entry: BundleEntry,
+    path: String,
+}
+
 /// Where each paper of a chunk starts, from the template's labels, checked against the number
 /// of documents the chunk should hold.
 fn paper_starts(
@@ -378,14 +396,10 @@ impl DocumentRun<'_> {
                     "pages": parts[part].chunks(INDEX_ENTRIES_PER_PAGE).collect::<Vec<_>>(),
                 });
                 let bytes = serde_json::to_vec(&data).expect("JSON values serialize");
-                let compiled = self.renderer.compile(TEMPLATE, &bytes)?;
-                let pdf = self.renderer.export(
-                    &compiled,
+                let (compiled, pdf) = self.renderer.compile_and_export(
                     TEMPLATE,
-                    &PdfSettings {
-                        ident: format!("packets-index-{part}"),
-                        tagged: false,
-                    },
+                    &bytes,
+                    &PdfSettings::untagged(format!("packets-index-{part}")),
                 )?;
                 Ok::<_, PipelineError>((pdf, compiled.page_count()))
             });
@@ -436,60 +450,95 @@ impl DocumentRun<'_> {
         ident: &str,
     ) -> Result<BundlePart, PipelineError> {
         const TEMPLATE: &str = "case.typ";
-        let plans = &cases[range.clone()];
         let title = "Motions and proposed orders for relief from cannabis convictions";
-        let data = case_chunk(self.renderer, &self.letterhead, plans, title)?;
-        let compiled = self.renderer.compile(TEMPLATE, &data)?;
-        let pdf = self.renderer.export(
-            &compiled,
-            TEMPLATE,
-            &PdfSettings {
-                ident: format!("cases-{ident}"),
-                tagged: false,
-            },
+        let data = case_chunk(
+            self.renderer,
+            &self.letterhead,
+            &cases[range.clone()],
+            title,
         )?;
-        let case_starts = paper_starts(&compiled, TEMPLATE, "clearance-case", plans.len())?;
-        let order_starts = paper_starts(&compiled, TEMPLATE, "clearance-order", plans.len())?;
+        self.render_document_chunk(
+            &DocumentLayout {
+                template: TEMPLATE,
+                start_label: "clearance-case",
+                ident: format!("cases-{ident}"),
+                pleading_page_numbers: true,
+            },
+            &data,
+            range,
+            |compiled, count| paper_starts(compiled, TEMPLATE, "clearance-order", count),
+            |order_starts, index, position, pages| {
+                let case = &cases[index];
+                let children = vec![
+                    ("Motion".to_string(), 0),
+                    (
+                        "[Proposed] order".to_string(),
+                        order_starts[position] - pages.start,
+                    ),
+                ];
+                Described {
+                    piece: Piece {
+                        title: format!(
+                            "People's motion and proposed order, case {}",
+                            case.case_numbers_text()
+                        ),
+                        pages: pages.clone(),
+                        bookmarks: children.clone(),
+                    },
+                    entry: BundleEntry {
+                        bookmark: format!("{} — {}", case.case_numbers_text(), case.defendant),
+                        children,
+                        pages,
+                    },
+                    path: format!("cases/{}.pdf", case.file_stem),
+                }
+            },
+        )
+    }
+
+    /// Compiles a chunk of documents (items `range`), finds where each starts by the layout's
+    /// label, cuts each out as a file (`describe` names it and its bookmarks) and returns the
+    /// chunk for its bundle. `inspect` reads more of the compiled chunk for `describe`.
+    fn render_document_chunk<Extra>(
+        &self,
+        layout: &DocumentLayout,
+        data: &[u8],
+        range: Range<usize>,
+        inspect: impl FnOnce(&Compiled, usize) -> Result<Extra, PipelineError>,
+        describe: impl Fn(&Extra, usize, usize, Range<usize>) -> Described,
+    ) -> Result<BundlePart, PipelineError> {
+        let (compiled, pdf) = self.renderer.compile_and_export(
+            layout.template,
+            data,
+            &PdfSettings::untagged(layout.ident.clone()),
+        )?;
+        let starts = paper_starts(&compiled, layout.template, layout.start_label, range.len())?;
+        let extra = inspect(&compiled, range.len())?;
         let total = compiled.page_count();
-        let mut pieces = Vec::with_capacity(plans.len());
-        let mut entries = Vec::with_capacity(plans.len());
-        let mut documents = Vec::with_capacity(plans.len());
-        for (position, case) in plans.iter().enumerate() {
-            let pages = pages_of(&case_starts, position, total);
-            let children = vec![
-                ("Motion".to_string(), 0),
-                (
-                    "[Proposed] order".to_string(),
-                    order_starts[position] - pages.start,
-                ),
-            ];
-            pieces.push(Piece {
-                title: format!(
-                    "People's motion and proposed order, case {}",
-                    case.case_numbers_text()
-                ),
-                pages: pages.clone(),
-                bookmarks: children.clone(),
-            });
-            entries.push(BundleEntry {
-                bookmark: format!("{} — {}", case.case_numbers_text(), case.defendant),
-                children,
-                pages: pages.clone(),
-            });
-            documents.push((range.start + position, pages.start));
+        let mut pieces = Vec::with_capacity(range.len());
+        let mut entries = Vec::with_capacity(range.len());
+        let mut documents = Vec::with_capacity(range.len());
+        let mut paths = Vec::with_capacity(range.len());
+        for (position, index) in range.enumerate() {
+            let pages = pages_of(&starts, position, total);
+            documents.push((index, pages.start));
+            let described = describe(&extra, index, position, pages);
+            pieces.push(described.piece);
+            entries.push(described.entry);
+            paths.push(described.path);
         }
         let rendered = RenderedChunk {
-            name: format!("case chunk {ident}"),
+            name: layout.ident.clone(),
             pdf,
             page_numbers: compiled.page_numbers(),
             stamps: Vec::new(),
-        }
-        .with_pleading_page_numbers();
-        let paths = plans
-            .iter()
-            .map(|case| format!("cases/{}.pdf", case.file_stem))
-            .collect();
-        let parsed = self.write_pieces(rendered, &pieces, paths, TEMPLATE)?;
+        };
+        let rendered = if layout.pleading_page_numbers {
+            rendered.with_pleading_page_numbers()
+        } else {
+            rendered
+        };
+        let parsed = self.write_pieces(rendered, &pieces, paths, layout.template)?;
         Ok(BundlePart {
             parsed,
             entries,
@@ -558,14 +607,10 @@ impl DocumentRun<'_> {
                 _ if index == count - 1 => data.order(),
                 _ => data.exhibit(&runs[index - 1]),
             };
-            let compiled = self.renderer.compile(TEMPLATE, &bytes)?;
-            let pdf = self.renderer.export(
-                &compiled,
+            let (compiled, pdf) = self.renderer.compile_and_export(
                 TEMPLATE,
-                &PdfSettings {
-                    ident: format!("{stem}-{index}"),
-                    tagged: false,
-                },
+                &bytes,
+                &PdfSettings::untagged(format!("{stem}-{index}")),
             )?;
             Ok::<_, PipelineError>((pdf, compiled.page_count()))
         });
@@ -730,15 +775,9 @@ impl DocumentRun<'_> {
 
     fn render_cover(&self, data: &[u8], ident: &str) -> Result<ParsedChunk, PipelineError> {
         const TEMPLATE: &str = "cover.typ";
-        let compiled = self.renderer.compile(TEMPLATE, data)?;
-        let pdf = self.renderer.export(
-            &compiled,
-            TEMPLATE,
-            &PdfSettings {
-                ident: ident.into(),
-                tagged: false,
-            },
-        )?;
+        let (compiled, pdf) =
+            self.renderer
+                .compile_and_export(TEMPLATE, data, &PdfSettings::untagged(ident))?;
         Ok(ParsedChunk::parse(RenderedChunk {
             name: format!("cover of {ident}"),
             pdf,
@@ -910,53 +949,34 @@ impl DocumentRun<'_> {
         range: Range<usize>,
         ident: &str,
     ) -> Result<BundlePart, PipelineError> {
-        const TEMPLATE: &str = "letter.typ";
-        let plans = &letters[range.clone()];
-        let data = letter_chunk(self.renderer, &self.letterhead, plans)?;
-        let compiled = self.renderer.compile(TEMPLATE, &data)?;
-        let pdf = self.renderer.export(
-            &compiled,
-            TEMPLATE,
-            &PdfSettings {
+        let data = letter_chunk(self.renderer, &self.letterhead, &letters[range.clone()])?;
+        self.render_document_chunk(
+            &DocumentLayout {
+                template: "letter.typ",
+                start_label: "clearance-letter",
                 ident: format!("letters-{ident}"),
-                tagged: false,
+                pleading_page_numbers: false,
             },
-        )?;
-        let starts = paper_starts(&compiled, TEMPLATE, "clearance-letter", plans.len())?;
-        let total = compiled.page_count();
-        let mut pieces = Vec::with_capacity(plans.len());
-        let mut entries = Vec::with_capacity(plans.len());
-        let mut documents = Vec::with_capacity(plans.len());
-        for (position, letter) in plans.iter().enumerate() {
-            let pages = pages_of(&starts, position, total);
-            pieces.push(Piece {
-                title: "Notification of relief from cannabis convictions".into(),
-                pages: pages.clone(),
-                bookmarks: Vec::new(),
-            });
-            entries.push(BundleEntry {
-                bookmark: format!("{} {}", letter.zip(), letter.name),
-                children: Vec::new(),
-                pages: pages.clone(),
-            });
-            documents.push((range.start + position, pages.start));
-        }
-        let rendered = RenderedChunk {
-            name: format!("letter chunk {ident}"),
-            pdf,
-            page_numbers: compiled.page_numbers(),
-            stamps: Vec::new(),
-        };
-        let paths = plans
-            .iter()
-            .map(|letter| format!("letters/{}.pdf", letter.file_stem()))
-            .collect();
-        let parsed = self.write_pieces(rendered, &pieces, paths, TEMPLATE)?;
-        Ok(BundlePart {
-            parsed,
-            entries,
-            documents,
-        })
+            &data,
+            range,
+            |_, _| Ok(()),
+            |(), index, _, pages| {
+                let letter = &letters[index];
+                Described {
+                    piece: Piece {
+                        title: "Notification of relief from cannabis convictions".into(),
+                        pages: pages.clone(),
+                        bookmarks: Vec::new(),
+                    },
+                    entry: BundleEntry {
+                        bookmark: format!("{} {}", letter.zip(), letter.name),
+                        children: Vec::new(),
+                        pages,
+                    },
+                    path: format!("letters/{}.pdf", letter.file_stem()),
+                }
+            },
+        )
     }
 
     /// Renders a single document (the summary report) to `path`.

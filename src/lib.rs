@@ -256,11 +256,25 @@ pub struct CheckReport {
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
-/// `clearance check`: eligibility only, results and summary written atomically.
-pub fn check(
+/// The first half shared by `check` and `run`: decide, then either refuse (bad rows, only
+/// `errors.json` written and committed) or write the results into a staging folder.
+enum Decided {
+    Refused(Box<CheckReport>),
+    Accepted(Box<Accepted>),
+}
+
+struct Accepted {
+    evaluation: Evaluation,
+    output: OutputDir,
+    statistics: Statistics,
+    diagnostics: Vec<Diagnostic>,
+    report: CheckReport,
+}
+
+fn decide_and_write_results(
     config: &CheckConfig,
     progress: &(dyn Fn(ingest::Progress) + Sync),
-) -> Result<CheckReport, PipelineError> {
+) -> Result<Decided, PipelineError> {
     let mut timings = Vec::new();
     let started = std::time::Instant::now();
     let evaluation = evaluate_inputs(
@@ -283,32 +297,49 @@ pub fn check(
         .map(|file| file.rejected.len())
         .sum();
     let output = OutputDir::create(&config.out_dir)?;
-    if errors > 0 && !config.skip_bad_rows {
-        output::write_errors(&output, &diagnostics, &[])?;
-        let out_dir = output.commit()?;
-        return Ok(CheckReport {
-            out_dir,
-            refused: true,
-            errors,
-            warnings,
-            rejected_rows,
-            statistics: None,
-            timings,
-        });
-    }
-    let started = std::time::Instant::now();
-    let statistics = write_results(&output, &evaluation, config.skip_bad_rows)?;
-    let out_dir = output.commit()?;
-    timings.push(("outputs", started.elapsed()));
-    Ok(CheckReport {
-        out_dir,
+    let mut report = CheckReport {
+        out_dir: config.out_dir.clone(),
         refused: false,
         errors,
         warnings,
         rejected_rows,
-        statistics: Some(statistics),
+        statistics: None,
         timings,
-    })
+    };
+    if errors > 0 && !config.skip_bad_rows {
+        output::write_errors(&output, &diagnostics, &[])?;
+        report.out_dir = output.commit()?;
+        report.refused = true;
+        return Ok(Decided::Refused(Box::new(report)));
+    }
+    let started = std::time::Instant::now();
+    let statistics = write_results(&output, &evaluation, config.skip_bad_rows)?;
+    report.timings.push(("results", started.elapsed()));
+    report.statistics = Some(statistics.clone());
+    Ok(Decided::Accepted(Box::new(Accepted {
+        evaluation,
+        output,
+        statistics,
+        diagnostics,
+        report,
+    })))
+}
+
+/// `clearance check`: eligibility only, results and summary written atomically.
+pub fn check(
+    config: &CheckConfig,
+    progress: &(dyn Fn(ingest::Progress) + Sync),
+) -> Result<CheckReport, PipelineError> {
+    match decide_and_write_results(config, progress)? {
+        Decided::Refused(report) => Ok(*report),
+        Decided::Accepted(accepted) => {
+            let Accepted {
+                output, mut report, ..
+            } = *accepted;
+            report.out_dir = output.commit()?;
+            Ok(report)
+        }
+    }
 }
 
 /// What documents to make, and from what, besides the determinations.
@@ -356,48 +387,23 @@ pub fn run(
     progress: &(dyn Fn(ingest::Progress) + Sync),
 ) -> Result<RunReport, PipelineError> {
     let check = &config.check;
-    let mut timings = Vec::new();
-    let started = std::time::Instant::now();
-    let evaluation = evaluate_inputs(
-        &check.inputs,
-        &check.county,
-        &check.rules,
-        &check.rules_source,
-        check.as_of,
-        check.jobs,
-        progress,
-    )?;
-    timings.push(("ingest and eligibility", started.elapsed()));
-    let diagnostics: Vec<Diagnostic> = evaluation.diagnostics().cloned().collect();
-    let errors = evaluation.error_count();
-    let warnings = diagnostics.len() - errors;
-    let rejected_rows: usize = evaluation
-        .parts
-        .iter()
-        .flat_map(|part| &part.ingested.files)
-        .map(|file| file.rejected.len())
-        .sum();
-    let output = OutputDir::create(&check.out_dir)?;
-    if errors > 0 && !check.skip_bad_rows {
-        output::write_errors(&output, &diagnostics, &[])?;
-        let out_dir = output.commit()?;
-        return Ok(RunReport {
-            check: CheckReport {
-                out_dir,
-                refused: true,
-                errors,
-                warnings,
-                rejected_rows,
-                statistics: None,
-                timings,
-            },
-            documents: DocumentsReport::default(),
-        });
-    }
-    let started = std::time::Instant::now();
-    let statistics = write_results(&output, &evaluation, check.skip_bad_rows)?;
-    timings.push(("results", started.elapsed()));
-
+    let Accepted {
+        evaluation,
+        output,
+        statistics,
+        diagnostics,
+        report: mut check_report,
+    } = match decide_and_write_results(check, progress)? {
+        Decided::Refused(report) => {
+            return Ok(RunReport {
+                check: *report,
+                documents: DocumentsReport::default(),
+            });
+        }
+        Decided::Accepted(accepted) => *accepted,
+    };
+    let rejected_rows = check_report.rejected_rows;
+    let mut timings = std::mem::take(&mut check_report.timings);
     let records = evaluation.determination_records();
     let files: Vec<(PathBuf, String, u32)> = evaluation
         .parts
@@ -455,18 +461,11 @@ pub fn run(
         config.documents.jobs,
     )?;
     timings.push(("manifest", started.elapsed()));
-    let out_dir = output.commit()?;
+    check_report.out_dir = output.commit()?;
+    check_report.timings = timings;
     documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(RunReport {
-        check: CheckReport {
-            out_dir,
-            refused: false,
-            errors,
-            warnings,
-            rejected_rows,
-            statistics: Some(statistics),
-            timings,
-        },
+        check: check_report,
         documents,
     })
 }

@@ -241,6 +241,16 @@ pub struct PdfSettings {
     pub tagged: bool,
 }
 
+impl PdfSettings {
+    /// Settings of a document that will be assembled (bundles are merged untagged).
+    pub fn untagged(ident: impl Into<String>) -> PdfSettings {
+        PdfSettings {
+            ident: ident.into(),
+            tagged: false,
+        }
+    }
+}
+
 /// A compiled document, ready to export.
 pub struct Compiled {
     document: PagedDocument,
@@ -432,6 +442,18 @@ impl Renderer {
             .map_err(|diagnostics| self.error(&world, template, &diagnostics));
         typst::comemo::evict(2);
         result
+    }
+
+    /// Compiles and exports in one step, keeping the compiled document (for its labels).
+    pub fn compile_and_export(
+        &self,
+        template: &str,
+        data: &[u8],
+        settings: &PdfSettings,
+    ) -> Result<(Compiled, Vec<u8>), RenderError> {
+        let compiled = self.compile(template, data)?;
+        let pdf = self.export(&compiled, template, settings)?;
+        Ok((compiled, pdf))
     }
 
     /// Compiles and exports in one step.
