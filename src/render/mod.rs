@@ -485,6 +485,16 @@ impl Renderer {
                 message: "unknown error".into(),
             };
         };
+        // A character no shipped font has is a problem of the data, not of the template line
+        // that shows it: say which character, and what to do.
+        if let Some(characters) = missing_glyphs(&diagnostic.message) {
+            return RenderError::Document {
+                template: template.to_string(),
+                message: format!(
+                    "{characters} cannot be shown in the fonts clearance embeds (fonts/); a court PDF may not show a blank or a box, so add a font that has it"
+                ),
+            };
+        }
         let mut message = diagnostic.message.to_string();
         for hint in &diagnostic.hints {
             message.push_str("; hint: ");
@@ -536,6 +546,20 @@ impl Renderer {
     }
 }
 
+/// The characters of typst's PDF/A "the text `\"…\"` could not be displayed with font" error,
+/// named with their code points: `张 (U+5F20)`.
+fn missing_glyphs(message: &str) -> Option<String> {
+    if !message.contains("could not be displayed with font") {
+        return None;
+    }
+    let quoted = message.split('`').nth(1)?.trim_matches('"');
+    let named: Vec<String> = quoted
+        .chars()
+        .map(|character| format!("{character} (U+{:04X})", u32::from(character)))
+        .collect();
+    Some(format!("the text {}", named.join(", ")))
+}
+
 /// SHA-256 of every template file, for the manifest.
 pub fn template_hashes(templates: &Templates) -> BTreeMap<String, String> {
     templates
@@ -548,4 +572,43 @@ pub fn template_hashes(templates: &Templates) -> BTreeMap<String, String> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_glyphs_are_named_with_their_code_points() {
+        let message = "PDF/A-2b error: the text `\"张伟\"` could not be displayed with font `\"Liberation Serif\"`";
+        assert_eq!(
+            missing_glyphs(message).as_deref(),
+            Some("the text 张 (U+5F20), 伟 (U+4F1F)")
+        );
+        assert_eq!(missing_glyphs("unknown variable: x"), None);
+    }
+
+    #[test]
+    fn overrides_replace_templates_and_add_partials() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        std::fs::create_dir_all(folder.path().join("wording")).unwrap();
+        std::fs::write(
+            folder.path().join("wording/letter-en.hbs"),
+            "Hello {{name}}.",
+        )
+        .unwrap();
+        std::fs::write(folder.path().join("extra.typ"), "#let x = 1").unwrap();
+        std::fs::write(folder.path().join("notes.txt"), "ignored").unwrap();
+        let templates = Templates::with_overrides(folder.path()).expect("overrides");
+        let letter = templates
+            .files
+            .iter()
+            .find(|file| file.name == "wording/letter-en.hbs")
+            .unwrap();
+        assert_eq!(letter.text, "Hello {{name}}.");
+        assert!(letter.overridden_from.is_some());
+        assert!(templates.files.iter().all(|file| file.name != "notes.txt"));
+        assert!(templates.files.iter().any(|file| file.name == "extra.typ"));
+        assert!(Templates::with_overrides(&folder.path().join("missing")).is_err());
+    }
 }
