@@ -142,6 +142,48 @@ fn main() {
         peak_rss_mb()
     );
 
+    // Letters, in chunks of 40 as `clearance run` renders them.
+    let contacts_path = directory.join("render_contacts_300.csv");
+    let _ = std::fs::remove_file(&contacts_path);
+    let status = Command::new(BINARY)
+        .args(["sample", "--people", "300", "--seed", "77", "-o"])
+        .arg(directory.join("render_doj_300.csv"))
+        .arg("--contacts")
+        .arg(&contacts_path)
+        .status()
+        .expect("generate contacts");
+    assert!(status.success());
+    let contacts = clearance::config::load_contacts(&contacts_path).expect("contacts");
+    let letter_plans = clearance::plan::plan(&records, &contacts, true).letters;
+    let (mut compile_time, mut export_time, mut pages) = (Duration::ZERO, Duration::ZERO, 0);
+    for chunk in letter_plans.chunks(40) {
+        let data = clearance::render::documents::letter_chunk(&renderer, &letterhead, chunk)
+            .expect("letter data");
+        let started = Instant::now();
+        let compiled = renderer.compile("letter.typ", &data).expect("compile");
+        compile_time += started.elapsed();
+        pages += compiled.page_count();
+        let started = Instant::now();
+        let pdf = renderer
+            .export(
+                &compiled,
+                "letter.typ",
+                &PdfSettings {
+                    ident: "letters".into(),
+                    tagged: false,
+                },
+            )
+            .expect("export");
+        export_time += started.elapsed();
+        std::hint::black_box(pdf);
+    }
+    println!(
+        "letters in chunks of 40: {} letters, {pages} pages; compile {:.2} ms and export {:.2} ms per letter",
+        letter_plans.len(),
+        compile_time.as_secs_f64() * 1e3 / letter_plans.len() as f64,
+        export_time.as_secs_f64() * 1e3 / letter_plans.len() as f64,
+    );
+
     // The omnibus filing.
     let wanted_rows = environment_number("BENCH_EXHIBIT_ROWS", 10_000) as usize;
     let rows_per_part = environment_number("BENCH_ROWS_PER_PART", 600) as usize;

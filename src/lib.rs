@@ -461,7 +461,9 @@ pub fn run(
         config.documents.jobs,
     )?;
     timings.push(("manifest", started.elapsed()));
+    let started = std::time::Instant::now();
     check_report.out_dir = output.commit()?;
+    timings.push(("commit the output folder", started.elapsed()));
     check_report.timings = timings;
     documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(RunReport {
