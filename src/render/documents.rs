@@ -56,6 +56,7 @@ impl Letterhead<'_> {
             "title": "Superior Court of the State of California",
             "county_line": self.office.court.county,
             "judge_title": self.office.court.judge_title,
+            "department": self.office.court.department,
         })
     }
 
