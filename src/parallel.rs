@@ -1,8 +1,7 @@
 //! Plain-thread parallelism for the stages that need it.
 //!
 //! Rendering runs on plain scoped threads rather than rayon: typst uses rayon inside a compile,
-//! and an outer rayon `par_iter` around compiles overflows the stack (see
-//! `../shared/design/typst-notes.md`).
+//! and an outer rayon `par_iter` around compiles overflows the stack (measured on a prototype).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

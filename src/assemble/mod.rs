@@ -312,11 +312,6 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         self.kids.len()
     }
 
-    /// Bytes written so far.
-    pub fn size(&self) -> u64 {
-        self.writer.position()
-    }
-
     /// Appends all pages of a chunk. `entries` bookmark documents within it.
     pub fn append(
         &mut self,

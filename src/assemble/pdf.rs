@@ -58,11 +58,6 @@ impl<W: Write> PdfWriter<W> {
         Ok(())
     }
 
-    /// Bytes written so far.
-    pub(crate) fn position(&self) -> u64 {
-        self.position
-    }
-
     /// Writes the cross-reference table and trailer; returns the sink.
     pub(crate) fn finish(
         mut self,

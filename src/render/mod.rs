@@ -16,7 +16,6 @@
 pub mod documents;
 mod world;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use typst::WorldExt;
@@ -539,11 +538,6 @@ impl Renderer {
             message: error.to_string(),
         })
     }
-
-    /// Font families available to templates.
-    pub fn font_families(&self) -> Vec<String> {
-        self.world.font_families()
-    }
 }
 
 /// The characters of typst's PDF/A "the text `\"…\"` could not be displayed with font" error,
@@ -558,20 +552,6 @@ fn missing_glyphs(message: &str) -> Option<String> {
         .map(|character| format!("{character} (U+{:04X})", u32::from(character)))
         .collect();
     Some(format!("the text {}", named.join(", ")))
-}
-
-/// SHA-256 of every template file, for the manifest.
-pub fn template_hashes(templates: &Templates) -> BTreeMap<String, String> {
-    templates
-        .files
-        .iter()
-        .map(|file| {
-            (
-                file.name.clone(),
-                crate::config::sha256_hex(file.text.as_bytes()),
-            )
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -64,17 +64,6 @@ impl SharedWorld {
     pub(super) fn source(&self, id: FileId) -> Option<&Source> {
         self.sources.get(&id)
     }
-
-    pub(super) fn font_families(&self) -> Vec<String> {
-        let mut families: Vec<String> = self
-            .fonts
-            .iter()
-            .map(|font| font.info().family.clone())
-            .collect();
-        families.sort_unstable();
-        families.dedup();
-        families
-    }
 }
 
 /// One document: a template and its data, over the shared state.
