@@ -138,6 +138,15 @@ const PROP64_OFFENSES: [(u32, (&str, Toc)); 8] = [
     ),
 ];
 
+/// Prop 64 offences commonly charged together with the first one in the same court case
+/// (possession for sale with transport, cultivation with possession for sale), so that per-case
+/// motions carry several counts as real ones do.
+const PROP64_COMPANIONS: [(&str, &str); 3] = [
+    ("11359 ", "11360(A) HS-GIVE/ETC MARIJ OVER 1 OZ/28.5 GRM"),
+    ("11360(A) ", "11359 HS-POSSESS MARIJUANA FOR SALE"),
+    ("11358 ", "11359 HS-POSSESS MARIJUANA FOR SALE"),
+];
+
 const OTHER_OFFENSES: [(u32, (&str, Toc)); 22] = [
     (30, ("647(F) PC-DISORDERLY CONDUCT:INTOX", Toc::Misdemeanor)),
     (25, ("23152(A) VC-DUI ALCOHOL/DRUGS", Toc::Misdemeanor)),
@@ -664,6 +673,10 @@ impl Generator<'_> {
             } else {
                 toc
             };
+        let companion = PROP64_COMPANIONS
+            .iter()
+            .find(|(first, _)| offense.starts_with(first))
+            .map(|&(_, companion)| companion);
         let mut counts = vec![Count {
             offense,
             toc,
@@ -671,6 +684,17 @@ impl Generator<'_> {
             comment,
             sentence_parts: Vec::new(),
         }];
+        if let Some(companion) = companion
+            && self.random.chance(0.35)
+        {
+            counts.push(Count {
+                offense: companion.into(),
+                toc: Toc::Felony,
+                convicted: true,
+                comment: String::new(),
+                sentence_parts: Vec::new(),
+            });
+        }
         for _ in 0..self.random.below(3) {
             let &(offense, toc) = self.random.pick(&RELATED_OFFENSES);
             counts.push(Count {
@@ -1346,6 +1370,30 @@ mod tests {
             ingested.diagnostics.first()
         );
         assert_eq!(ingested.people.len(), 60);
+        // Some court cases carry two Prop 64 counts (a per-case motion with several rows).
+        let cases_with_two_prop64_counts = ingested
+            .people
+            .iter()
+            .map(|person| {
+                let mut prop64_cases: Vec<_> = person
+                    .convictions
+                    .iter()
+                    .filter(|conviction| {
+                        conviction
+                            .offense
+                            .as_ref()
+                            .is_some_and(crate::eligibility::matchers::is_prop64)
+                    })
+                    .map(|conviction| conviction.count_key.case_key())
+                    .collect();
+                prop64_cases.sort();
+                prop64_cases
+                    .windows(2)
+                    .filter(|pair| pair[0] == pair[1])
+                    .count()
+            })
+            .sum::<usize>();
+        assert!(cases_with_two_prop64_counts > 0);
         let rows = ingested.total_accepted_rows();
         let average = bytes.len() as f64 / rows as f64;
         assert!(
