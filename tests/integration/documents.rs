@@ -34,6 +34,16 @@ impl Workspace {
         command
     }
 
+    /// `clearance sample --people N --seed S -o doj.csv --contacts contacts.csv`.
+    fn sample(&self, people: u32, seed: u32) {
+        self.clearance()
+            .args(["sample", "--people", &people.to_string()])
+            .args(["--seed", &seed.to_string(), "-o", "doj.csv"])
+            .args(["--contacts", "contacts.csv"])
+            .assert()
+            .success();
+    }
+
     fn pdf(&self, relative: &str) -> Pdf {
         Pdf::open(&self.path(relative))
     }
@@ -325,49 +335,16 @@ fn run_on_the_shipped_sample_writes_court_ready_documents() {
 #[test]
 fn documents_are_byte_identical_across_runs_and_thread_counts() {
     let workspace = Workspace::new();
-    workspace
-        .clearance()
-        .args([
-            "sample",
-            "--people",
-            "25",
-            "--seed",
-            "9",
-            "-o",
-            "doj.csv",
-            "--contacts",
-            "contacts.csv",
-        ])
-        .assert()
-        .success();
-    workspace
-        .run(
-            &["doj.csv"],
-            &[
-                "--contacts",
-                "contacts.csv",
-                "--out",
-                "first",
-                "--jobs",
-                "1",
-            ],
-        )
-        .assert()
-        .success();
-    workspace
-        .run(
-            &["doj.csv"],
-            &[
-                "--contacts",
-                "contacts.csv",
-                "--out",
-                "second",
-                "--jobs",
-                "2",
-            ],
-        )
-        .assert()
-        .success();
+    workspace.sample(25, 9);
+    for (out, jobs) in [("first", "1"), ("second", "2")] {
+        workspace
+            .run(
+                &["doj.csv"],
+                &["--contacts", "contacts.csv", "--out", out, "--jobs", jobs],
+            )
+            .assert()
+            .success();
+    }
     let first = workspace.files_under("first");
     assert_eq!(first, workspace.files_under("second"));
     assert!(first.iter().any(|file| file.starts_with("cases/")));
@@ -488,11 +465,7 @@ fn a_glyph_no_shipped_font_has_fails_that_document_only() {
 #[test]
 fn large_filings_are_split_into_volumes_with_covers() {
     let workspace = Workspace::new();
-    workspace
-        .clearance()
-        .args(["sample", "--people", "60", "--seed", "3", "-o", "doj.csv"])
-        .assert()
-        .success();
+    workspace.sample(60, 3);
     workspace
         .run(&["doj.csv"], &["--no-letters", "--volume-limit-mb", "0.09"])
         .assert()
@@ -582,11 +555,7 @@ fn a_large_exhibit_is_numbered_through_its_parts() {
 #[test]
 fn render_from_determinations_gives_the_same_documents_as_run() {
     let workspace = Workspace::new();
-    workspace
-        .clearance()
-        .args(["sample", "--people", "15", "--seed", "4", "-o", "doj.csv"])
-        .assert()
-        .success();
+    workspace.sample(15, 4);
     workspace
         .run(&["doj.csv"], &["--no-letters"])
         .assert()
