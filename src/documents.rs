@@ -107,7 +107,7 @@ impl<'f> StreamingBundle<'f> {
         path: &str,
         stamp_font: &'f StampFont,
     ) -> Result<StreamingBundle<'f>, PipelineError> {
-        let file = File::create(output.path(path)?).map_err(write_error_for(path))?;
+        let file = output.create_file(path)?;
         let writer = BundleWriter::new(
             path,
             BufWriter::with_capacity(1 << 20, file),
@@ -350,7 +350,7 @@ impl DocumentRun<'_> {
         if bundle.placed.is_empty() {
             // Every case failed; the failures say which.
             drop(bundle);
-            let _ = std::fs::remove_file(self.output.path(PATH)?);
+            self.output.remove(PATH)?;
             return Ok(());
         }
         let index = self.render_packets_index(cases, &bundle.placed)?;
@@ -851,7 +851,7 @@ impl DocumentRun<'_> {
             let path = bundle.path.clone();
             if bundle.placed.is_empty() {
                 drop(bundle);
-                let _ = std::fs::remove_file(self.output.path(&path)?);
+                self.output.remove(&path)?;
                 continue;
             }
             for &(index, page) in &bundle.placed {

@@ -119,6 +119,19 @@ impl OutputDir {
         Ok(path)
     }
 
+    /// Creates a file in the staging folder to be written as a stream (a bundle).
+    pub fn create_file(&self, relative: &str) -> Result<fs::File, OutputError> {
+        let path = self.path(relative)?;
+        fs::File::create(&path).map_err(write_error(&path))
+    }
+
+    /// Removes a file that turned out to have nothing in it (a bundle whose every document
+    /// failed; the failures are reported instead).
+    pub fn remove(&self, relative: &str) -> Result<(), OutputError> {
+        let path = self.staging.join(relative);
+        fs::remove_file(&path).map_err(write_error(&path))
+    }
+
     /// Swaps the staging folder into place. The previous folder, if any, is moved aside first
     /// and deleted only after the new one is in place.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {

@@ -463,6 +463,33 @@ fn a_glyph_no_shipped_font_has_fails_that_document_only() {
 }
 
 #[test]
+fn when_every_case_fails_no_empty_packets_bundle_is_left() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        Row::conviction("S1", "001002001000", "20100304", POSSESS, "MISDEMEANOR")
+            .name("WANG,张伟")
+            .case_number("SCN100"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace
+        .run(&["doj.csv"], &["--no-letters"])
+        .assert()
+        .code(3);
+    assert!(!workspace.exists("out/cases/SCN100.pdf"));
+    assert!(!workspace.exists("out/bundles/case-packets.pdf"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&workspace.read("out/manifest.json")).unwrap();
+    let listed: Vec<&str> = manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|output| output["path"].as_str().unwrap())
+        .collect();
+    assert!(!listed.contains(&"bundles/case-packets.pdf"), "{listed:?}");
+    assert!(listed.contains(&"summary.pdf"), "{listed:?}");
+}
+
+#[test]
 fn large_filings_are_split_into_volumes_with_covers() {
     let workspace = Workspace::new();
     workspace.sample(60, 3);
