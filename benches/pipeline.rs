@@ -12,8 +12,11 @@
 //!   10,000 court cases with relief) with contacts, printing the stage timings.
 //!
 //! Environment: `BENCH_ROWS` (default 500000), `BENCH_RUNS` (default 3), `BENCH_DOCUMENT_PEOPLE`,
-//! `BENCH_DIR` (default a folder under the system temp dir, kept between runs so inputs are
-//! generated once). `BENCH_ONLY=check` or `BENCH_ONLY=run` runs one part.
+//! `BENCH_DIR` (default a folder under the system temp dir named after the generator's output,
+//! kept between runs so inputs are generated once per generator version). `BENCH_ONLY=check` or
+//! `BENCH_ONLY=run` runs one part.
+
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -196,11 +199,7 @@ fn main() {
     }
     let rows = environment_number("BENCH_ROWS", 500_000);
     let runs = environment_number("BENCH_RUNS", 3).max(1) as usize;
-    let directory = std::env::var_os("BENCH_DIR").map_or_else(
-        || std::env::temp_dir().join("clearance-bench"),
-        PathBuf::from,
-    );
-    std::fs::create_dir_all(&directory).expect("bench folder");
+    let directory = support::bench_directory(BINARY);
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     if only != "check" {
         bench_documents(&directory, runs);

@@ -11,7 +11,8 @@
 //! benchmark, `cargo bench --bench pipeline`, on the release binary. Numbers are printed, never
 //! asserted.
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -89,11 +90,7 @@ fn main() {
     if std::env::args().any(|argument| argument == "--list") {
         return;
     }
-    let directory = std::env::var_os("BENCH_DIR").map_or_else(
-        || std::env::temp_dir().join("clearance-bench"),
-        PathBuf::from,
-    );
-    std::fs::create_dir_all(&directory).expect("bench folder");
+    let directory = support::bench_directory(BINARY);
     let office_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/office.toml");
     let (office, _) = clearance::config::load_office(&office_path).expect("office profile");
     let as_of = Date::from_ymd_const(2020, 7, 1);
