@@ -425,13 +425,18 @@ fn hostile_names_render_literally() {
     );
 }
 
+/// Case SCN100 of a person whose name has Han characters, which no shipped font has.
+fn unrenderable_case() -> Row {
+    Row::conviction("S1", "001002001000", "20100304", POSSESS, "MISDEMEANOR")
+        .name("WANG,张伟")
+        .case_number("SCN100")
+}
+
 #[test]
 fn a_glyph_no_shipped_font_has_fails_that_document_only() {
     let workspace = Workspace::new();
     let rows = vec![
-        Row::conviction("S1", "001002001000", "20100304", POSSESS, "MISDEMEANOR")
-            .name("WANG,张伟")
-            .case_number("SCN100"),
+        unrenderable_case(),
         Row::conviction("S2", "001002001000", "20110506", POSSESS, "MISDEMEANOR")
             .name("DOE,JANE")
             .case_number("SCN200"),
@@ -465,12 +470,7 @@ fn a_glyph_no_shipped_font_has_fails_that_document_only() {
 #[test]
 fn when_every_case_fails_no_empty_packets_bundle_is_left() {
     let workspace = Workspace::new();
-    let rows = vec![
-        Row::conviction("S1", "001002001000", "20100304", POSSESS, "MISDEMEANOR")
-            .name("WANG,张伟")
-            .case_number("SCN100"),
-    ];
-    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.write("doj.csv", &csv(&[unrenderable_case()], true));
     workspace
         .run(&["doj.csv"], &["--no-letters"])
         .assert()
