@@ -3,8 +3,9 @@
 //! Each person has 1–3 Prop 64 cases (the first in the processed county), other convictions
 //! (exponentially distributed, mean 6) and cases without conviction (mean 10). A case is an
 //! arrest step and a court step a month later with 1–4 counts; the court case number is on the
-//! first court count; the last convicted count carries 1–3 sentence parts; about a quarter of
-//! the other cases are in another county. A few people carry the record features the rules care
+//! first court count; the last convicted count carries 1–3 sentence parts; about a third of
+//! the sale and cultivation cases carry a second Prop 64 count; about a quarter of the other
+//! cases are in another county. A few people carry the record features the rules care
 //! about: deceased, PC 290 registration, super strikes, charges only in COMMENT_TEXT, attempts,
 //! missing code letters, convictions after Prop 64, unknown dates.
 //!
