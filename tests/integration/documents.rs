@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::pdf::Pdf;
-use crate::support::{Row, Workspace, csv, repository};
+use crate::support::{Row, Workspace, csv, field_of_each, repository};
 
 const POSSESS: &str = "11357(B) HS-POSSESS MARIJUANA 28.5 GRMS OR LESS";
 const SALE: &str = "11359 HS-POSSESS MARIJUANA FOR SALE";
@@ -295,8 +295,7 @@ fn run_on_the_shipped_sample_writes_court_ready_documents() {
     }
 
     // The manifest: every file, its hash, size and pages; and what the run was made from.
-    let manifest: serde_json::Value =
-        serde_json::from_str(&workspace.read("out/manifest.json")).unwrap();
+    let manifest = workspace.json("out/manifest.json");
     assert_eq!(manifest["as_of"], "2020-07-01");
     assert_eq!(
         manifest["inputs"][0]["sha256"],
@@ -307,17 +306,11 @@ fn run_on_the_shipped_sample_writes_court_ready_documents() {
         sha256_hex(Path::new(&contacts))
     );
     assert_eq!(manifest["office_sha256"], sha256_hex(Path::new(&office())));
-    assert!(
-        manifest["templates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|template| template["name"] == "case.typ")
-    );
+    assert!(field_of_each(&manifest["templates"], "name").contains(&"case.typ"));
     let outputs = manifest["outputs"].as_array().unwrap();
-    let listed: BTreeSet<String> = outputs
-        .iter()
-        .map(|output| output["path"].as_str().unwrap().to_string())
+    let listed: BTreeSet<String> = field_of_each(&manifest["outputs"], "path")
+        .into_iter()
+        .map(str::to_string)
         .collect();
     let mut on_disk = workspace.files_under("out");
     on_disk.remove("manifest.json");
@@ -455,14 +448,8 @@ fn a_glyph_no_shipped_font_has_fails_that_document_only() {
         !workspace.exists("out/cases/SCN100.pdf"),
         "no blank or tofu document"
     );
-    let errors: serde_json::Value =
-        serde_json::from_str(&workspace.read("out/errors.json")).unwrap();
-    let failed: Vec<&str> = errors["documents_not_rendered"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|failure| failure["file"].as_str().unwrap())
-        .collect();
+    let errors = workspace.json("out/errors.json");
+    let failed = field_of_each(&errors["documents_not_rendered"], "file");
     assert!(failed.contains(&"cases/SCN100.pdf"), "{failed:?}");
     assert!(workspace.exists("out/manifest.json"));
 }
@@ -477,14 +464,8 @@ fn when_every_case_fails_no_empty_packets_bundle_is_left() {
         .code(3);
     assert!(!workspace.exists("out/cases/SCN100.pdf"));
     assert!(!workspace.exists("out/bundles/case-packets.pdf"));
-    let manifest: serde_json::Value =
-        serde_json::from_str(&workspace.read("out/manifest.json")).unwrap();
-    let listed: Vec<&str> = manifest["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|output| output["path"].as_str().unwrap())
-        .collect();
+    let manifest = workspace.json("out/manifest.json");
+    let listed = field_of_each(&manifest["outputs"], "path");
     assert!(!listed.contains(&"bundles/case-packets.pdf"), "{listed:?}");
     assert!(listed.contains(&"summary.pdf"), "{listed:?}");
 }

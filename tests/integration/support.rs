@@ -166,6 +166,12 @@ impl Workspace {
         command
     }
 
+    /// A JSON file the run wrote.
+    pub(crate) fn json(&self, relative: &str) -> serde_json::Value {
+        serde_json::from_str(&self.read(relative))
+            .unwrap_or_else(|error| panic!("{relative}: {error}"))
+    }
+
     /// The determinations written by a run, as JSON values.
     pub(crate) fn determinations(&self) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.read("out/results/determinations.json"))
@@ -193,6 +199,15 @@ impl Workspace {
             }
         }
     }
+}
+
+/// The string `field` of every object in the JSON array `list`.
+pub(crate) fn field_of_each<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|item| item[field].as_str().expect("a string field"))
+        .collect()
 }
 
 /// The repository root (for `samples/`).
