@@ -438,34 +438,27 @@ pub fn run(
         Some(facts),
         &mut timings,
     )?;
-    if !documents.failures.is_empty() {
-        output::write_errors(&output, &diagnostics, &documents.failures)?;
-    }
-    let started = std::time::Instant::now();
-    let inputs = files
-        .iter()
-        .map(|(path, display_name, _)| manifest_input(path, display_name))
-        .collect::<Result<Vec<_>, _>>()?;
-    let header = manifest_header(
-        check.as_of,
-        check.county.name(),
-        inputs,
-        &check.rules_source,
-        &config.documents,
-    );
-    output::write_manifest(
-        &output,
-        &header,
-        &documents.written,
-        &documents.hashes,
+    check_report.out_dir = finish_documents(
+        output,
+        &diagnostics,
+        &mut documents,
         config.documents.jobs,
+        &mut timings,
+        || {
+            let inputs = files
+                .iter()
+                .map(|(path, display_name, _)| manifest_input(path, display_name))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(manifest_header(
+                check.as_of,
+                check.county.name(),
+                inputs,
+                &check.rules_source,
+                &config.documents,
+            ))
+        },
     )?;
-    timings.push(("manifest", started.elapsed()));
-    let started = std::time::Instant::now();
-    check_report.out_dir = output.commit()?;
-    timings.push(("commit the output folder", started.elapsed()));
     check_report.timings = timings;
-    documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(RunReport {
         check: check_report,
         documents,
@@ -556,35 +549,69 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
         None,
         &mut timings,
     )?;
-    if !documents.failures.is_empty() {
-        output::write_errors(&output, &[], &documents.failures)?;
-    }
-    let county = records
-        .first()
-        .map_or_else(String::new, |record| record.county.clone());
-    let inputs = vec![manifest_input(&config.determinations, &path)?];
-    let rules = RulesSource {
-        kind: "determinations",
-        name: path.clone(),
-        path: Some(path.clone()),
-        sha256: None,
-    };
-    let header = manifest_header(as_of, &county, inputs, &rules, &config.documents);
-    output::write_manifest(
-        &output,
-        &header,
-        &documents.written,
-        &documents.hashes,
+    let out_dir = finish_documents(
+        output,
+        &[],
+        &mut documents,
         config.documents.jobs,
+        &mut timings,
+        || {
+            let county = records
+                .first()
+                .map_or_else(String::new, |record| record.county.clone());
+            let inputs = vec![manifest_input(&config.determinations, &path)?];
+            let rules = RulesSource {
+                kind: "determinations",
+                name: path.clone(),
+                path: Some(path.clone()),
+                sha256: None,
+            };
+            Ok(manifest_header(
+                as_of,
+                &county,
+                inputs,
+                &rules,
+                &config.documents,
+            ))
+        },
     )?;
-    let out_dir = output.commit()?;
-    documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(RenderReport {
         out_dir,
         determinations: records.len(),
         documents,
         timings,
     })
+}
+
+/// The end of every run that writes documents: `errors.json` when documents failed (with the
+/// input's diagnostics), `manifest.json` (its header built by `header`, timed with it), then
+/// the output folder swapped into place. Failures come back sorted by file.
+fn finish_documents(
+    output: OutputDir,
+    diagnostics: &[Diagnostic],
+    documents: &mut DocumentsReport,
+    jobs: usize,
+    timings: &mut Vec<(&'static str, std::time::Duration)>,
+    header: impl FnOnce() -> Result<output::ManifestHeader, PipelineError>,
+) -> Result<PathBuf, PipelineError> {
+    if !documents.failures.is_empty() {
+        output::write_errors(&output, diagnostics, &documents.failures)?;
+    }
+    let started = std::time::Instant::now();
+    let header = header()?;
+    output::write_manifest(
+        &output,
+        &header,
+        &documents.written,
+        &documents.hashes,
+        jobs,
+    )?;
+    timings.push(("manifest", started.elapsed()));
+    let started = std::time::Instant::now();
+    let out_dir = output.commit()?;
+    timings.push(("commit the output folder", started.elapsed()));
+    documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(out_dir)
 }
 
 fn manifest_input(
