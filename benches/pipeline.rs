@@ -102,24 +102,13 @@ fn bench_documents(directory: &Path, runs: usize) {
     }
     let mut measurements = Vec::with_capacity(runs);
     for out in &folders {
-        let mut command = Command::new(BINARY);
+        let mut command = support::clearance_on_sample(BINARY, "run", &input, out);
         command
-            .arg("run")
-            .arg(&input)
-            .args([
-                "--county",
-                "SAN FRANCISCO",
-                "--as-of",
-                "2020-07-01",
-                "--timings",
-            ])
+            .arg("--timings")
             .arg("--contacts")
             .arg(&contacts)
             .arg("--office")
             .arg(&office)
-            .arg("--out")
-            .arg(out)
-            .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&timings).expect("timings file"));
         measurements.push(measure(&mut command));
     }
@@ -223,19 +212,7 @@ fn main() {
             let out = directory.join(format!("out_{target_rows}"));
             let mut measurements = Vec::with_capacity(runs);
             for _ in 0..runs {
-                let mut command = Command::new(BINARY);
-                command
-                    .arg("check")
-                    .arg(&input)
-                    .args([
-                        "--county",
-                        "SAN FRANCISCO",
-                        "--as-of",
-                        "2020-07-01",
-                        "--out",
-                    ])
-                    .arg(&out)
-                    .stdout(std::process::Stdio::null());
+                let mut command = support::clearance_on_sample(BINARY, "check", &input, &out);
                 if policy.is_some() {
                     let options = Path::new(env!("CARGO_MANIFEST_DIR"))
                         .join("samples/policies/bear-options.json");

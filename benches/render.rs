@@ -67,18 +67,7 @@ fn determinations(directory: &std::path::Path, people: u64) -> Vec<Determination
         assert!(status.success());
     }
     let out = directory.join(format!("render_out_{people}"));
-    let status = Command::new(BINARY)
-        .arg("check")
-        .arg(&input)
-        .args([
-            "--county",
-            "SAN FRANCISCO",
-            "--as-of",
-            "2020-07-01",
-            "--out",
-        ])
-        .arg(&out)
-        .stdout(std::process::Stdio::null())
+    let status = support::clearance_on_sample(BINARY, "check", &input, &out)
         .status()
         .expect("run check");
     assert!(status.success());

@@ -22,6 +22,30 @@ pub(crate) fn bench_directory(binary: &str) -> PathBuf {
     directory
 }
 
+/// `clearance SUBCOMMAND INPUT --county "SAN FRANCISCO" --as-of 2020-07-01 --out OUT`, stdout
+/// silenced: the invocation every benchmark measures, to which it adds its own options.
+pub(crate) fn clearance_on_sample(
+    binary: &str,
+    subcommand: &str,
+    input: &Path,
+    out: &Path,
+) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .arg(subcommand)
+        .arg(input)
+        .args([
+            "--county",
+            "SAN FRANCISCO",
+            "--as-of",
+            "2020-07-01",
+            "--out",
+        ])
+        .arg(out)
+        .stdout(std::process::Stdio::null());
+    command
+}
+
 /// A hash of what the generator writes for a small fixed sample.
 fn generator_fingerprint(binary: &str, root: &Path) -> u64 {
     let probe = root.join(format!("fingerprint-{}.csv", std::process::id()));
