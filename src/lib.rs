@@ -525,6 +525,13 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
             // serde_json's messages name the field and expected type, never the value.
             message: error.to_string(),
         })?;
+    // Hashed from the bytes already read, for the manifest.
+    let determinations_input = output::ManifestInput {
+        path: path.clone(),
+        sha256: config::sha256_hex(&bytes),
+        size: bytes.len() as u64,
+    };
+    drop(bytes);
     let as_of = match records.first() {
         Some(first) => {
             if let Some(other) = records.iter().find(|record| record.as_of != first.as_of) {
@@ -559,7 +566,7 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
             let county = records
                 .first()
                 .map_or_else(String::new, |record| record.county.clone());
-            let inputs = vec![manifest_input(&config.determinations, &path)?];
+            let inputs = vec![determinations_input];
             let rules = RulesSource {
                 kind: "determinations",
                 name: path.clone(),

@@ -591,6 +591,13 @@ fn render_from_determinations_gives_the_same_documents_as_run() {
             "{file}"
         );
     }
+    // The manifest names the determinations it was rendered from, with their hash.
+    let manifest = workspace.json("rendered/manifest.json");
+    assert_eq!(
+        manifest["inputs"][0]["sha256"],
+        sha256_hex(&workspace.path("out/results/determinations.json"))
+    );
+    assert_eq!(manifest["rules"]["kind"], "determinations");
 }
 
 #[test]
