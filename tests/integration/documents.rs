@@ -603,10 +603,15 @@ fn render_from_determinations_gives_the_same_documents_as_run() {
 #[test]
 fn templates_check_names_the_template_and_line_of_an_error() {
     let workspace = Workspace::new();
-    workspace
-        .clearance()
-        .args(["templates", "check", "--office", &office()])
-        .assert()
+    let office = office();
+    let templates_check = |overrides: &[&str]| {
+        let mut command = workspace.clearance();
+        command
+            .args(["templates", "check", "--office", &office])
+            .args(overrides);
+        command.assert()
+    };
+    templates_check(&[])
         .success()
         .stdout(predicates::str::contains("templates ok"));
 
@@ -614,17 +619,7 @@ fn templates_check_names_the_template_and_line_of_an_error() {
     broken.push_str("\n#let broken = (\n");
     let line = broken.lines().count();
     workspace.write("overrides/case.typ", broken.as_bytes());
-    workspace
-        .clearance()
-        .args([
-            "templates",
-            "check",
-            "--templates",
-            "overrides",
-            "--office",
-            &office(),
-        ])
-        .assert()
+    templates_check(&["--templates", "overrides"])
         .code(3)
         .stderr(predicates::str::contains(format!("case.typ:{line}:")));
 
@@ -632,17 +627,7 @@ fn templates_check_names_the_template_and_line_of_an_error() {
         "wording/wording/case-intro.hbs",
         b"The {{no_such_field}} moves.",
     );
-    workspace
-        .clearance()
-        .args([
-            "templates",
-            "check",
-            "--templates",
-            "wording",
-            "--office",
-            &office(),
-        ])
-        .assert()
+    templates_check(&["--templates", "wording"])
         .code(3)
         .stderr(predicates::str::contains("wording/case-intro.hbs"));
 }
