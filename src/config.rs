@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::eligibility::gogen::GogenOptions;
 use crate::eligibility::{
-    AdditionalRelief, Policy, PolicyAction, RelatedCharges, RelatedChargesAction, Rules,
-    SectionRule, matchers,
+    Conditions, Outcome, Policy, PolicyAction, PolicyRule, RelatedCharges, RelatedChargesAction,
+    Rules, Track, matchers,
 };
 use crate::model::{Date, Level};
 
@@ -270,13 +270,9 @@ struct PolicyFile {
     #[serde(default)]
     description: Option<String>,
     #[serde(default = "default_true")]
-    misdemeanors_always_dismissed: bool,
-    #[serde(default = "default_true")]
     disqualifiers_block_policy_relief: bool,
     #[serde(default)]
-    section: Vec<SectionRuleFile>,
-    #[serde(default)]
-    additional_relief: AdditionalReliefFile,
+    rule: Vec<RuleFile>,
     #[serde(default)]
     related_charges: Option<RelatedChargesFile>,
 }
@@ -285,32 +281,51 @@ fn default_true() -> bool {
     true
 }
 
+/// A value written either alone or as a list: `level = "felony"` or `level = ["felony", ...]`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
+}
+
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-struct SectionRuleFile {
-    section: String,
+struct RuleFile {
+    id: String,
     #[serde(default)]
-    subsection: Option<String>,
-    #[serde(default)]
-    level: Option<String>,
+    when: ConditionsFile,
     action: String,
+    #[serde(default)]
+    authority: Option<String>,
+    #[serde(default)]
+    seal: Option<bool>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-struct AdditionalReliefFile {
-    #[serde(default)]
-    under_21_at_conviction: bool,
-    #[serde(default)]
+struct ConditionsFile {
+    section: Option<OneOrMany>,
+    subsection: Option<OneOrMany>,
+    level: Option<OneOrMany>,
+    track: Option<String>,
+    statutory_outcome: Option<OneOrMany>,
+    under_21_at_conviction: Option<bool>,
     age_at_least: Option<u32>,
-    #[serde(default)]
     conviction_at_least_years_old: Option<u32>,
-    #[serde(default)]
     crime_free_years: Option<u32>,
-    #[serde(default)]
-    only_prop64_convictions: bool,
-    #[serde(default)]
-    deceased: bool,
+    only_prop64_convictions: Option<bool>,
+    all_sentences_completed: Option<bool>,
+    deceased: Option<bool>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -319,9 +334,134 @@ struct RelatedChargesFile {
     action: String,
     #[serde(default)]
     sections: Option<Vec<String>>,
+    #[serde(default)]
+    authority: Option<String>,
+    #[serde(default)]
+    seal: Option<bool>,
 }
 
-/// Parses and validates a policy file.
+/// The authority and seal choice of a dismissal (both required), or the authority of a
+/// reduction. `key` names the table for the message.
+fn relief_authority(
+    key: &str,
+    action: &str,
+    authority: Option<&String>,
+    seal: Option<bool>,
+) -> Result<(String, Option<bool>), String> {
+    let authority = authority
+        .map(|text| text.trim().to_string())
+        .unwrap_or_default();
+    if authority.is_empty() {
+        return Err(format!(
+            "{key}: action \"{action}\" gives relief beyond the statute and must name its legal authority (authority = \"...\"); clearance does not choose one (PC 17(b)/(d) reach only wobblers and listed misdemeanors, PC 1385 no completed sentence)"
+        ));
+    }
+    if action == "dismiss" && seal.is_none() {
+        return Err(format!(
+            "{key}: a dismissal must say whether it seals the record (seal = true or false)"
+        ));
+    }
+    Ok((authority, seal))
+}
+
+fn parse_conditions(when: ConditionsFile, key: &str) -> Result<Conditions, String> {
+    let sections = when.section.map(OneOrMany::into_vec).unwrap_or_default();
+    for section in &sections {
+        if !matchers::PROP64_SECTIONS.contains(&section.as_str()) {
+            return Err(format!(
+                "{key}.when.section: {section:?} is not a Prop 64 section ({})",
+                matchers::PROP64_SECTIONS.join(", ")
+            ));
+        }
+    }
+    let subsections = when
+        .subsection
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .iter()
+        .map(|text| {
+            if text.trim().is_empty() {
+                return Ok(String::new());
+            }
+            canonical_subsection(text).ok_or_else(|| {
+                format!("{key}.when.subsection: {text:?} must look like \"(b)\" or \"(a)(3)\", or \"\" for none")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let levels = when
+        .level
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .iter()
+        .map(|text| match text.as_str() {
+            "felony" => Ok(Level::Felony),
+            "misdemeanor" => Ok(Level::Misdemeanor),
+            "infraction" => Ok(Level::Infraction),
+            "unknown" => Ok(Level::Unknown),
+            other => Err(format!(
+                "{key}.when.level: {other:?} must be felony, misdemeanor, infraction or unknown"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let track = match when.track.as_deref() {
+        None => None,
+        Some("serving") => Some(Track::Serving),
+        Some("completed") => Some(Track::Completed),
+        Some(other) => {
+            return Err(format!(
+                "{key}.when.track: {other:?} must be serving or completed"
+            ));
+        }
+    };
+    let statutory_outcomes = when
+        .statutory_outcome
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default()
+        .iter()
+        .map(|text| {
+            Outcome::ALL
+                .into_iter()
+                .find(|outcome| outcome.as_str() == text)
+                .ok_or_else(|| {
+                    format!(
+                        "{key}.when.statutory-outcome: {text:?} must be one of {}",
+                        Outcome::ALL.map(Outcome::as_str).join(", ")
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    check_range(
+        when.age_at_least,
+        40..=65,
+        &format!("{key}.when.age-at-least"),
+    )?;
+    check_range(
+        when.conviction_at_least_years_old,
+        1..=15,
+        &format!("{key}.when.conviction-at-least-years-old"),
+    )?;
+    check_range(
+        when.crime_free_years,
+        1..=15,
+        &format!("{key}.when.crime-free-years"),
+    )?;
+    Ok(Conditions {
+        sections,
+        subsections,
+        levels,
+        track,
+        statutory_outcomes,
+        under_21_at_conviction: when.under_21_at_conviction,
+        age_at_least: when.age_at_least,
+        conviction_at_least_years_old: when.conviction_at_least_years_old,
+        crime_free_years: when.crime_free_years,
+        only_prop64_convictions: when.only_prop64_convictions,
+        all_sentences_completed: when.all_sentences_completed,
+        deceased: when.deceased,
+    })
+}
+
+/// Parses and validates a policy file. Every error names the file and the key.
 pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
     let file: PolicyFile = toml::from_str(text).map_err(|error| ConfigError::Parse {
         path: path.to_string(),
@@ -332,72 +472,63 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
         message,
     };
     let _ = file.description;
-    let mut section_rules = Vec::new();
-    for (index, rule) in file.section.iter().enumerate() {
-        let position = format!("[[section]] #{}", index + 1);
-        if !matchers::PROP64_SECTIONS.contains(&rule.section.as_str()) {
+    let mut rules: Vec<PolicyRule> = Vec::new();
+    for (index, rule) in file.rule.into_iter().enumerate() {
+        let key = format!("[[rule]] #{} (id {:?})", index + 1, rule.id);
+        let id_ok = !rule.id.is_empty()
+            && rule
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !id_ok {
             return Err(invalid(format!(
-                "{position}: section {:?} is not a Prop 64 section ({})",
-                rule.section,
-                matchers::PROP64_SECTIONS.join(", ")
+                "{key}: id must be lower-case letters, digits and dashes"
             )));
         }
-        let subsection = match &rule.subsection {
-            None => None,
-            Some(text) => Some(canonical_subsection(text).ok_or_else(|| {
-                invalid(format!(
-                    "{position}: subsection {text:?} must look like \"(b)\" or \"(a)(3)\""
-                ))
-            })?),
-        };
-        let level = match rule.level.as_deref() {
-            None | Some("any") => None,
-            Some("felony") => Some(Level::Felony),
-            Some("misdemeanor") => Some(Level::Misdemeanor),
-            Some("infraction") => Some(Level::Infraction),
-            Some(other) => {
-                return Err(invalid(format!(
-                    "{position}: level {other:?} must be felony, misdemeanor, infraction or any"
-                )));
-            }
-        };
+        if rules.iter().any(|earlier| earlier.id == rule.id) {
+            return Err(invalid(format!("{key}: id is used by an earlier rule")));
+        }
         let action = match rule.action.as_str() {
-            "dismiss" => PolicyAction::Dismiss,
-            "reduce" => PolicyAction::Reduce,
-            "statutory" => PolicyAction::Statutory,
-            "review" => PolicyAction::Review,
+            "dismiss" | "reduce" => {
+                let (authority, seal) =
+                    relief_authority(&key, &rule.action, rule.authority.as_ref(), rule.seal)
+                        .map_err(invalid)?;
+                match seal {
+                    Some(seal) => PolicyAction::Dismiss { authority, seal },
+                    None => PolicyAction::Reduce { authority },
+                }
+            }
+            "statutory" | "review" => {
+                if rule.authority.is_some() || rule.seal.is_some() {
+                    return Err(invalid(format!(
+                        "{key}: authority and seal belong to dismiss and reduce, not {:?}",
+                        rule.action
+                    )));
+                }
+                if rule.action == "review" {
+                    PolicyAction::Review
+                } else {
+                    PolicyAction::Statutory
+                }
+            }
             other => {
                 return Err(invalid(format!(
-                    "{position}: action {other:?} must be dismiss, reduce, statutory or review"
+                    "{key}: action {other:?} must be dismiss, reduce, statutory or review"
                 )));
             }
         };
-        section_rules.push(SectionRule {
-            section: rule.section.clone(),
-            subsection,
-            level,
+        if matches!(action, PolicyAction::Reduce { .. }) && rule.seal.is_some() {
+            return Err(invalid(format!(
+                "{key}: seal belongs to dismiss, not reduce"
+            )));
+        }
+        let when = parse_conditions(rule.when, &key).map_err(invalid)?;
+        rules.push(PolicyRule {
+            id: rule.id,
+            when,
             action,
         });
     }
-    let relief = &file.additional_relief;
-    check_range(
-        relief.age_at_least,
-        40..=65,
-        "additional-relief.age-at-least",
-    )
-    .map_err(invalid)?;
-    check_range(
-        relief.conviction_at_least_years_old,
-        1..=15,
-        "additional-relief.conviction-at-least-years-old",
-    )
-    .map_err(invalid)?;
-    check_range(
-        relief.crime_free_years,
-        1..=15,
-        "additional-relief.crime-free-years",
-    )
-    .map_err(invalid)?;
     let related_charges = match &file.related_charges {
         None => RelatedCharges::default(),
         Some(related) => {
@@ -410,6 +541,17 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
                         "related-charges.action {other:?} must be off, dismiss or review"
                     )));
                 }
+            };
+            let (authority, seal) = if action == RelatedChargesAction::Dismiss {
+                relief_authority(
+                    "related-charges",
+                    "dismiss",
+                    related.authority.as_ref(),
+                    related.seal,
+                )
+                .map_err(invalid)?
+            } else {
+                (String::new(), None)
             };
             let sections = match &related.sections {
                 None => RelatedCharges::default().sections,
@@ -424,22 +566,18 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
                     })
                     .collect::<Result<_, _>>()?,
             };
-            RelatedCharges { action, sections }
+            RelatedCharges {
+                action,
+                sections,
+                authority,
+                seal: seal.unwrap_or(false),
+            }
         }
     };
     Ok(Policy {
         name: file.name,
-        section_rules,
-        misdemeanors_always_dismissed: file.misdemeanors_always_dismissed,
+        rules,
         disqualifiers_block_policy_relief: file.disqualifiers_block_policy_relief,
-        additional_relief: AdditionalRelief {
-            under_21_at_conviction: relief.under_21_at_conviction,
-            age_at_least: relief.age_at_least,
-            conviction_at_least_years_old: relief.conviction_at_least_years_old,
-            crime_free_years: relief.crime_free_years,
-            only_prop64_convictions: relief.only_prop64_convictions,
-            deceased: relief.deceased,
-        },
         related_charges,
     })
 }
@@ -632,28 +770,52 @@ mod tests {
         let policy = parse_policy(
             r#"
 name = "test"
-misdemeanors-always-dismissed = false
-[[section]]
-section = "11359"
-level = "felony"
-action = "dismiss"
-[[section]]
-section = "11357"
-subsection = "(C)"
+[[rule]]
+id = "misdemeanors-to-review"
+when.level = ["misdemeanor", "infraction"]
 action = "review"
-[additional-relief]
-age-at-least = 50
-crime-free-years = 10
+[[rule]]
+id = "possession"
+when = { section = "11357", subsection = ["(A)", "(b)", ""] }
+action = "dismiss"
+authority = "PC 1203.4"
+seal = true
+[[rule]]
+id = "only-prop64-and-done"
+when = { level = "felony", only-prop64-convictions = true, all-sentences-completed = true, age-at-least = 50, track = "completed", statutory-outcome = "redesignate_misdemeanor" }
+action = "reduce"
+authority = "HS 11361.8(f)"
 [related-charges]
 action = "dismiss"
 sections = ["PC 647(f)", "hs 11364"]
+authority = "PC 1203.4"
+seal = false
 "#,
             "test.toml",
         )
         .unwrap();
-        assert!(!policy.misdemeanors_always_dismissed);
-        assert_eq!(policy.section_rules[1].subsection.as_deref(), Some("(c)"));
-        assert_eq!(policy.additional_relief.age_at_least, Some(50));
+        assert_eq!(policy.rules.len(), 3);
+        assert_eq!(
+            policy.rules[0].when.levels,
+            [Level::Misdemeanor, Level::Infraction]
+        );
+        assert_eq!(policy.rules[1].when.subsections, ["(a)", "(b)", ""]);
+        assert_eq!(
+            policy.rules[1].action,
+            PolicyAction::Dismiss {
+                authority: "PC 1203.4".into(),
+                seal: true
+            }
+        );
+        let combined = &policy.rules[2].when;
+        assert_eq!(combined.only_prop64_convictions, Some(true));
+        assert_eq!(combined.all_sentences_completed, Some(true));
+        assert_eq!(combined.age_at_least, Some(50));
+        assert_eq!(combined.track, Some(Track::Completed));
+        assert_eq!(
+            combined.statutory_outcomes,
+            [Outcome::RedesignateMisdemeanor]
+        );
         assert_eq!(
             policy.related_charges.sections,
             vec![
@@ -661,27 +823,52 @@ sections = ["PC 647(f)", "hs 11364"]
                 ("HS".into(), "11364".into(), String::new())
             ]
         );
+        assert_eq!(policy.related_charges.authority, "PC 1203.4");
     }
 
     #[test]
-    fn policy_errors_name_the_problem() {
+    fn policy_errors_name_the_file_and_the_key() {
         for (text, expected) in [
             ("name = \"x\"\nbogus = 1", "unknown field"),
             (
-                "name = \"x\"\n[[section]]\nsection = \"11350\"\naction = \"dismiss\"",
-                "not a Prop 64 section",
+                "name = \"x\"\n[[rule]]\nid = \"a\"\nwhen.section = \"11350\"\naction = \"review\"",
+                "[[rule]] #1 (id \"a\").when.section: \"11350\" is not a Prop 64 section",
             ),
             (
-                "name = \"x\"\n[[section]]\nsection = \"11357\"\naction = \"pardon\"",
+                "name = \"x\"\n[[rule]]\nid = \"a\"\naction = \"pardon\"",
                 "action \"pardon\"",
             ),
             (
-                "name = \"x\"\n[additional-relief]\nage-at-least = 30",
-                "out of range",
+                "name = \"x\"\n[[rule]]\nid = \"a\"\nwhen.age-at-least = 30\naction = \"review\"",
+                "when.age-at-least = 30 is out of range",
             ),
             (
-                "name = \"x\"\n[[section]]\nsection = \"11357\"\nsubsection = \"b\"\naction = \"dismiss\"",
-                "subsection",
+                "name = \"x\"\n[[rule]]\nid = \"a\"\nwhen.subsection = \"b\"\naction = \"review\"",
+                "when.subsection",
+            ),
+            (
+                "name = \"x\"\n[[rule]]\nid = \"felonies\"\nwhen.level = \"felony\"\naction = \"dismiss\"\nseal = true",
+                "[[rule]] #1 (id \"felonies\"): action \"dismiss\" gives relief beyond the statute and must name its legal authority",
+            ),
+            (
+                "name = \"x\"\n[[rule]]\nid = \"felonies\"\naction = \"reduce\"",
+                "must name its legal authority",
+            ),
+            (
+                "name = \"x\"\n[[rule]]\nid = \"felonies\"\naction = \"dismiss\"\nauthority = \"PC 1203.4\"",
+                "must say whether it seals",
+            ),
+            (
+                "name = \"x\"\n[related-charges]\naction = \"dismiss\"",
+                "related-charges: action \"dismiss\" gives relief beyond the statute",
+            ),
+            (
+                "name = \"x\"\n[[rule]]\nid = \"a\"\naction = \"review\"\n[[rule]]\nid = \"a\"\naction = \"review\"",
+                "used by an earlier rule",
+            ),
+            (
+                "name = \"x\"\nmisdemeanors-always-dismissed = true",
+                "unknown field",
             ),
         ] {
             let error = parse_policy(text, "p.toml").unwrap_err().to_string();

@@ -1293,7 +1293,18 @@ pub fn template_records(
                 track: spec.track.into(),
                 outcome: spec.outcome.into(),
                 basis: spec.basis.into(),
-                authority: "HS 11361.8".into(),
+                // As the rules give them: the statute's subdivisions by track, or the
+                // authority a policy names; the statute seals dismissals on the application
+                // track, the synthetic policy seals its own.
+                authority: match (spec.basis, spec.track) {
+                    ("policy", _) => {
+                        "HS 11361.8 and 11361.9, on the People's motion (synthetic policy)".into()
+                    }
+                    (_, "serving") => "HS 11361.8(a)-(b)".into(),
+                    _ => "HS 11361.8(e)-(f)".into(),
+                },
+                seal: spec.outcome == "dismiss_and_seal"
+                    && (spec.basis == "policy" || spec.track == "completed"),
                 rule_id: "synthetic".into(),
                 reason: "synthetic".into(),
                 flags: Vec::new(),

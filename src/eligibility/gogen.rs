@@ -414,13 +414,15 @@ pub fn to_determinations(
                 conviction_index: decision.conviction_index,
                 decision: Decision {
                     outcome,
-                    rule_id: decision.rule_id,
+                    rule_id: decision.rule_id.into(),
                     authority: if outcome.grants_relief() {
                         format!("{}; county policy (BEAR/gogen options)", Track::authority(track))
                     } else {
                         String::new()
                     },
                     reason,
+                    // BEAR's dismissals were filed as "dismiss and seal".
+                    seal: outcome == Outcome::DismissAndSeal,
                 },
                 basis: Basis::Policy,
                 track,

@@ -18,7 +18,7 @@ pub mod summary;
 
 pub use matchers::gogen_matches_prop64;
 pub use policy::{
-    AdditionalRelief, Policy, PolicyAction, RelatedCharges, RelatedChargesAction, SectionRule,
+    Conditions, Policy, PolicyAction, PolicyRule, RelatedCharges, RelatedChargesAction,
 };
 
 use crate::model::{Conviction, Date, Person};
@@ -143,16 +143,35 @@ pub enum Flag {
     Attempt,
     /// No level recorded; treated as the section's usual level.
     UnknownLevel,
-    /// The conviction date is not recorded.
+    /// The conviction date is not recorded (or not valid).
     UnknownDate,
-    /// Neither DOB nor age at arrest is recorded; the presumption of eligibility applies.
+    /// A date of the record (conviction, arrest or citation, birth) is recorded but invalid; it
+    /// is treated as unknown and a warning names the row and column.
+    InvalidDate,
+    /// The offence date is the conviction date: no arrest or citation date is recorded.
+    OffenseDateFromConviction,
+    /// Neither the date of birth nor the age at arrest is recorded.
     UnknownAge,
-    /// The amount or plant count the law turns on is not in the record; presumption applies.
+    /// The outcome rests on the presumption of eligibility about the age at the offence.
+    PresumedAge,
+    /// The outcome rests on the presumption of eligibility about the amount (grams).
+    PresumedGrams,
+    /// The outcome rests on the presumption of eligibility about the plant count.
+    PresumedPlants,
+    /// The amount or plant count decides between relief and none and is not in the record.
     UnknownQuantity,
-    /// A sentence part could not be read; the track may be wrong.
+    /// The sentence could not be read whole (a part's length, unit or kind, or the conviction
+    /// date): the track (serving or completed) may be wrong.
     UnknownSentence,
     /// A possibly disqualifying prior conviction has no date.
     UnknownPriorDate,
+    /// A possibly disqualifying conviction came after the offence but before this conviction.
+    PriorAfterOffense,
+    /// A prior disqualifies only in a form (subdivision, intent, gang term) the record does not
+    /// show.
+    DisqualifierFormUnknown,
+    /// Prior cultivation convictions counted under HS 11358(d)(2) without a recorded plant count.
+    PriorPlantsUnknown,
     /// The charge was read from COMMENT_TEXT (`SEE COMMENT FOR CHARGE`).
     ChargeFromComment,
     /// COMMENT_TEXT names a different Prop 64 charge than the offence text.
@@ -178,10 +197,18 @@ impl Flag {
             Flag::Attempt => "attempt",
             Flag::UnknownLevel => "unknown_level",
             Flag::UnknownDate => "unknown_date",
+            Flag::InvalidDate => "invalid_date",
+            Flag::OffenseDateFromConviction => "offense_date_from_conviction",
             Flag::UnknownAge => "unknown_age",
+            Flag::PresumedAge => "presumed_age",
+            Flag::PresumedGrams => "presumed_grams",
+            Flag::PresumedPlants => "presumed_plants",
             Flag::UnknownQuantity => "unknown_quantity",
             Flag::UnknownSentence => "unknown_sentence",
             Flag::UnknownPriorDate => "unknown_prior_date",
+            Flag::PriorAfterOffense => "prior_after_offense",
+            Flag::DisqualifierFormUnknown => "disqualifier_form_unknown",
+            Flag::PriorPlantsUnknown => "prior_plants_unknown",
             Flag::ChargeFromComment => "charge_from_comment",
             Flag::PossibleP64InComment => "possible_p64_in_comment",
             Flag::RecordsDestruction113615 => "records_destruction_11361_5",
@@ -192,15 +219,27 @@ impl Flag {
             Flag::RelatedCharge => "related_charge",
         }
     }
+
+    /// The outcome rests on the presumption of eligibility (HS 11361.8(b), (f)).
+    pub fn is_presumption(self) -> bool {
+        matches!(
+            self,
+            Flag::PresumedAge | Flag::PresumedGrams | Flag::PresumedPlants
+        )
+    }
 }
 
 /// A decision with its explanation: outcome, the rule that fired, its authority and reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
     pub outcome: Outcome,
-    pub rule_id: &'static str,
+    /// `statute.<rule>`, `policy.<rule id from the policy file>` or `gogen.<step>`.
+    pub rule_id: std::borrow::Cow<'static, str>,
     pub authority: String,
     pub reason: String,
+    /// A dismissal also seals the record: § 11361.8(f) on the application track, or the
+    /// policy's own `seal` choice. Always false for other outcomes.
+    pub seal: bool,
 }
 
 /// The determination for one conviction count.

@@ -1,23 +1,39 @@
 //! The policy layer: a county's choices beyond the statute, as data.
 //!
-//! A policy can, per section (optionally subsection) and level, choose `dismiss`, `reduce`,
-//! `statutory` or `review`; turn on "additional relief" that upgrades a reduction to a dismissal;
-//! treat misdemeanors and infractions as always dismissed; and dismiss or review related charges
-//! in the same case. It can only add relief or send a count to review: it never takes statutory
-//! relief away, and it never touches a conviction under current law or one whose facts are
-//! unknown. Whether statutory disqualifiers also bar policy relief is itself a policy choice.
+//! A policy is an ordered list of rules. Each rule has conditions that must all hold (section,
+//! subsection, level, track, the statutory outcome, the person's age, how old the conviction is,
+//! years without a conviction, only Prop 64 convictions, every sentence completed, death) and an
+//! action: `dismiss` (naming its legal authority and whether it seals), `reduce` (naming its
+//! authority), `statutory` or `review`. The first rule whose conditions hold decides; a count no
+//! rule matches gets what the statute gives. This expresses the pilot counties' flows as they
+//! wrote them (Los Angeles 2019: misdemeanors to the city attorneys, dismiss old 11357(a)/(b),
+//! other 11357 to review, dismiss felonies of people with only Prop 64 convictions *and* every
+//! sentence completed, ...), with no code per county.
+//!
+//! A policy can only add relief or send a count to review: it never takes statutory relief away,
+//! and it never touches an offence under current law or a count whose facts are unknown. Whether
+//! statutory disqualifiers also bar policy relief is itself a policy choice. Relief beyond the
+//! statute cites the authority the policy names, never one chosen here: PC 17(b)/(d) reach only
+//! wobblers and listed misdemeanors (old 11358, 11359 and 11360(a) were straight felonies) and
+//! PC 1385 does not reach a completed sentence (People v. Chavez (2018) 4 Cal.5th 771).
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use super::statute::{PolicyBarrier, StatutoryResult};
-use super::{Basis, Decision, Determination, Flag, Outcome, is_in_county, matchers, track_of};
+use super::{
+    Basis, Decision, Determination, Flag, Outcome, Track, is_in_county, matchers, track_of,
+};
 use crate::model::{Conviction, Date, Level, Person};
 
-/// What a policy does with matching convictions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a rule does with matching convictions.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PolicyAction {
-    /// Dismiss and seal (in the interest of justice when the statute gives less).
-    Dismiss,
-    /// Redesignate one level down (felony → misdemeanor, misdemeanor → infraction).
-    Reduce,
+    /// Dismiss, on the named authority, sealing or not as the policy says.
+    Dismiss { authority: String, seal: bool },
+    /// Redesignate one level down (felony → misdemeanor, misdemeanor → infraction) on the named
+    /// authority.
+    Reduce { authority: String },
     /// Whatever the statute gives.
     Statutory,
     /// Send to a human.
@@ -25,60 +41,52 @@ pub enum PolicyAction {
 }
 
 impl PolicyAction {
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
-            PolicyAction::Dismiss => "dismiss",
-            PolicyAction::Reduce => "reduce",
+            PolicyAction::Dismiss { .. } => "dismiss",
+            PolicyAction::Reduce { .. } => "reduce",
             PolicyAction::Statutory => "statutory",
             PolicyAction::Review => "review",
         }
     }
 }
 
-/// A per-section choice. More specific rules (with subsection, with level) win.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SectionRule {
-    /// `11357`, `11358`, `11359`, `11360` or `11362.1`.
-    pub section: String,
-    /// Canonical subsection prefix such as `(b)`; `None` matches any.
-    pub subsection: Option<String>,
-    /// `None` matches any level.
-    pub level: Option<Level>,
-    pub action: PolicyAction,
-}
-
-impl SectionRule {
-    fn matches(&self, conviction: &Conviction) -> bool {
-        let Some(section) = &conviction.offense else {
-            return false;
-        };
-        *section.section == *self.section
-            && self
-                .subsection
-                .as_ref()
-                .is_none_or(|prefix| section.subsections.starts_with(prefix.as_str()))
-            && self.level.is_none_or(|level| level == conviction.level)
-    }
-
-    fn specificity(&self) -> u8 {
-        u8::from(self.subsection.is_some()) * 2 + u8::from(self.level.is_some())
-    }
-}
-
-/// Conditions that upgrade a reduction to a dismissal. Checked in this order; the first that
-/// holds is the reason given.
+/// Conditions of a rule; every one that is set must hold. Boolean conditions hold when the fact
+/// equals the value (`deceased = false` holds for the living).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AdditionalRelief {
-    pub under_21_at_conviction: bool,
+pub struct Conditions {
+    /// `11357`, `11358`, `11359`, `11360` or `11362.1`; empty matches any.
+    pub sections: Vec<String>,
+    /// Canonical subsection prefixes such as `(b)`; empty matches any. `""` matches a section
+    /// recorded without a subsection.
+    pub subsections: Vec<String>,
+    /// Empty matches any level.
+    pub levels: Vec<Level>,
+    pub track: Option<Track>,
+    /// The outcome the statute alone gives; empty matches any.
+    pub statutory_outcomes: Vec<Outcome>,
+    pub under_21_at_conviction: Option<bool>,
     /// The person is at least this old on the as-of date (40..=65).
     pub age_at_least: Option<u32>,
     /// The conviction is at least this many years before the as-of date (1..=15).
     pub conviction_at_least_years_old: Option<u32>,
     /// No conviction of any kind in this many years before the as-of date (1..=15).
     pub crime_free_years: Option<u32>,
-    /// The person's only convictions are HS 11357–11360.
-    pub only_prop64_convictions: bool,
-    pub deceased: bool,
+    /// The person's only convictions (any county) are HS 11357–11360.
+    pub only_prop64_convictions: Option<bool>,
+    /// Every sentence of the person's convictions (any county) has ended by the as-of date; a
+    /// sentence that cannot be read or dated counts as not completed.
+    pub all_sentences_completed: Option<bool>,
+    pub deceased: Option<bool>,
+}
+
+/// One rule of a policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyRule {
+    /// A short id (`age-50-or-older`): the determination's rule id is `policy.<id>`.
+    pub id: String,
+    pub when: Conditions,
+    pub action: PolicyAction,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +103,9 @@ pub struct RelatedCharges {
     pub action: RelatedChargesAction,
     /// (code, section, subsection prefix); empty prefix matches any subsection.
     pub sections: Vec<(String, String, String)>,
+    /// The authority a dismissal of a related charge cites, and whether it seals.
+    pub authority: String,
+    pub seal: bool,
 }
 
 impl Default for RelatedCharges {
@@ -107,6 +118,8 @@ impl Default for RelatedCharges {
                     ((*code).into(), (*section).into(), (*subsection).into())
                 })
                 .collect(),
+            authority: String::new(),
+            seal: false,
         }
     }
 }
@@ -115,12 +128,10 @@ impl Default for RelatedCharges {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     pub name: String,
-    pub section_rules: Vec<SectionRule>,
-    /// Dismiss every misdemeanor and infraction Prop 64 count (every pilot county did).
-    pub misdemeanors_always_dismissed: bool,
+    /// Tried in order; the first whose conditions hold decides.
+    pub rules: Vec<PolicyRule>,
     /// Statutory disqualifiers (super strike, PC 290, two priors) also bar policy relief.
     pub disqualifiers_block_policy_relief: bool,
-    pub additional_relief: AdditionalRelief,
     pub related_charges: RelatedCharges,
 }
 
@@ -129,21 +140,188 @@ impl Policy {
     pub fn statutory() -> Policy {
         Policy {
             name: "statutory (HS 11361.8 only)".into(),
-            section_rules: Vec::new(),
-            misdemeanors_always_dismissed: false,
+            rules: Vec::new(),
             disqualifiers_block_policy_relief: true,
-            additional_relief: AdditionalRelief::default(),
             related_charges: RelatedCharges::default(),
         }
     }
+}
 
-    fn action_for(&self, conviction: &Conviction) -> PolicyAction {
-        self.section_rules
-            .iter()
-            .filter(|rule| rule.matches(conviction))
-            .max_by_key(|rule| rule.specificity())
-            .map_or(PolicyAction::Statutory, |rule| rule.action)
+/// What the conditions are evaluated against.
+struct Facts<'a> {
+    person: &'a Person,
+    conviction: &'a Conviction,
+    track: Track,
+    statutory_outcome: Outcome,
+    as_of: Date,
+}
+
+impl Conditions {
+    fn hold(&self, facts: &Facts<'_>) -> bool {
+        let conviction = facts.conviction;
+        let person = facts.person;
+        let Some(section) = &conviction.offense else {
+            return false;
+        };
+        let equals = |wanted: Option<bool>, actual: bool| wanted.is_none_or(|want| want == actual);
+        (self.sections.is_empty()
+            || self
+                .sections
+                .iter()
+                .any(|wanted| **wanted == *section.section))
+            && (self.subsections.is_empty()
+                || self.subsections.iter().any(|prefix| {
+                    if prefix.is_empty() {
+                        section.subsections.is_empty()
+                    } else {
+                        section.subsections.starts_with(prefix.as_str())
+                    }
+                }))
+            && (self.levels.is_empty() || self.levels.contains(&conviction.level))
+            && self.track.is_none_or(|track| track == facts.track)
+            && (self.statutory_outcomes.is_empty()
+                || self.statutory_outcomes.contains(&facts.statutory_outcome))
+            && equals(
+                self.under_21_at_conviction,
+                matches!((person.dob, conviction.date), (Some(dob), Some(date)) if dob.add_years_normalized(21) > date),
+            )
+            && self.age_at_least.is_none_or(|years| {
+                person
+                    .dob
+                    .is_some_and(|dob| dob.add_years_normalized(years as i32) <= facts.as_of)
+            })
+            && self.conviction_at_least_years_old.is_none_or(|years| {
+                conviction
+                    .date
+                    .is_some_and(|date| date <= facts.as_of.add_years_normalized(-(years as i32)))
+            })
+            && self.crime_free_years.is_none_or(|years| {
+                person.most_recent_conviction_date().is_some_and(|latest| {
+                    latest < facts.as_of.add_years_normalized(-(years as i32))
+                })
+            })
+            && equals(
+                self.only_prop64_convictions,
+                only_prop64_convictions(person),
+            )
+            && equals(
+                self.all_sentences_completed,
+                all_sentences_completed(person, facts.as_of),
+            )
+            && equals(self.deceased, person.deceased)
     }
+
+    /// The conditions in words, for the reason: `HS 11359; felony; 50 or older on 2020-07-01`.
+    fn describe(&self, as_of: Date) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if !self.sections.is_empty() {
+            let subsections = if self.subsections.is_empty() {
+                String::new()
+            } else {
+                self.subsections
+                    .iter()
+                    .map(|prefix| {
+                        if prefix.is_empty() {
+                            "(no subsection)"
+                        } else {
+                            prefix
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            };
+            parts.push(format!("HS {}{subsections}", self.sections.join(" or ")));
+        } else if !self.subsections.is_empty() {
+            parts.push(format!("subsection {}", self.subsections.join(" or ")));
+        }
+        if !self.levels.is_empty() {
+            parts.push(
+                self.levels
+                    .iter()
+                    .map(|level| level.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            );
+        }
+        if let Some(track) = self.track {
+            parts.push(match track {
+                Track::Serving => "sentence still being served".into(),
+                Track::Completed => "sentence completed".into(),
+            });
+        }
+        if !self.statutory_outcomes.is_empty() {
+            parts.push(format!(
+                "the statute gives {}",
+                self.statutory_outcomes
+                    .iter()
+                    .map(|outcome| outcome.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+        }
+        let flag = |parts: &mut Vec<String>, value: Option<bool>, yes: &str, no: &str| {
+            if let Some(value) = value {
+                parts.push(if value { yes } else { no }.to_string());
+            }
+        };
+        flag(
+            &mut parts,
+            self.under_21_at_conviction,
+            "under 21 at conviction",
+            "21 or older at conviction",
+        );
+        if let Some(years) = self.age_at_least {
+            parts.push(format!("the person is {years} or older on {as_of}"));
+        }
+        if let Some(years) = self.conviction_at_least_years_old {
+            parts.push(format!("convicted {years} or more years ago"));
+        }
+        if let Some(years) = self.crime_free_years {
+            parts.push(format!("no conviction in the last {years} years"));
+        }
+        flag(
+            &mut parts,
+            self.only_prop64_convictions,
+            "the person's only convictions are HS 11357-11360",
+            "the person has convictions other than HS 11357-11360",
+        );
+        flag(
+            &mut parts,
+            self.all_sentences_completed,
+            "every sentence of the person completed",
+            "some sentence of the person not completed",
+        );
+        flag(
+            &mut parts,
+            self.deceased,
+            "the person is deceased",
+            "the person is living",
+        );
+        if parts.is_empty() {
+            "every count".into()
+        } else {
+            parts.join("; ")
+        }
+    }
+}
+
+/// The person's only convictions (any county, any offence) are HS 11357–11360.
+fn only_prop64_convictions(person: &Person) -> bool {
+    person.convictions.iter().all(|other| {
+        other.offense.as_ref().is_some_and(|section| {
+            matchers::is_prop64(section) && section.section.as_ref() != "11362.1"
+        })
+    })
+}
+
+/// Every sentence of every conviction of the person has a known end on or before `as_of`.
+fn all_sentences_completed(person: &Person, as_of: Date) -> bool {
+    person.convictions.iter().all(|conviction| {
+        !conviction.sentence.is_uncertain()
+            && conviction
+                .date
+                .is_some_and(|date| conviction.sentence.end_date(date) <= as_of)
+    })
 }
 
 /// Applies the policy to one statutory result.
@@ -180,166 +358,87 @@ pub fn apply(
     if blocked {
         return finish(statutory_decision.clone(), Basis::Statute);
     }
-
-    let section_label = conviction
-        .offense
-        .as_ref()
-        .map_or_else(|| "this section".to_string(), ToString::to_string);
-    let level = conviction.level;
-    let candidate = if matches!(level, Level::Misdemeanor | Level::Infraction)
-        && policy.misdemeanors_always_dismissed
-    {
-        Some(Decision {
-            outcome: Outcome::DismissAndSeal,
-            rule_id: "policy.misdemeanor_dismissed",
-            authority: "PC 1385".into(),
-            reason: format!(
-                "county policy dismisses every {} Prop 64 conviction",
-                level.as_str()
-            ),
-        })
-    } else {
-        match policy.action_for(conviction) {
-            PolicyAction::Statutory => None,
-            PolicyAction::Dismiss => Some(Decision {
-                outcome: Outcome::DismissAndSeal,
-                rule_id: "policy.section_dismiss",
-                authority: "PC 1385".into(),
-                reason: format!(
-                    "county policy dismisses {} convictions of this kind ({})",
-                    section_label,
-                    level.as_str()
-                ),
-            }),
-            PolicyAction::Reduce => reduce(level).map(|(outcome, authority)| Decision {
-                outcome,
-                rule_id: "policy.section_reduce",
-                authority: authority.into(),
-                reason: format!(
-                    "county policy reduces {} convictions of this kind ({})",
-                    section_label,
-                    level.as_str()
-                ),
-            }),
-            PolicyAction::Review => {
-                return finish(
-                    Decision {
-                        outcome: Outcome::NeedsReview,
-                        rule_id: "policy.section_review",
-                        authority: String::new(),
-                        reason: format!(
-                            "county policy sends {} convictions of this kind to review; the statute alone gives: {}",
-                            section_label,
-                            statutory_decision.outcome.as_str()
-                        ),
-                    },
-                    Basis::Policy,
-                );
-            }
-        }
+    let facts = Facts {
+        person,
+        conviction,
+        track,
+        statutory_outcome: statutory_decision.outcome,
+        as_of,
     };
-
+    let Some(rule) = policy.rules.iter().find(|rule| rule.when.hold(&facts)) else {
+        return finish(statutory_decision.clone(), Basis::Statute);
+    };
+    let rule_id = Cow::Owned(format!("policy.{}", rule.id));
+    let mut reason = format!(
+        "county policy rule \"{}\" ({})",
+        rule.id,
+        rule.when.describe(as_of)
+    );
+    let candidate = match &rule.action {
+        PolicyAction::Statutory => None,
+        PolicyAction::Review => {
+            let _ = write!(
+                reason,
+                " sends the count to review; the statute alone gives: {}",
+                statutory_decision.outcome.as_str()
+            );
+            return finish(
+                Decision {
+                    outcome: Outcome::NeedsReview,
+                    rule_id,
+                    authority: String::new(),
+                    reason,
+                    seal: false,
+                },
+                Basis::Policy,
+            );
+        }
+        PolicyAction::Dismiss { authority, seal } => {
+            let _ = write!(
+                reason,
+                " dismisses the conviction{} on the authority of {authority}",
+                if *seal { " and seals the record" } else { "" }
+            );
+            Some(Decision {
+                outcome: Outcome::DismissAndSeal,
+                rule_id,
+                authority: authority.clone(),
+                reason,
+                seal: *seal,
+            })
+        }
+        PolicyAction::Reduce { authority } => reduced(conviction.level).map(|(outcome, words)| {
+            let _ = write!(
+                reason,
+                " reduces the conviction to {words} on the authority of {authority}"
+            );
+            Decision {
+                outcome,
+                rule_id,
+                authority: authority.clone(),
+                reason,
+                seal: false,
+            }
+        }),
+    };
     // Policy only adds relief: keep the statutory decision unless the candidate is better.
-    let mut decision = match candidate {
+    match candidate {
         Some(candidate)
             if candidate.outcome.relief_rank() > statutory_decision.outcome.relief_rank() =>
         {
-            candidate
+            finish(candidate, Basis::Policy)
         }
-        _ => statutory_decision.clone(),
-    };
-    if matches!(
-        decision.outcome,
-        Outcome::RedesignateMisdemeanor | Outcome::RedesignateInfraction
-    ) && let Some((rule_id, reason)) =
-        additional_relief(&policy.additional_relief, person, conviction, as_of)
-    {
-        decision = Decision {
-            outcome: Outcome::DismissAndSeal,
-            rule_id,
-            authority: "PC 1385".into(),
-            reason,
-        };
+        _ => finish(statutory_decision.clone(), Basis::Statute),
     }
-    let basis = if decision == statutory_decision {
-        Basis::Statute
-    } else {
-        Basis::Policy
-    };
-    finish(decision, basis)
 }
 
-/// One level down: felony → misdemeanor (PC 17(b)), misdemeanor → infraction (PC 17(d)).
-fn reduce(level: Level) -> Option<(Outcome, &'static str)> {
+/// One level down: felony → misdemeanor, misdemeanor → infraction.
+fn reduced(level: Level) -> Option<(Outcome, &'static str)> {
     match level {
-        Level::Felony | Level::Unknown => Some((Outcome::RedesignateMisdemeanor, "PC 17(b)")),
-        Level::Misdemeanor => Some((Outcome::RedesignateInfraction, "PC 17(d)")),
+        Level::Felony | Level::Unknown => Some((Outcome::RedesignateMisdemeanor, "a misdemeanor")),
+        Level::Misdemeanor => Some((Outcome::RedesignateInfraction, "an infraction")),
         Level::Infraction => None,
     }
-}
-
-/// The first additional-relief condition that holds, as (rule id, reason).
-fn additional_relief(
-    relief: &AdditionalRelief,
-    person: &Person,
-    conviction: &Conviction,
-    as_of: Date,
-) -> Option<(&'static str, String)> {
-    if relief.under_21_at_conviction
-        && let (Some(dob), Some(date)) = (person.dob, conviction.date)
-        && dob.add_years_normalized(21) > date
-    {
-        return Some((
-            "policy.additional.under_21_at_conviction",
-            "county policy dismisses convictions of people under 21 at conviction".into(),
-        ));
-    }
-    if let (Some(years), Some(dob)) = (relief.age_at_least, person.dob)
-        && dob.add_years_normalized(years as i32) <= as_of
-    {
-        return Some((
-            "policy.additional.age_threshold",
-            format!("county policy dismisses when the person is {years} or older on {as_of}"),
-        ));
-    }
-    if let (Some(years), Some(date)) = (relief.conviction_at_least_years_old, conviction.date)
-        && date <= as_of.add_years_normalized(-(years as i32))
-    {
-        return Some((
-            "policy.additional.conviction_age",
-            format!("county policy dismisses convictions {years} or more years old"),
-        ));
-    }
-    if let Some(years) = relief.crime_free_years
-        && let Some(latest) = person.most_recent_conviction_date()
-        && latest < as_of.add_years_normalized(-(years as i32))
-    {
-        return Some((
-            "policy.additional.crime_free",
-            format!(
-                "county policy dismisses when the person has no conviction in the last {years} years"
-            ),
-        ));
-    }
-    if relief.only_prop64_convictions
-        && person.convictions.iter().all(|other| {
-            other.offense.as_ref().is_some_and(|section| {
-                matchers::is_prop64(section) && section.section.as_ref() != "11362.1"
-            })
-        })
-    {
-        return Some((
-            "policy.additional.only_prop64",
-            "county policy dismisses when the person's only convictions are HS 11357-11360".into(),
-        ));
-    }
-    if relief.deceased && person.deceased {
-        return Some((
-            "policy.additional.deceased",
-            "county policy dismisses when the person is deceased".into(),
-        ));
-    }
-    None
 }
 
 /// Adds determinations for related charges of a person, once their Prop 64 counts (from
@@ -419,9 +518,14 @@ pub(crate) fn add_related_charges(
             conviction_index,
             decision: Decision {
                 outcome,
-                rule_id,
-                authority: if outcome == Outcome::DismissAndSeal { "PC 1385".into() } else { String::new() },
+                rule_id: rule_id.into(),
+                authority: if outcome == Outcome::DismissAndSeal {
+                    policy.related_charges.authority.clone()
+                } else {
+                    String::new()
+                },
                 reason: format!("county policy {verb} {section}, a related charge in the same case as the relieved {prop64_label} count"),
+                seal: outcome == Outcome::DismissAndSeal && policy.related_charges.seal,
             },
             basis: Basis::Policy,
             track,
@@ -429,9 +533,10 @@ pub(crate) fn add_related_charges(
             flags,
             statutory: Some(Decision {
                 outcome: Outcome::NotEligible,
-                rule_id: "statute.not_prop64",
+                rule_id: "statute.not_prop64".into(),
                 authority: String::new(),
                 reason: "not a Prop 64 offence".into(),
+                seal: false,
             }),
         });
     }
@@ -467,115 +572,135 @@ mod tests {
         subject
     }
 
-    fn with_rule(
-        section: &str,
-        subsection: Option<&str>,
-        level: Option<Level>,
-        action: PolicyAction,
-    ) -> Policy {
+    fn dismiss() -> PolicyAction {
+        PolicyAction::Dismiss {
+            authority: "PC 1203.4".into(),
+            seal: true,
+        }
+    }
+
+    fn rule(id: &str, when: Conditions, action: PolicyAction) -> PolicyRule {
+        PolicyRule {
+            id: id.into(),
+            when,
+            action,
+        }
+    }
+
+    fn with_rules(rules: Vec<PolicyRule>) -> Policy {
         Policy {
-            section_rules: vec![SectionRule {
-                section: section.into(),
-                subsection: subsection.map(Into::into),
-                level,
-                action,
-            }],
+            rules,
             ..Policy::statutory()
         }
     }
 
+    fn felony_sale() -> Person {
+        one("1970-01-01", "11359 HS-SALE", Felony, "2005-01-01")
+    }
+
     #[test]
     fn statutory_policy_changes_nothing() {
-        let subject = one("1970-01-01", "11359 HS-SALE", Felony, "2005-01-01");
-        let determination = decide(&Policy::statutory(), &subject);
+        let determination = decide(&Policy::statutory(), &felony_sale());
         assert_eq!(determination.outcome(), Outcome::RedesignateMisdemeanor);
         assert_eq!(determination.basis, Basis::Statute);
         assert_eq!(determination.statutory, None);
     }
 
     #[test]
-    fn misdemeanors_always_dismissed() {
-        let subject = one(
-            "1970-01-01",
-            "11357(C) HS-OVER 28.5",
-            Misdemeanor,
-            "2005-01-01",
-        );
-        let on = Policy {
-            misdemeanors_always_dismissed: true,
-            ..Policy::statutory()
-        };
-        let determination = decide(&on, &subject);
+    fn a_dismissal_carries_the_policys_authority_and_seal_choice() {
+        let policy = with_rules(vec![rule(
+            "sales",
+            Conditions {
+                sections: vec!["11359".into()],
+                levels: vec![Felony],
+                ..Conditions::default()
+            },
+            PolicyAction::Dismiss {
+                authority: "PC 1203.4; People's non-opposition".into(),
+                seal: false,
+            },
+        )]);
+        let determination = decide(&policy, &felony_sale());
         assert_eq!(determination.outcome(), Outcome::DismissAndSeal);
         assert_eq!(determination.basis, Basis::Policy);
+        assert_eq!(determination.decision.rule_id, "policy.sales");
         assert_eq!(
-            determination.decision.rule_id,
-            "policy.misdemeanor_dismissed"
+            determination.decision.authority,
+            "PC 1203.4; People's non-opposition"
+        );
+        assert!(!determination.decision.seal);
+        assert!(
+            determination.decision.reason.contains("HS 11359; felony"),
+            "{}",
+            determination.decision.reason
         );
         assert_eq!(
             determination
                 .statutory
                 .as_ref()
                 .map(|decision| decision.outcome),
-            Some(Outcome::NotEligible)
+            Some(Outcome::RedesignateMisdemeanor)
         );
-        assert_eq!(
-            decide(&Policy::statutory(), &subject).outcome(),
-            Outcome::NotEligible
-        );
-        // A felony is not a misdemeanor.
-        let felony = one("1970-01-01", "11359 HS-SALE", Felony, "2005-01-01");
-        assert_eq!(
-            decide(&on, &felony).outcome(),
-            Outcome::RedesignateMisdemeanor
-        );
-    }
-
-    #[test]
-    fn section_dismiss_and_its_negative() {
-        let policy = with_rule("11359", None, None, PolicyAction::Dismiss);
-        let sale = decide(
+        // Negative: another section is untouched.
+        let other = decide(
             &policy,
-            &one("1970-01-01", "11359 HS-SALE", Felony, "2005-01-01"),
+            &one("1970-01-01", "11360(A) HS-SELL", Felony, "2005-01-01"),
         );
         assert_eq!(
-            (sale.outcome(), sale.decision.rule_id, sale.basis),
-            (
-                Outcome::DismissAndSeal,
-                "policy.section_dismiss",
-                Basis::Policy
-            )
-        );
-        assert_eq!(sale.decision.authority, "PC 1385");
-        let cultivation = decide(
-            &policy,
-            &one("1970-01-01", "11358 HS-CULT", Felony, "2005-01-01"),
-        );
-        assert_eq!(cultivation.outcome(), Outcome::RedesignateMisdemeanor);
-    }
-
-    #[test]
-    fn section_reduce_adds_relief_but_never_removes_it() {
-        let policy = with_rule("11359", None, None, PolicyAction::Reduce);
-        let misdemeanor = decide(
-            &policy,
-            &one("1970-01-01", "11359 HS-SALE", Misdemeanor, "2005-01-01"),
-        );
-        assert_eq!(
-            (misdemeanor.outcome(), misdemeanor.decision.rule_id),
-            (Outcome::RedesignateInfraction, "policy.section_reduce")
-        );
-        let felony = decide(
-            &policy,
-            &one("1970-01-01", "11359 HS-SALE", Felony, "2005-01-01"),
-        );
-        assert_eq!(
-            (felony.outcome(), felony.basis),
+            (other.outcome(), other.basis),
             (Outcome::RedesignateMisdemeanor, Basis::Statute)
         );
-        let reduce_possession = with_rule("11357", None, None, PolicyAction::Reduce);
-        let lawful = decide(
-            &reduce_possession,
+    }
+
+    #[test]
+    fn statutory_dismissals_seal_on_the_application_track_only() {
+        let completed = decide(
+            &Policy::statutory(),
+            &one(
+                "1970-01-01",
+                "11357(B) HS-POSSESS",
+                Misdemeanor,
+                "2005-01-01",
+            ),
+        );
+        assert!(completed.decision.seal);
+        assert_eq!(
+            completed.decision.authority,
+            "HS 11361.8(e)-(f); HS 11362.1(a)(1)"
+        );
+        let mut serving = one(
+            "1970-01-01",
+            "11357(B) HS-POSSESS",
+            Misdemeanor,
+            "2019-01-01",
+        );
+        serving.convictions[0].cycle_date = date("2016-01-01");
+        serving.convictions[0].sentence.add_part(
+            crate::model::SentenceKind::Probation,
+            crate::model::Term {
+                years: 3,
+                ..crate::model::Term::default()
+            },
+        );
+        let serving = decide(&Policy::statutory(), &serving);
+        assert_eq!(serving.track, Track::Serving);
+        assert_eq!(serving.outcome(), Outcome::DismissAndSeal);
+        assert!(!serving.decision.seal);
+    }
+
+    #[test]
+    fn reduce_adds_relief_but_never_removes_it() {
+        let reduce = PolicyAction::Reduce {
+            authority: "county authority".into(),
+        };
+        let misdemeanor_sale = one("1970-01-01", "11359 HS-SALE", Misdemeanor, "2005-01-01");
+        let policy = with_rules(vec![rule("all", Conditions::default(), reduce)]);
+        let reduced = decide(&policy, &misdemeanor_sale);
+        assert_eq!(reduced.outcome(), Outcome::RedesignateInfraction);
+        assert_eq!(reduced.decision.authority, "county authority");
+        // The statute dismisses adult 11357(b): reducing must not take that away.
+        let kept = decide(
+            &policy,
             &one(
                 "1970-01-01",
                 "11357(B) HS-POSSESS",
@@ -584,167 +709,275 @@ mod tests {
             ),
         );
         assert_eq!(
-            (lawful.outcome(), lawful.basis),
+            (kept.outcome(), kept.basis),
             (Outcome::DismissAndSeal, Basis::Statute)
         );
     }
 
     #[test]
-    fn section_review_keeps_the_statutory_outcome_beside_it() {
-        let policy = with_rule("11360", None, None, PolicyAction::Review);
+    fn review_keeps_the_statutory_outcome_beside_it() {
+        let policy = with_rules(vec![rule(
+            "misdemeanors",
+            Conditions {
+                levels: vec![Misdemeanor, Level::Infraction],
+                ..Conditions::default()
+            },
+            PolicyAction::Review,
+        )]);
         let determination = decide(
-            &policy,
-            &one("1970-01-01", "11360(A) HS-SELL", Felony, "2005-01-01"),
-        );
-        assert_eq!(determination.outcome(), Outcome::NeedsReview);
-        assert_eq!(
-            determination.statutory.map(|decision| decision.outcome),
-            Some(Outcome::RedesignateMisdemeanor)
-        );
-        let other = decide(
-            &policy,
-            &one("1970-01-01", "11359 HS-SALE", Felony, "2005-01-01"),
-        );
-        assert_eq!(other.outcome(), Outcome::RedesignateMisdemeanor);
-    }
-
-    #[test]
-    fn the_most_specific_rule_wins() {
-        let policy = Policy {
-            section_rules: vec![
-                SectionRule {
-                    section: "11357".into(),
-                    subsection: None,
-                    level: Some(Misdemeanor),
-                    action: PolicyAction::Review,
-                },
-                SectionRule {
-                    section: "11357".into(),
-                    subsection: Some("(c)".into()),
-                    level: None,
-                    action: PolicyAction::Dismiss,
-                },
-            ],
-            ..Policy::statutory()
-        };
-        let over = decide(
-            &policy,
-            &one("1970-01-01", "11357(C) HS-OVER", Misdemeanor, "2005-01-01"),
-        );
-        assert_eq!(over.outcome(), Outcome::DismissAndSeal);
-        let school = decide(
             &policy,
             &one(
                 "1970-01-01",
-                "11357(D) HS-SCHOOL",
+                "11357(B) HS-POSSESS",
                 Misdemeanor,
                 "2005-01-01",
             ),
         );
-        assert_eq!(school.outcome(), Outcome::NeedsReview);
+        assert_eq!(determination.outcome(), Outcome::NeedsReview);
+        assert_eq!(
+            determination.statutory.as_ref().map(|d| d.outcome),
+            Some(Outcome::DismissAndSeal)
+        );
+        assert!(determination.decision.reason.contains("dismiss_and_seal"));
+        // Negative: a felony is not a misdemeanor.
+        assert_eq!(
+            decide(&policy, &felony_sale()).outcome(),
+            Outcome::RedesignateMisdemeanor
+        );
     }
-
-    fn with_relief(relief: AdditionalRelief) -> Policy {
-        Policy {
-            additional_relief: relief,
-            ..Policy::statutory()
-        }
-    }
-
-    /// (switches, a person they upgrade, a person they do not, the rule id).
-    type Check = (AdditionalRelief, Person, Person, &'static str);
 
     #[test]
-    fn additional_relief_each_switch() {
-        let reduction =
-            |dob: &str, conviction_date: &str| one(dob, "11359 HS-SALE", Felony, conviction_date);
-        let cases: Vec<Check> = vec![
+    fn the_first_matching_rule_decides() {
+        let possession = |subsections: &[&str]| Conditions {
+            sections: vec!["11357".into()],
+            subsections: subsections.iter().map(|text| (*text).to_string()).collect(),
+            ..Conditions::default()
+        };
+        // Los Angeles: 11357(a)/(b) dismissed, any other 11357 reviewed.
+        let policy = with_rules(vec![
+            rule("possession-a-b", possession(&["(a)", "(b)"]), dismiss()),
+            rule("other-possession", possession(&[]), PolicyAction::Review),
+        ]);
+        // At 19 the statute gives an infraction; the county dismisses.
+        let a = decide(
+            &policy,
+            &one(
+                "1986-01-01",
+                "11357(A) HS-CONCENTRATE",
+                Felony,
+                "2005-06-01",
+            ),
+        );
+        assert_eq!(a.decision.rule_id, "policy.possession-a-b");
+        let c = decide(
+            &policy,
+            &one(
+                "1970-01-01",
+                "11357(C) HS-OVER 28.5",
+                Misdemeanor,
+                "2005-01-01",
+            ),
+        );
+        assert_eq!(
+            (c.outcome(), c.decision.rule_id.as_ref()),
+            (Outcome::NeedsReview, "policy.other-possession")
+        );
+        // "" matches a section recorded without a subsection, and only that.
+        let bare = with_rules(vec![rule("bare", possession(&[""]), PolicyAction::Review)]);
+        assert_eq!(
+            decide(
+                &bare,
+                &one("1970-01-01", "11357 HS-POSSESS", Misdemeanor, "2005-01-01")
+            )
+            .outcome(),
+            Outcome::NeedsReview
+        );
+        assert_eq!(
+            decide(
+                &bare,
+                &one("1970-01-01", "11357(B) HS", Misdemeanor, "2005-01-01")
+            )
+            .outcome(),
+            Outcome::DismissAndSeal
+        );
+    }
+
+    /// Each condition, on a felony sale the statute reduces: the rule dismisses when the
+    /// condition holds (positive) and leaves the statute's reduction when it does not.
+    #[test]
+    fn each_condition_positive_and_negative() {
+        type Setup = fn(&mut Person);
+        let no_change: Setup = |_| {};
+        let cases: Vec<(&str, Conditions, Setup, Setup)> = vec![
             (
-                AdditionalRelief {
-                    under_21_at_conviction: true,
-                    ..Default::default()
+                "under 21 at conviction",
+                Conditions {
+                    under_21_at_conviction: Some(true),
+                    ..Conditions::default()
                 },
-                reduction("1985-06-01", "2005-01-01"),
-                reduction("1980-06-01", "2005-01-01"),
-                "policy.additional.under_21_at_conviction",
+                |person| person.dob = date("1985-06-01"),
+                no_change,
             ),
             (
-                AdditionalRelief {
+                "age at least 50",
+                Conditions {
                     age_at_least: Some(50),
-                    ..Default::default()
+                    ..Conditions::default()
                 },
-                reduction("1970-07-01", "2005-01-01"),
-                reduction("1970-07-02", "2005-01-01"),
-                "policy.additional.age_threshold",
+                no_change,
+                |person| person.dob = date("1980-01-01"),
             ),
             (
-                AdditionalRelief {
+                "conviction 10 years old",
+                Conditions {
                     conviction_at_least_years_old: Some(10),
-                    ..Default::default()
+                    ..Conditions::default()
                 },
-                reduction("1970-01-01", "2010-07-01"),
-                reduction("1970-01-01", "2010-07-02"),
-                "policy.additional.conviction_age",
+                no_change,
+                |person| {
+                    person.convictions[0].date = date("2012-01-01");
+                    person.convictions[0].cycle_date = date("2011-12-01");
+                },
             ),
             (
-                AdditionalRelief {
-                    crime_free_years: Some(5),
-                    ..Default::default()
+                "crime free 10 years",
+                Conditions {
+                    crime_free_years: Some(10),
+                    ..Conditions::default()
                 },
-                reduction("1970-01-01", "2015-06-30"),
-                reduction("1970-01-01", "2015-07-01"),
-                "policy.additional.crime_free",
-            ),
-            (
-                AdditionalRelief {
-                    only_prop64_convictions: true,
-                    ..Default::default()
-                },
-                reduction("1970-01-01", "2005-01-01"),
-                {
-                    let mut subject = person("1970-01-01");
-                    subject
+                no_change,
+                |person| {
+                    person
                         .convictions
-                        .push(conviction("459 PC-BURGLARY", Felony, "1999-01-01"));
-                    subject
-                        .convictions
-                        .push(conviction("11359 HS-SALE", Felony, "2005-01-01"));
-                    subject
+                        .insert(0, conviction("459 PC-BURGLARY", Felony, "2015-01-01"));
                 },
-                "policy.additional.only_prop64",
             ),
             (
-                AdditionalRelief {
-                    deceased: true,
-                    ..Default::default()
+                "only Prop 64 convictions",
+                Conditions {
+                    only_prop64_convictions: Some(true),
+                    ..Conditions::default()
                 },
-                {
-                    let mut subject = reduction("1970-01-01", "2005-01-01");
-                    subject.deceased = true;
-                    subject
+                no_change,
+                |person| {
+                    person
+                        .convictions
+                        .insert(0, conviction("459 PC-BURGLARY", Felony, "1995-01-01"));
                 },
-                reduction("1970-01-01", "2005-01-01"),
-                "policy.additional.deceased",
+            ),
+            (
+                "every sentence completed",
+                Conditions {
+                    all_sentences_completed: Some(true),
+                    ..Conditions::default()
+                },
+                no_change,
+                |person| {
+                    let mut other = conviction("459 PC-BURGLARY", Felony, "2019-01-01");
+                    other.sentence.add_part(
+                        crate::model::SentenceKind::Probation,
+                        crate::model::Term {
+                            years: 3,
+                            ..crate::model::Term::default()
+                        },
+                    );
+                    person.convictions.insert(0, other);
+                },
+            ),
+            (
+                "deceased",
+                Conditions {
+                    deceased: Some(true),
+                    ..Conditions::default()
+                },
+                |person| person.deceased = true,
+                no_change,
+            ),
+            (
+                "completed track",
+                Conditions {
+                    track: Some(Track::Completed),
+                    ..Conditions::default()
+                },
+                no_change,
+                |person| {
+                    person.convictions[0].date = date("2016-06-01");
+                    person.convictions[0].cycle_date = date("2016-01-01");
+                    person.convictions[0].sentence.add_part(
+                        crate::model::SentenceKind::Custody,
+                        crate::model::Term {
+                            years: 5,
+                            ..crate::model::Term::default()
+                        },
+                    );
+                },
+            ),
+            (
+                "statutory outcome",
+                Conditions {
+                    statutory_outcomes: vec![Outcome::RedesignateMisdemeanor],
+                    ..Conditions::default()
+                },
+                no_change,
+                |person| {
+                    person.convictions[0] =
+                        conviction("11360(A) HS-SELL", Misdemeanor, "2005-01-01");
+                },
             ),
         ];
-        for (relief, positive, negative, rule) in cases {
-            let policy = with_relief(relief);
-            let upgraded = decide(&policy, &positive);
+        for (name, when, make_hold, make_fail) in cases {
+            let policy = with_rules(vec![rule("upgrade", when, dismiss())]);
+            let mut holds = felony_sale();
+            make_hold(&mut holds);
+            let determination = decide(&policy, &holds);
             assert_eq!(
-                (upgraded.outcome(), upgraded.decision.rule_id),
-                (Outcome::DismissAndSeal, rule)
+                (determination.outcome(), determination.basis),
+                (Outcome::DismissAndSeal, Basis::Policy),
+                "{name}: {:?}",
+                determination.decision
             );
-            assert_eq!(
-                upgraded.statutory.map(|decision| decision.outcome),
-                Some(Outcome::RedesignateMisdemeanor)
-            );
-            let unchanged = decide(&policy, &negative);
-            assert_eq!(
-                unchanged.outcome(),
-                Outcome::RedesignateMisdemeanor,
-                "{rule} negative"
+            let mut fails = felony_sale();
+            make_fail(&mut fails);
+            let determination = decide(&policy, &fails);
+            assert_ne!(
+                determination.decision.rule_id, "policy.upgrade",
+                "{name} should not hold: {:?}",
+                determination.decision
             );
         }
+    }
+
+    #[test]
+    fn conditions_combine_all_of() {
+        // Los Angeles: only Prop 64 convictions AND every sentence completed.
+        let policy = with_rules(vec![rule(
+            "only-prop64-and-completed",
+            Conditions {
+                only_prop64_convictions: Some(true),
+                all_sentences_completed: Some(true),
+                ..Conditions::default()
+            },
+            dismiss(),
+        )]);
+        assert_eq!(
+            decide(&policy, &felony_sale()).outcome(),
+            Outcome::DismissAndSeal
+        );
+        let mut serving_elsewhere = felony_sale();
+        let mut other = conviction("11357(B) HS-POSSESS", Misdemeanor, "2020-01-01");
+        other.sentence.add_part(
+            crate::model::SentenceKind::Probation,
+            crate::model::Term {
+                years: 1,
+                ..crate::model::Term::default()
+            },
+        );
+        serving_elsewhere.convictions.insert(0, other);
+        assert_eq!(
+            decide(&policy, &serving_elsewhere).outcome(),
+            Outcome::RedesignateMisdemeanor,
+            "only one of the two conditions holds"
+        );
     }
 
     #[test]
@@ -756,31 +989,19 @@ mod tests {
         subject
             .convictions
             .push(conviction("11359 HS-SALE", Felony, "2005-01-01"));
-        let blocking = with_rule("11359", None, None, PolicyAction::Dismiss);
-        assert_eq!(decide(&blocking, &subject).outcome(), Outcome::NotEligible);
-        let bear_like = Policy {
-            disqualifiers_block_policy_relief: false,
-            ..blocking
-        };
-        assert_eq!(
-            decide(&bear_like, &subject).outcome(),
-            Outcome::DismissAndSeal
-        );
+        let mut policy = with_rules(vec![rule("all", Conditions::default(), dismiss())]);
+        let blocked = decide(&policy, &subject);
+        assert_eq!(blocked.outcome(), Outcome::NotEligible);
+        policy.disqualifiers_block_policy_relief = false;
+        let allowed = decide(&policy, &subject);
+        assert_eq!(allowed.outcome(), Outcome::DismissAndSeal);
+        assert_eq!(allowed.basis, Basis::Policy);
     }
 
     #[test]
     fn policy_never_touches_current_law_or_unknown_facts() {
-        let everything = Policy {
-            misdemeanors_always_dismissed: true,
-            disqualifiers_block_policy_relief: false,
-            section_rules: vec![SectionRule {
-                section: "11359".into(),
-                subsection: None,
-                level: None,
-                action: PolicyAction::Dismiss,
-            }],
-            ..Policy::statutory()
-        };
+        let mut everything = with_rules(vec![rule("all", Conditions::default(), dismiss())]);
+        everything.disqualifiers_block_policy_relief = false;
         let recent = decide(
             &everything,
             &one("1970-01-01", "11359 HS-SALE", Felony, "2017-01-01"),
@@ -828,6 +1049,8 @@ mod tests {
         let dismissing = Policy {
             related_charges: RelatedCharges {
                 action: RelatedChargesAction::Dismiss,
+                authority: "PC 1203.4".into(),
+                seal: true,
                 ..RelatedCharges::default()
             },
             ..Policy::statutory()
@@ -844,6 +1067,8 @@ mod tests {
             determinations[1].decision.rule_id,
             "policy.related_charge_dismiss"
         );
+        assert_eq!(determinations[1].decision.authority, "PC 1203.4");
+        assert!(determinations[1].decision.seal);
         assert!(determinations[1].flags.contains(&Flag::RelatedCharge));
         // No relieved Prop 64 count in the case: no related-charge relief.
         subject.convictions[0] = conviction("11357(C) HS-OVER", Misdemeanor, "2005-01-01");

@@ -1,18 +1,30 @@
 //! The statutory layer: what HS § 11361.8 itself gives a conviction, with the rule that fired.
 //!
-//! Records carry the pre-Prop 64 subsections in force at conviction, so the rules map *old*
-//! subsection → conduct → relief under the law as Prop 64 amended it. The court must presume
-//! eligibility (§ 11361.8(b), (f)); facts the DOJ data does not have (grams, plants, sale to a
-//! minor) therefore favour relief, and the determination is flagged so a human can see why.
+//! Records carry the pre-Prop 64 subsections in force at the offence, so the rules map *old*
+//! subsection → conduct → relief under the law as Prop 64 amended it. Whether Prop 64 applies is
+//! decided by the date of the **offence** (§ 11361.8(a), (e): "at the time of the offense"): the
+//! cycle's arrest or citation date, else the conviction date (flagged). Age bands use the same
+//! offence date.
 //!
-//! Disqualifiers (a prior super strike, a prior PC 290 offence or registration, two priors of the
-//! same section), each counted only when dated before this conviction, keep a *felony* 11358,
-//! 11359 or 11360 a felony. They never block relief for 11357 or for conduct that is now lawful.
+//! **One presumption, applied everywhere.** The court presumes eligibility unless the People
+//! show otherwise by clear and convincing evidence (§ 11361.8(b), (f)). Where a fact that decides
+//! between two outcomes is absent from the record — grams, plants, age among adults — the rule
+//! takes the more favourable outcome and flags `presumed_<fact>`. Minority is never presumed (a
+//! conviction in the adult record is of an adult unless the record says otherwise): where being
+//! under 18 would give more relief than any adult reading, the count goes to review instead.
+//!
+//! Disqualifiers (a prior super strike, a prior PC 290(c) offence or registration, two priors
+//! under the subdivision the statute names), each counted only when dated before this
+//! conviction, keep a *felony* 11358, 11359 or 11360 a felony. They never block relief for 11357
+//! or for conduct that is now lawful. A prior that disqualifies only in a form the record does
+//! not show, or a possible disqualifier without a date, sends the count to review.
 
 use std::fmt::Write as _;
 
 use super::{Decision, Flag, Outcome, Track, matchers, track_of};
-use crate::model::{CodeSection, Conviction, Date, Level, PROP64_EFFECTIVE_DATE, Person};
+use crate::model::{
+    CodeSection, Conviction, Date, Level, OffenseDateSource, PROP64_EFFECTIVE_DATE, Person,
+};
 
 /// The statutory result for one conviction.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,9 +40,9 @@ pub struct StatutoryResult {
 /// Results policy must leave alone (or may, depending on the policy's own setting).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PolicyBarrier {
-    /// Convicted under current law, or a post-Prop 64 subsection: not a Prop 64 relief case.
+    /// An offence under current law, or a post-Prop 64 subsection: not a Prop 64 relief case.
     NotAProp64ReliefCase,
-    /// The conviction date is unknown: nothing can be decided automatically.
+    /// A fact the decision needs is unknown: nothing can be decided automatically.
     UnknownFacts,
     /// A statutory disqualifier keeps the felony a felony.
     Disqualified,
@@ -45,11 +57,11 @@ pub enum AgeBand {
     Unknown,
 }
 
-/// Age at the offence: from DOB and the arrest (cycle) date, else DOB and the conviction date,
-/// else the recorded age at the cycle.
+/// Age at the offence: from DOB and the offence date (see [`Conviction::offense_date`]), else the
+/// recorded age at the cycle.
 pub fn age_band(person: &Person, conviction: &Conviction) -> AgeBand {
-    let age = match (person.dob, conviction.cycle_date.or(conviction.date)) {
-        (Some(dob), Some(offense_date)) => Some(dob.whole_years_until(offense_date)),
+    let age = match (person.dob, conviction.offense_date()) {
+        (Some(dob), Some((offense_date, _))) => Some(dob.whole_years_until(offense_date)),
         _ => conviction.age_at_cycle.map(i32::from),
     };
     match age {
@@ -104,13 +116,18 @@ fn base_flags(
     if conviction.date.is_none() {
         flags.push(Flag::UnknownDate);
     }
+    if conviction.invalid_dates.conviction || conviction.invalid_dates.cycle || person.dob_invalid {
+        flags.push(Flag::InvalidDate);
+    }
     if conviction.charge_from_comment {
         flags.push(Flag::ChargeFromComment);
     }
     if comment_names_other_prop64_charge(conviction, section) {
         flags.push(Flag::PossibleP64InComment);
     }
-    if conviction.sentence.has_unreadable_part {
+    // Without a conviction date, or with a sentence part that cannot be read, whether the
+    // sentence is complete (the track) is not certain.
+    if conviction.sentence.is_uncertain() || conviction.date.is_none() {
         flags.push(Flag::UnknownSentence);
     }
     if matchers::is_prop64_with_unexpected_code(section) {
@@ -152,6 +169,28 @@ fn comment_names_other_prop64_charge(conviction: &Conviction, section: &CodeSect
             || comment_section.first_subsection() != section.first_subsection())
 }
 
+/// "not recorded" or "recorded but invalid", for reasons about a missing fact.
+fn absence(invalid: bool) -> &'static str {
+    if invalid {
+        "recorded but invalid"
+    } else {
+        "not recorded"
+    }
+}
+
+/// The words of an outcome inside a reason.
+fn outcome_words(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::DismissAndSeal => "dismissed and sealed",
+        Outcome::RedesignateMisdemeanor => "redesignated as a misdemeanor",
+        Outcome::RedesignateInfraction => "redesignated as an infraction",
+        Outcome::NotEligible => "left as it is",
+        Outcome::NeedsReview => "sent to review",
+    }
+}
+
+const PRESUMPTION: &str = "the presumption of eligibility (HS 11361.8(b), (f))";
+
 struct Rules<'a> {
     person: &'a Person,
     conviction: &'a Conviction,
@@ -177,9 +216,12 @@ impl Rules<'_> {
         };
         Decision {
             outcome,
-            rule_id,
+            rule_id: rule_id.into(),
             authority,
             reason,
+            // § 11361.8(f) seals a dismissed conviction on the application track; on the
+            // petition track (a)–(b) dismiss the sentence and say nothing of sealing.
+            seal: outcome == Outcome::DismissAndSeal && self.track == Track::Completed,
         }
     }
 
@@ -193,50 +235,118 @@ impl Rules<'_> {
         (self.decision(outcome, rule_id, substantive, reason), None)
     }
 
+    fn review(&self, rule_id: &'static str, substantive: &str, reason: String) -> RuleResult {
+        (
+            self.decision(Outcome::NeedsReview, rule_id, substantive, reason),
+            Some(PolicyBarrier::UnknownFacts),
+        )
+    }
+
     fn decide(&self, flags: &mut Vec<Flag>) -> RuleResult {
-        let Some(date) = self.conviction.date else {
-            return (
-                Decision {
-                    outcome: Outcome::NeedsReview,
-                    rule_id: "statute.unknown_conviction_date",
-                    authority: "HS 11361.8".into(),
-                    reason: "the conviction date (STP_EVENT_DATE) is not recorded, so whether the conviction predates Prop 64 (2016-11-09) cannot be determined".into(),
-                },
-                Some(PolicyBarrier::UnknownFacts),
+        let invalid = self.conviction.invalid_dates;
+        let Some((offense_date, source)) = self.conviction.offense_date() else {
+            return self.review(
+                "statute.unknown_offense_date",
+                "HS 11361.8(a), (e)",
+                format!(
+                    "the arrest or citation date (CYC_DATE) is {} and the conviction date (STP_EVENT_DATE) is {}, so whether the offence predates Prop 64 (2016-11-09) cannot be told",
+                    absence(invalid.cycle),
+                    absence(invalid.conviction)
+                ),
             );
         };
-        if date >= PROP64_EFFECTIVE_DATE {
-            return (
-                Decision {
-                    outcome: Outcome::NotEligible,
-                    rule_id: "statute.post_prop64_conviction",
-                    authority: "HS 11361.8(a), (e)".into(),
-                    reason: format!(
-                        "convicted on {date}, on or after Prop 64 took effect (2016-11-09): the conviction is already under current law"
+        if source == OffenseDateSource::Conviction {
+            flags.push(Flag::OffenseDateFromConviction);
+        }
+        if offense_date >= PROP64_EFFECTIVE_DATE {
+            return match source {
+                OffenseDateSource::ArrestOrCitation => (
+                    self.decision(
+                        Outcome::NotEligible,
+                        "statute.post_prop64_offense",
+                        "HS 11361.8(a), (e)",
+                        format!(
+                            "the offence was on or after 2016-11-09, when Prop 64 took effect (arrest or citation date {offense_date}): the conviction is already under current law"
+                        ),
                     ),
-                },
-                Some(PolicyBarrier::NotAProp64ReliefCase),
-            );
+                    Some(PolicyBarrier::NotAProp64ReliefCase),
+                ),
+                OffenseDateSource::Conviction => self.review(
+                    "statute.offense_date_unknown_after_prop64",
+                    "HS 11361.8(a), (e)",
+                    format!(
+                        "convicted on {offense_date}, after Prop 64 took effect (2016-11-09), and the arrest or citation date (CYC_DATE) is {}: whether the offence came before 2016-11-09 cannot be told from the record",
+                        absence(invalid.cycle)
+                    ),
+                ),
+            };
         }
         if is_post_prop64_subsection(self.section) {
             flags.push(Flag::PostProp64Subsection);
             return (
-                Decision {
-                    outcome: Outcome::NotEligible,
-                    rule_id: "statute.post_prop64_subsection",
-                    authority: "HS 11361.8(a), (e)".into(),
-                    reason: format!(
+                self.decision(
+                    Outcome::NotEligible,
+                    "statute.post_prop64_subsection",
+                    "HS 11361.8(a), (e)",
+                    format!(
                         "{} is a felony subsection created by Prop 64 itself; the conviction is under current law",
                         self.section
                     ),
-                },
+                ),
                 Some(PolicyBarrier::NotAProp64ReliefCase),
             );
         }
-        let age = age_band(self.person, self.conviction);
-        if age == AgeBand::Unknown {
-            flags.push(Flag::UnknownAge);
+        match age_band(self.person, self.conviction) {
+            AgeBand::Unknown => self.with_unknown_age(flags),
+            known => self.by_section(known, flags),
         }
+    }
+
+    /// The age at the offence is not recorded. Among adults, the more favourable reading is
+    /// presumed; minority is never presumed, so where it would give more relief than any adult
+    /// reading the count goes to review.
+    fn with_unknown_age(&self, flags: &mut Vec<Flag>) -> RuleResult {
+        let evaluate = |band| {
+            let mut band_flags = Vec::new();
+            let result = self.by_section(band, &mut band_flags);
+            (result, band_flags)
+        };
+        let (from_21, flags_21) = evaluate(AgeBand::AtLeast21);
+        let (from_18, flags_18) = evaluate(AgeBand::From18To20);
+        let (minor, _) = evaluate(AgeBand::Under18);
+        let adults_differ = from_18.0.outcome != from_21.0.outcome;
+        let ((mut best, barrier), best_flags) =
+            if from_18.0.outcome.relief_rank() > from_21.0.outcome.relief_rank() {
+                (from_18, flags_18)
+            } else {
+                (from_21, flags_21)
+            };
+        flags.push(Flag::UnknownAge);
+        let age_absence = absence(self.person.dob_invalid);
+        if minor.0.outcome.relief_rank() > best.outcome.relief_rank() {
+            return self.review(
+                "statute.unknown_age",
+                "",
+                format!(
+                    "{} would be {} if the person was under 18 at the offence, and {} as an adult; the date of birth is {age_absence} and no age at arrest is recorded, and minority is not presumed for a conviction in the adult record",
+                    self.section,
+                    outcome_words(minor.0.outcome),
+                    outcome_words(best.outcome)
+                ),
+            );
+        }
+        flags.extend(best_flags);
+        if adults_differ {
+            flags.push(Flag::PresumedAge);
+            let _ = write!(
+                best.reason,
+                "; the date of birth is {age_absence}, and {PRESUMPTION} takes the more favourable adult age"
+            );
+        }
+        (best, barrier)
+    }
+
+    fn by_section(&self, age: AgeBand, flags: &mut Vec<Flag>) -> RuleResult {
         match &*self.section.section {
             "11362.1" => self.relief(
                 Outcome::DismissAndSeal,
@@ -258,25 +368,35 @@ impl Rules<'_> {
         match self.section.first_subsection() {
             None => {
                 flags.push(Flag::NoSubsection);
-                self.relief(
-                    Outcome::DismissAndSeal,
-                    "statute.11357.no_subsection",
-                    "HS 11362.1(a)(1)",
-                    "HS 11357 recorded without a subsection; under the presumption of eligibility it is treated as possession now lawful for adults (HS 11362.1)".into(),
-                )
+                if age != AgeBand::Under18 {
+                    flags.push(Flag::PresumedGrams);
+                }
+                match age {
+                    AgeBand::AtLeast21 | AgeBand::Unknown => self.relief(
+                        Outcome::DismissAndSeal,
+                        "statute.11357.no_subsection",
+                        "HS 11362.1(a)(1)",
+                        format!("HS 11357 recorded without a subsection; {PRESUMPTION} treats it as possession of 28.5 grams or less, now lawful for adults (HS 11362.1(a)(1))"),
+                    ),
+                    AgeBand::From18To20 => self.to_infraction(level, "statute.11357.no_subsection_18_20", "HS 11357(a)(2)", &format!("HS 11357 recorded without a subsection; {PRESUMPTION} treats it as possession of 28.5 grams or less, at age 18 to 20 now an infraction (HS 11357(a)(2))")),
+                    AgeBand::Under18 => self.to_infraction(level, "statute.11357.no_subsection_minor", "HS 11357(a)(1)", "HS 11357 recorded without a subsection; possession by a person under 18 is now an infraction whatever the amount (HS 11357(a)(1), (b)(1))"),
+                }
             }
             Some("a") => match age {
                 AgeBand::AtLeast21 | AgeBand::Unknown => {
-                    flags.push(Flag::UnknownQuantity);
+                    flags.push(Flag::PresumedGrams);
                     self.relief(
                         Outcome::DismissAndSeal,
                         "statute.11357a.concentrate_adult",
                         "HS 11362.1(a)(2)",
-                        "possession of concentrated cannabis by an adult; the amount is not in the record and the presumption of eligibility treats it as the 8 grams or less now lawful (HS 11362.1(a)(2))".into(),
+                        format!("possession of concentrated cannabis by an adult; the amount is not in the record and {PRESUMPTION} treats it as the 8 grams or less now lawful (HS 11362.1(a)(2))"),
                     )
                 }
-                AgeBand::From18To20 => self.to_infraction(level, "statute.11357a.age_18_20", "HS 11357(a)(2)", "possession of concentrated cannabis at age 18 to 20 is now an infraction (HS 11357(a)(2))"),
-                AgeBand::Under18 => self.to_infraction(level, "statute.11357a.minor", "HS 11357(a)(1)", "possession of concentrated cannabis under age 18 is now an infraction (HS 11357(a)(1))"),
+                AgeBand::From18To20 => {
+                    flags.push(Flag::PresumedGrams);
+                    self.to_infraction(level, "statute.11357a.age_18_20", "HS 11357(a)(2)", &format!("possession of 8 grams or less of concentrated cannabis at age 18 to 20 is now an infraction (HS 11357(a)(2)); the amount is not in the record and {PRESUMPTION} treats it as 8 grams or less"))
+                }
+                AgeBand::Under18 => self.to_infraction(level, "statute.11357a.minor", "HS 11357(a)(1)", "possession of concentrated cannabis under age 18 is now an infraction whatever the amount (HS 11357(a)(1), (b)(1))"),
             },
             Some("b") => match age {
                 AgeBand::AtLeast21 | AgeBand::Unknown => self.relief(
@@ -288,21 +408,34 @@ impl Rules<'_> {
                 AgeBand::From18To20 => self.to_infraction(level, "statute.11357b.age_18_20", "HS 11357(a)(2)", "possession of 28.5 grams or less at age 18 to 20 is now an infraction (HS 11357(a)(2))"),
                 AgeBand::Under18 => self.to_infraction(level, "statute.11357b.minor", "HS 11357(a)(1)", "possession of 28.5 grams or less under age 18 is now an infraction (HS 11357(a)(1))"),
             },
-            Some("c") => self.relief(
-                Outcome::NotEligible,
-                "statute.11357c.no_change",
-                "HS 11357(b)(2)",
-                "possession of more than 28.5 grams remains a misdemeanor for adults (HS 11357(b)(2)); Prop 64 gives no statutory change".into(),
-            ),
-            Some("d") => self.relief(
-                Outcome::NotEligible,
-                "statute.11357d.school_no_change",
-                "HS 11357(c)",
-                "possession on school grounds by an adult remains a misdemeanor (HS 11357(c)); Prop 64 gives no statutory change".into(),
-            ),
-            Some("e") => self.to_infraction(level, "statute.11357e.minor_school", "HS 11357(d)", "possession on school grounds by a minor is now an infraction (HS 11357(d))"),
-            Some(other) => self.relief(
-                Outcome::NeedsReview,
+            Some("c") => match age {
+                AgeBand::Under18 => self.to_infraction(level, "statute.11357c.minor", "HS 11357(b)(1)", "possession of more than 28.5 grams by a person under 18 is now an infraction (HS 11357(b)(1))"),
+                _ => self.relief(
+                    Outcome::NotEligible,
+                    "statute.11357c.no_change",
+                    "HS 11357(b)(2)",
+                    "possession of more than 28.5 grams by a person 18 or older remains a misdemeanor (HS 11357(b)(2)); Prop 64 gives no statutory change".into(),
+                ),
+            },
+            Some("d") => match age {
+                AgeBand::Under18 => self.to_infraction(level, "statute.11357d.minor", "HS 11357(d)", "possession on school grounds by a person under 18 is now an infraction (HS 11357(d))"),
+                _ => self.relief(
+                    Outcome::NotEligible,
+                    "statute.11357d.school_no_change",
+                    "HS 11357(c)",
+                    "possession on school grounds by a person 18 or older remains a misdemeanor (HS 11357(c)); Prop 64 gives no statutory change".into(),
+                ),
+            },
+            Some("e") => match age {
+                AgeBand::Under18 => self.to_infraction(level, "statute.11357e.minor_school", "HS 11357(d)", "possession on school grounds by a person under 18 is now an infraction (HS 11357(d))"),
+                _ => self.relief(
+                    Outcome::NotEligible,
+                    "statute.11357e.adult_no_change",
+                    "HS 11357(c)",
+                    "old HS 11357(e) was the offence of a minor, but the record shows the person was 18 or older at the offence; possession on school grounds by an adult remains a misdemeanor (HS 11357(c))".into(),
+                ),
+            },
+            Some(other) => self.review(
                 "statute.11357.unknown_subsection",
                 "",
                 format!("HS 11357({other}) is not a subsection the rules know; a person must read the record"),
@@ -310,34 +443,47 @@ impl Rules<'_> {
         }
     }
 
-    /// HS 11358, cultivation (old law: a straight felony).
+    /// HS 11358, cultivation (old law: a straight felony). The plant count, which the record
+    /// never has, decides: six or fewer is lawful for adults 21 and over (HS 11362.1(a)(3)) and an
+    /// infraction at 18 to 20 (HS 11358(b)); more is a misdemeanor (HS 11358(c)), or a felony with
+    /// a disqualifying prior (HS 11358(d)). The presumption takes six or fewer, unless a
+    /// disqualifier makes the count decide between relief and none: then review.
     fn cultivation(&self, age: AgeBand, flags: &mut Vec<Flag>) -> RuleResult {
+        let level = self.conviction.level;
         if age == AgeBand::Under18 {
             return self.to_infraction(
-                self.conviction.level,
+                level,
                 "statute.11358.minor",
                 "HS 11358(a)",
-                "cultivation under age 18 is now an infraction (HS 11358(a))",
+                "cultivation under age 18 is now an infraction whatever the plant count (HS 11358(a))",
             );
         }
-        match self.conviction.level {
-            Level::Felony | Level::Unknown => {
-                if let Some(disqualified) = self.disqualifier(flags, "HS 11358(d)(1)", "HS 11358(d)(2)") {
-                    return disqualified;
-                }
-                flags.push(Flag::UnknownQuantity);
-                self.relief(
-                    Outcome::RedesignateMisdemeanor,
-                    "statute.11358.felony_to_misdemeanor",
-                    "HS 11358(c)",
-                    "felony cultivation is now a misdemeanor (HS 11358(c)); dismissal as lawful (six plants or fewer, HS 11362.1(a)(3)) would need a plant count the record does not have".into(),
-                )
-            }
-            Level::Misdemeanor | Level::Infraction => self.relief(
-                Outcome::NeedsReview,
-                "statute.11358.misdemeanor_plants_unknown",
-                "HS 11358(c); HS 11362.1(a)(3)",
-                "a misdemeanor cultivation is now lawful (six plants or fewer, age 21 or over) or still a misdemeanor (more than six); the plant count is not in the record".into(),
+        if let Some((disqualified, _)) =
+            self.disqualifier(flags, "HS 11358(d)(1)", "HS 11358(d)(2)")
+        {
+            flags.push(Flag::UnknownQuantity);
+            return self.review(
+                "statute.11358.plants_decide",
+                "HS 11358(c)-(d); HS 11362.1(a)(3)",
+                format!(
+                    "the plant count is not in the record and decides this count: six plants or fewer is now lawful or an infraction (HS 11362.1(a)(3), 11358(b)); more than six would stay a felony because {}",
+                    disqualified.reason
+                ),
+            );
+        }
+        flags.push(Flag::PresumedPlants);
+        match age {
+            AgeBand::From18To20 => self.to_infraction(
+                level,
+                "statute.11358.age_18_20",
+                "HS 11358(b)",
+                &format!("cultivation of six plants or fewer at age 18 to 20 is now an infraction (HS 11358(b)); the plant count is not in the record and {PRESUMPTION} treats it as six or fewer"),
+            ),
+            _ => self.relief(
+                Outcome::DismissAndSeal,
+                "statute.11358.six_plants_or_fewer",
+                "HS 11362.1(a)(3)",
+                format!("cultivation of six plants or fewer by an adult is now lawful (HS 11362.1(a)(3)); the plant count is not in the record and {PRESUMPTION} treats it as six or fewer"),
             ),
         }
     }
@@ -419,8 +565,7 @@ impl Rules<'_> {
                     ),
                 }
             }
-            Some(other) => self.relief(
-                Outcome::NeedsReview,
+            Some(other) => self.review(
                 "statute.11360.unknown_subsection",
                 "",
                 format!("HS 11360({other}) is not a subsection the rules know; a person must read the record"),
@@ -452,71 +597,121 @@ impl Rules<'_> {
         )
     }
 
-    /// A disqualifier that keeps a felony 11358/11359/11360 a felony, if any. Priors must be
-    /// dated before this conviction; an undated possible disqualifier sends the count to review.
+    /// True when `prior` is a conviction under the subdivision whose repetition disqualifies:
+    /// HS 11358(d)(2) two priors under 11358(c) (cultivation over six plants; old records have
+    /// no plant count, so every prior 11358 counts, flagged); 11359(c)(2) two priors under
+    /// 11359(b) (possession for sale, any old 11359); 11360(a)(3)(B) two priors under 11360(a)
+    /// (sale or transport; a gift of 28.5 grams or less under 11360(b) does not count).
+    fn is_named_prior(&self, prior: &CodeSection, flags: &mut Vec<Flag>) -> bool {
+        if !matchers::is_prop64(prior) || prior.section != self.section.section {
+            return false;
+        }
+        match &*self.section.section {
+            "11358" => {
+                flags.push(Flag::PriorPlantsUnknown);
+                true
+            }
+            "11360" => matches!(prior.first_subsection(), None | Some("a")),
+            _ => true,
+        }
+    }
+
+    /// A disqualifier that keeps a felony 11358/11359/11360 a felony, if any: `not_eligible`
+    /// naming the prior and the clause, or `needs_review` when a prior disqualifies only in a
+    /// form the record does not show or a possible disqualifier has no date. Priors must be
+    /// dated before the offence; one between the offence and this conviction goes to review.
     /// `prior_offense_authority` is the subdivision for super-strike and PC 290 priors,
-    /// `two_priors_authority` the one for two priors of the same section.
+    /// `two_priors_authority` the one for two priors under the named subdivision.
     fn disqualifier(
         &self,
         flags: &mut Vec<Flag>,
         prior_offense_authority: &str,
         two_priors_authority: &str,
     ) -> Option<RuleResult> {
-        let this_date = self.conviction.date?;
-        let others = self
-            .person
-            .convictions
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| *index != self.conviction_index)
-            .map(|(_, conviction)| conviction);
-
+        // A prior is a conviction before the offence. One entered after the offence but before
+        // this conviction may or may not count (the statute says "prior conviction"; Code for
+        // America counted up to the conviction date): review, never a silent answer.
+        let (offense_date, _) = self.conviction.offense_date()?;
+        let conviction_date = self.conviction.date.unwrap_or(offense_date);
         let mut undated_possible = Vec::new();
-        let mut same_section_priors = Vec::new();
-        for prior in others {
+        let mut between = Vec::new();
+        let mut form_unknown = Vec::new();
+        let mut named_priors = Vec::new();
+        for (index, prior) in self.person.convictions.iter().enumerate() {
+            if index == self.conviction_index {
+                continue;
+            }
             let Some(prior_section) = &prior.offense else {
                 continue;
             };
-            let superstrike = matchers::superstrike(prior_section, &prior.offense_text);
-            let pc290 = matchers::pc290_offense(prior_section, &prior.offense_text);
+            let shows_form = |marker: &str| {
+                let case = prior.count_key.case_key();
+                self.person.convictions.iter().any(|count| {
+                    count.count_key.case_key() == case
+                        && count.offense_text.to_ascii_uppercase().contains(marker)
+                })
+            };
+            let classified = matchers::prior_offense(prior_section, shows_form);
+            let is_named = || self.is_named_prior(prior_section, &mut Vec::new());
             match prior.date {
-                Some(prior_date) if prior_date < this_date => {
-                    if let Some(entry) = superstrike {
+                None => {
+                    if let Some(found) = classified {
+                        undated_possible.push(format!(
+                            "{prior_section} ({}, {})",
+                            found.entry().note,
+                            found.entry().clause
+                        ));
+                    }
+                }
+                Some(prior_date) if prior_date >= conviction_date => {}
+                Some(prior_date) if prior_date >= offense_date => {
+                    if classified.is_some() || is_named() {
+                        between.push(format!(
+                            "{prior_section}, convicted {prior_date}, after the offence ({offense_date}) and before this conviction ({conviction_date})"
+                        ));
+                    }
+                }
+                Some(prior_date) => match classified {
+                    Some(matchers::PriorOffense::Disqualifying { list, entry }) => {
+                        let rule_id = match list {
+                            matchers::DisqualifierList::Superstrike => {
+                                "statute.disqualified.superstrike_prior"
+                            }
+                            matchers::DisqualifierList::Pc290 => "statute.disqualified.pc290_prior",
+                        };
                         return Some(self.disqualified(
-                            "statute.disqualified.superstrike_prior",
-                            &format!("{prior_offense_authority}; PC 667(e)(2)(C)(iv)"),
+                            rule_id,
+                            &format!("{prior_offense_authority}; {}", entry.clause),
                             format!(
-                                "a prior conviction for a PC 667(e)(2)(C)(iv) offence ({}, {}, convicted {prior_date}) keeps this conviction a felony",
-                                prior_section, entry.note
+                                "a prior conviction for {} ({prior_section}, convicted {prior_date}) is a disqualifying offence under {}, which keeps this conviction a felony",
+                                entry.note, entry.clause
                             ),
                         ));
                     }
-                    if let Some(entry) = pc290 {
-                        return Some(self.disqualified(
-                            "statute.disqualified.pc290_prior",
-                            &format!("{prior_offense_authority}; PC 290(c)"),
-                            format!(
-                                "a prior conviction for an offence requiring registration under PC 290(c) ({}, {}, convicted {prior_date}) keeps this conviction a felony",
-                                prior_section, entry.note
-                            ),
-                        ));
+                    Some(matchers::PriorOffense::FormUnknown(entry)) => form_unknown.push(format!(
+                        "a prior conviction for {} ({prior_section}, convicted {prior_date}) disqualifies under {} only in one form: {}",
+                        entry.note,
+                        entry.clause,
+                        entry.form.as_deref().unwrap_or_default()
+                    )),
+                    None => {
+                        if self.is_named_prior(prior_section, flags) {
+                            named_priors.push(prior_date);
+                        }
                     }
-                    if prior_section.section == self.section.section {
-                        same_section_priors.push(prior_date);
-                    }
-                }
-                None if superstrike.is_some() || pc290.is_some() => {
-                    undated_possible.push(prior_section.to_string());
-                }
-                _ => {}
+                },
             }
         }
+        let cutoff = offense_date;
         for registration in &self.person.pc290_registrations {
             match registration {
-                Some(date) if *date < this_date => {
+                Some(date) if *date >= cutoff && *date < conviction_date => between.push(format!(
+                    "PC 290 registration on {date}, after the offence ({offense_date}) and before this conviction ({conviction_date})"
+                )),
+                Some(date) if *date < cutoff => {
                     return Some(self.disqualified(
                         "statute.disqualified.pc290_registration",
-                        &format!("{prior_offense_authority}; PC 290(c)"),
+                        &format!("{prior_offense_authority}; PC 290(c)(1)"),
                         format!("the person was registered under PC 290 on {date}, before this conviction, which keeps it a felony"),
                     ));
                 }
@@ -524,39 +719,64 @@ impl Rules<'_> {
                 Some(_) => {}
             }
         }
-        if same_section_priors.len() >= 2 {
-            same_section_priors.sort_unstable();
+        if named_priors.len() >= 2 {
+            named_priors.sort_unstable();
             let mut dates = String::new();
-            for (index, date) in same_section_priors.iter().enumerate() {
+            for (index, date) in named_priors.iter().enumerate() {
                 if index > 0 {
                     dates.push_str(", ");
                 }
                 let _ = write!(dates, "{date}");
             }
+            let named = match &*self.section.section {
+                "11358" => {
+                    "HS 11358 (cultivation; the plant counts are not recorded, and each is counted as over six plants under HS 11358(c))"
+                }
+                "11360" => "HS 11360(a) (sale or transport)",
+                _ => "HS 11359 (possession for sale)",
+            };
             return Some(self.disqualified(
                 "statute.disqualified.two_priors",
                 two_priors_authority,
                 format!(
-                    "{} prior convictions under HS {} ({dates}) keep this conviction a felony",
-                    same_section_priors.len(),
-                    self.section.section
+                    "{} prior convictions under {named} ({dates}) keep this conviction a felony under {two_priors_authority}",
+                    named_priors.len(),
                 ),
             ));
         }
-        if !undated_possible.is_empty() {
-            flags.push(Flag::UnknownPriorDate);
-            return Some((
-                self.decision(
-                    Outcome::NeedsReview,
-                    "statute.disqualifier_undated",
+        // What the record leaves open, most specific first: each goes to review with its flag.
+        let open_questions = [
+            (
+                between,
+                Flag::PriorAfterOffense,
+                "statute.prior_after_offense",
+                "a possibly disqualifying conviction came after the offence but before this conviction, so whether it is a prior must be decided from the court file: ",
+                "",
+            ),
+            (
+                form_unknown,
+                Flag::DisqualifierFormUnknown,
+                "statute.disqualifier_form_unknown",
+                "",
+                "; the record does not show which form, so whether this conviction stays a felony must be decided from the court file",
+            ),
+            (
+                undated_possible,
+                Flag::UnknownPriorDate,
+                "statute.disqualifier_undated",
+                "a possibly disqualifying record has no date, so whether it came before this conviction is unknown: ",
+                "",
+            ),
+        ];
+        for (found, flag, rule_id, before, after) in open_questions {
+            if !found.is_empty() {
+                flags.push(flag);
+                return Some(self.review(
+                    rule_id,
                     prior_offense_authority,
-                    format!(
-                        "a possibly disqualifying record has no date, so whether it came before this conviction is unknown: {}",
-                        undated_possible.join("; ")
-                    ),
-                ),
-                None,
-            ));
+                    format!("{before}{}{after}", found.join("; ")),
+                ));
+            }
         }
         None
     }
@@ -588,6 +808,7 @@ mod tests {
     use super::*;
     use crate::model::Level::{Felony, Infraction, Misdemeanor, Unknown};
     use crate::model::fixtures::{conviction, date, person};
+    use crate::model::{SentenceKind, Term};
 
     struct Case {
         name: &'static str,
@@ -595,17 +816,19 @@ mod tests {
         offense: &'static str,
         level: Level,
         date: &'static str,
+        /// CYC_DATE: `None` keeps the fixture's (30 days before the conviction); `Some("")` none.
+        cycle: Option<&'static str>,
         /// Other convictions of the person: (offence, level, date).
         priors: &'static [(&'static str, Level, &'static str)],
         registrations: &'static [&'static str],
-        /// Sentence in months.
+        /// Custody in months.
         sentence_months: u32,
         outcome: Outcome,
         rule: &'static str,
         flags: &'static [Flag],
     }
 
-    const fn case(
+    fn case(
         name: &'static str,
         dob: &'static str,
         offense: &'static str,
@@ -620,6 +843,7 @@ mod tests {
             offense,
             level,
             date,
+            cycle: None,
             priors: &[],
             registrations: &[],
             sentence_months: 0,
@@ -629,14 +853,40 @@ mod tests {
         }
     }
 
+    impl Case {
+        fn flags(self, flags: &'static [Flag]) -> Case {
+            Case { flags, ..self }
+        }
+        fn priors(self, priors: &'static [(&'static str, Level, &'static str)]) -> Case {
+            Case { priors, ..self }
+        }
+        fn cycle(self, cycle: &'static str) -> Case {
+            Case {
+                cycle: Some(cycle),
+                ..self
+            }
+        }
+        fn registrations(self, registrations: &'static [&'static str]) -> Case {
+            Case {
+                registrations,
+                ..self
+            }
+        }
+    }
+
     const AS_OF: &str = "2020-07-01";
     use Outcome::{
         DismissAndSeal as DS, NeedsReview as NR, NotEligible as NE, RedesignateInfraction as RI,
         RedesignateMisdemeanor as RM,
     };
+    const ADULT: &str = "1970-01-01";
+    const SALE: &str = "11360(A) HS-SELL";
+    const FOR_SALE: &str = "11359 HS-POSSESS FOR SALE";
+    const CULTIVATE: &str = "11358 HS-CULTIVATE";
 
     fn cases() -> Vec<Case> {
         vec![
+            // --- HS 11357 possession, by old subsection and age at the offence
             case(
                 "11357(b) adult",
                 "1980-01-01",
@@ -673,30 +923,26 @@ mod tests {
                 RI,
                 "statute.11357b.minor",
             ),
-            Case {
-                flags: &[Flag::UnknownAge],
-                ..case(
-                    "11357(b) unknown age: presumption",
-                    "",
-                    "11357(B) HS-POSSESS",
-                    Misdemeanor,
-                    "2009-06-01",
-                    DS,
-                    "statute.11357b.adult_lawful",
-                )
-            },
-            Case {
-                flags: &[Flag::UnknownQuantity],
-                ..case(
-                    "11357(a) adult concentrate",
-                    "1970-01-01",
-                    "11357(A) HS-CONCENTRATE",
-                    Felony,
-                    "2005-01-01",
-                    DS,
-                    "statute.11357a.concentrate_adult",
-                )
-            },
+            case(
+                "11357(b) unknown age: presumed adult 21+",
+                "",
+                "11357(B) HS-POSSESS",
+                Misdemeanor,
+                "2009-06-01",
+                DS,
+                "statute.11357b.adult_lawful",
+            )
+            .flags(&[Flag::UnknownAge, Flag::PresumedAge]),
+            case(
+                "11357(a) adult concentrate",
+                ADULT,
+                "11357(A) HS-CONCENTRATE",
+                Felony,
+                "2005-01-01",
+                DS,
+                "statute.11357a.concentrate_adult",
+            )
+            .flags(&[Flag::PresumedGrams]),
             case(
                 "11357(a) age 19",
                 "1986-01-01",
@@ -705,119 +951,226 @@ mod tests {
                 "2005-06-01",
                 RI,
                 "statute.11357a.age_18_20",
-            ),
+            )
+            .flags(&[Flag::PresumedGrams]),
             case(
-                "11357(a) age 17",
-                "1988-01-01",
+                "11357(a) minor",
+                "1990-01-01",
                 "11357(A) HS-CONCENTRATE",
                 Misdemeanor,
-                "2005-06-01",
+                "2006-01-01",
                 RI,
                 "statute.11357a.minor",
             ),
             case(
-                "11357(c) over 28.5 g",
-                "1970-01-01",
-                "11357(C) HS-POSSESS OVER 28.5",
+                "11357(c) adult: no change",
+                ADULT,
+                "11357(C) HS-OVER 28.5",
                 Misdemeanor,
                 "2005-01-01",
                 NE,
                 "statute.11357c.no_change",
             ),
             case(
-                "11357(d) school grounds adult",
-                "1970-01-01",
-                "11357(D) HS-SCHOOL",
+                "11357(c) under 18 at the offence: infraction today",
+                "1990-03-01",
+                "11357(C) HS-OVER 28.5",
+                Misdemeanor,
+                "2007-01-01",
+                RI,
+                "statute.11357c.minor",
+            ),
+            case(
+                "11357(c) unknown age: review",
+                "",
+                "11357(C) HS-OVER 28.5",
+                Misdemeanor,
+                "2007-01-01",
+                NR,
+                "statute.unknown_age",
+            )
+            .flags(&[Flag::UnknownAge]),
+            case(
+                "11357(d) adult on school grounds",
+                ADULT,
+                "11357(D) HS-POSSESS SCHOOL",
                 Misdemeanor,
                 "2005-01-01",
                 NE,
                 "statute.11357d.school_no_change",
             ),
             case(
-                "11357(e) school grounds minor",
-                "1990-01-01",
-                "11357(E) HS-SCHOOL MINOR",
+                "11357(d) under 18",
+                "1990-03-01",
+                "11357(D) HS-POSSESS SCHOOL",
                 Misdemeanor,
-                "2005-01-01",
+                "2007-01-01",
+                RI,
+                "statute.11357d.minor",
+            ),
+            case(
+                "11357(e) minor on school grounds",
+                "1990-03-01",
+                "11357(E) HS-POSSESS SCHOOL",
+                Misdemeanor,
+                "2007-01-01",
                 RI,
                 "statute.11357e.minor_school",
             ),
-            Case {
-                flags: &[Flag::NoSubsection],
-                ..case(
-                    "11357 without subsection",
-                    "1970-01-01",
-                    "11357 HS-POSSESS",
-                    Misdemeanor,
-                    "2005-01-01",
-                    DS,
-                    "statute.11357.no_subsection",
-                )
-            },
+            case(
+                "11357(e) but an adult at the offence",
+                ADULT,
+                "11357(E) HS-POSSESS SCHOOL",
+                Misdemeanor,
+                "2007-01-01",
+                NE,
+                "statute.11357e.adult_no_change",
+            ),
+            case(
+                "11357(e) unknown age: review",
+                "",
+                "11357(E) HS-POSSESS SCHOOL",
+                Misdemeanor,
+                "2007-01-01",
+                NR,
+                "statute.unknown_age",
+            ),
+            case(
+                "11357 no subsection",
+                ADULT,
+                "11357 HS-POSSESS",
+                Misdemeanor,
+                "2005-01-01",
+                DS,
+                "statute.11357.no_subsection",
+            )
+            .flags(&[Flag::NoSubsection, Flag::PresumedGrams]),
+            case(
+                "11357 no subsection, age 19",
+                "1986-01-01",
+                "11357 HS-POSSESS",
+                Misdemeanor,
+                "2005-06-01",
+                RI,
+                "statute.11357.no_subsection_18_20",
+            ),
+            case(
+                "11357 no subsection, minor",
+                "1990-01-01",
+                "11357 HS-POSSESS",
+                Misdemeanor,
+                "2006-01-01",
+                RI,
+                "statute.11357.no_subsection_minor",
+            ),
             case(
                 "11357 unknown subsection",
-                "1970-01-01",
+                ADULT,
                 "11357(F) HS-X",
                 Misdemeanor,
                 "2005-01-01",
                 NR,
                 "statute.11357.unknown_subsection",
             ),
-            Case {
-                flags: &[Flag::UnknownQuantity],
-                ..case(
-                    "11358 felony adult",
-                    "1970-01-01",
-                    "11358 HS-CULTIVATE",
-                    Felony,
-                    "2005-01-01",
-                    RM,
-                    "statute.11358.felony_to_misdemeanor",
-                )
-            },
-            Case {
-                flags: &[Flag::UnknownLevel, Flag::UnknownQuantity],
-                ..case(
-                    "11358 unknown level treated as felony",
-                    "1970-01-01",
-                    "11358 HS-CULTIVATE",
-                    Unknown,
-                    "2005-01-01",
-                    RM,
-                    "statute.11358.felony_to_misdemeanor",
-                )
-            },
+            // --- HS 11358 cultivation: the presumption takes six plants or fewer
             case(
-                "11358 misdemeanor: plants unknown",
-                "1970-01-01",
-                "11358 HS-CULTIVATE",
-                Misdemeanor,
+                "11358 felony adult: six plants or fewer presumed",
+                ADULT,
+                CULTIVATE,
+                Felony,
                 "2005-01-01",
-                NR,
-                "statute.11358.misdemeanor_plants_unknown",
-            ),
+                DS,
+                "statute.11358.six_plants_or_fewer",
+            )
+            .flags(&[Flag::PresumedPlants]),
+            case(
+                "11358 unknown level",
+                ADULT,
+                CULTIVATE,
+                Unknown,
+                "2005-01-01",
+                DS,
+                "statute.11358.six_plants_or_fewer",
+            )
+            .flags(&[Flag::UnknownLevel, Flag::PresumedPlants]),
+            case(
+                "11358 age 19",
+                "1986-01-01",
+                CULTIVATE,
+                Felony,
+                "2005-06-01",
+                RI,
+                "statute.11358.age_18_20",
+            )
+            .flags(&[Flag::PresumedPlants]),
             case(
                 "11358 minor",
                 "1990-01-01",
-                "11358 HS-CULTIVATE",
+                CULTIVATE,
                 Felony,
                 "2006-01-01",
                 RI,
                 "statute.11358.minor",
             ),
             case(
-                "11359 felony",
-                "1970-01-01",
-                "11359 HS-POSSESS FOR SALE",
+                "11358 unknown age: presumed adult 21+",
+                "",
+                CULTIVATE,
+                Felony,
+                "2006-01-01",
+                DS,
+                "statute.11358.six_plants_or_fewer",
+            )
+            .flags(&[Flag::PresumedAge, Flag::PresumedPlants]),
+            case(
+                "11358 with a disqualifying prior: the plant count decides",
+                ADULT,
+                CULTIVATE,
+                Felony,
+                "2005-01-01",
+                NR,
+                "statute.11358.plants_decide",
+            )
+            .priors(&[("314(1) PC-INDECENT EXPOSURE", Misdemeanor, "1995-01-01")])
+            .flags(&[Flag::UnknownQuantity]),
+            case(
+                "11358 with two prior cultivations (plants unknown)",
+                ADULT,
+                CULTIVATE,
+                Felony,
+                "2005-01-01",
+                NR,
+                "statute.11358.plants_decide",
+            )
+            .priors(&[
+                (CULTIVATE, Felony, "1995-01-01"),
+                (CULTIVATE, Felony, "1999-01-01"),
+            ])
+            .flags(&[Flag::UnknownQuantity, Flag::PriorPlantsUnknown]),
+            case(
+                "11358 with a PC 290 offence after it",
+                ADULT,
+                CULTIVATE,
+                Felony,
+                "2005-01-01",
+                DS,
+                "statute.11358.six_plants_or_fewer",
+            )
+            .priors(&[("314(1) PC-INDECENT EXPOSURE", Misdemeanor, "2006-01-01")]),
+            // --- HS 11359 possession for sale
+            case(
+                "11359 felony adult",
+                ADULT,
+                FOR_SALE,
                 Felony,
                 "2005-01-01",
                 RM,
                 "statute.11359.felony_to_misdemeanor",
             ),
             case(
-                "11359 misdemeanor stays",
-                "1970-01-01",
-                "11359 HS-POSSESS FOR SALE",
+                "11359 misdemeanor",
+                ADULT,
+                FOR_SALE,
                 Misdemeanor,
                 "2005-01-01",
                 NE,
@@ -826,37 +1179,59 @@ mod tests {
             case(
                 "11359 minor",
                 "1990-01-01",
-                "11359 HS-POSSESS FOR SALE",
+                FOR_SALE,
                 Felony,
                 "2006-01-01",
                 RI,
                 "statute.11359.minor",
             ),
             case(
-                "11360(a) felony",
-                "1970-01-01",
-                "11360(A) HS-GIVE/ETC MARIJ OVER 1 OZ",
+                "11359 unknown age: minority not presumed",
+                "",
+                FOR_SALE,
+                Felony,
+                "2006-01-01",
+                NR,
+                "statute.unknown_age",
+            )
+            .flags(&[Flag::UnknownAge]),
+            case(
+                "11359 two prior possessions for sale",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                NE,
+                "statute.disqualified.two_priors",
+            )
+            .priors(&[
+                (FOR_SALE, Felony, "1995-01-01"),
+                (FOR_SALE, Felony, "1999-01-01"),
+            ]),
+            // --- HS 11360 sale, transport, gift
+            case(
+                "11360(a) felony adult",
+                ADULT,
+                SALE,
                 Felony,
                 "2005-01-01",
                 RM,
                 "statute.11360a.felony_to_misdemeanor",
             ),
-            Case {
-                flags: &[Flag::NoSubsection],
-                ..case(
-                    "11360 without subsection",
-                    "1970-01-01",
-                    "11360 HS-SELL",
-                    Felony,
-                    "2005-01-01",
-                    RM,
-                    "statute.11360a.felony_to_misdemeanor",
-                )
-            },
             case(
-                "11360(a) misdemeanor stays",
-                "1970-01-01",
-                "11360(A) HS-SELL",
+                "11360 no subsection felony",
+                ADULT,
+                "11360 HS-TRANSPORT",
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11360a.felony_to_misdemeanor",
+            )
+            .flags(&[Flag::NoSubsection]),
+            case(
+                "11360(a) misdemeanor",
+                ADULT,
+                SALE,
                 Misdemeanor,
                 "2005-01-01",
                 NE,
@@ -865,7 +1240,7 @@ mod tests {
             case(
                 "11360(a) minor",
                 "1990-01-01",
-                "11360(A) HS-SELL",
+                SALE,
                 Felony,
                 "2006-01-01",
                 RI,
@@ -873,7 +1248,7 @@ mod tests {
             ),
             case(
                 "11360(b) adult",
-                "1970-01-01",
+                ADULT,
                 "11360(B) HS-GIVE 28.5 OR LESS",
                 Misdemeanor,
                 "2005-01-01",
@@ -891,7 +1266,7 @@ mod tests {
             ),
             case(
                 "11360 unknown subsection",
-                "1970-01-01",
+                ADULT,
                 "11360(C) HS-X",
                 Felony,
                 "2005-01-01",
@@ -899,284 +1274,341 @@ mod tests {
                 "statute.11360.unknown_subsection",
             ),
             case(
+                "two prior 11360(a) sales",
+                ADULT,
+                SALE,
+                Felony,
+                "2005-01-01",
+                NE,
+                "statute.disqualified.two_priors",
+            )
+            .priors(&[(SALE, Felony, "1995-01-01"), (SALE, Felony, "1999-01-01")]),
+            case(
+                "two prior 11360(b) gifts do not count for 11360(a)(3)(B)",
+                ADULT,
+                SALE,
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11360a.felony_to_misdemeanor",
+            )
+            .priors(&[
+                ("11360(B) HS-GIVE 28.5 OR LESS", Misdemeanor, "1995-01-01"),
+                ("11360(B) HS-GIVE 28.5 OR LESS", Misdemeanor, "1999-01-01"),
+            ]),
+            case(
+                "one prior before, one after",
+                ADULT,
+                SALE,
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11360a.felony_to_misdemeanor",
+            )
+            .priors(&[(SALE, Felony, "1995-01-01"), (SALE, Felony, "2009-01-01")]),
+            case(
+                "priors of other sections do not count",
+                ADULT,
+                SALE,
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11360a.felony_to_misdemeanor",
+            )
+            .priors(&[
+                ("11359 HS-SALE", Felony, "1995-01-01"),
+                ("11358 HS-CULT", Felony, "1999-01-01"),
+            ]),
+            // --- HS 11362.1
+            case(
                 "11362.1 before Prop 64",
-                "1970-01-01",
+                ADULT,
                 "11362.1 HS-POSSESS",
                 Infraction,
                 "2016-11-08",
                 DS,
                 "statute.11362_1.lawful",
             ),
+            // --- the offence date decides, not the conviction date
             case(
-                "convicted on the day Prop 64 took effect",
-                "1970-01-01",
+                "offence before Prop 64, convicted after it",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2017-03-01",
+                RM,
+                "statute.11359.felony_to_misdemeanor",
+            )
+            .cycle("2016-10-01"),
+            case(
+                "offence on the day Prop 64 took effect",
+                ADULT,
                 "11357(B) HS-POSSESS",
                 Misdemeanor,
-                "2016-11-09",
+                "2017-01-09",
                 NE,
-                "statute.post_prop64_conviction",
-            ),
+                "statute.post_prop64_offense",
+            )
+            .cycle("2016-11-09"),
             case(
-                "convicted the day before Prop 64",
-                "1970-01-01",
+                "no arrest date, convicted before Prop 64: the conviction date bounds the offence",
+                ADULT,
                 "11357(B) HS-POSSESS",
                 Misdemeanor,
                 "2016-11-08",
                 DS,
                 "statute.11357b.adult_lawful",
-            ),
-            Case {
-                flags: &[Flag::PostProp64Subsection],
-                ..case(
-                    "11359(c)(3) is post-Prop 64",
-                    "1970-01-01",
-                    "11359(C)(3) HS-SELL TO MINOR",
-                    Felony,
-                    "2015-01-01",
-                    NE,
-                    "statute.post_prop64_subsection",
-                )
-            },
-            Case {
-                flags: &[Flag::PostProp64Subsection],
-                ..case(
-                    "11360(a)(3)(d) is post-Prop 64",
-                    "1970-01-01",
-                    "11360(A)(3)(D) HS-EXPORT",
-                    Felony,
-                    "2015-01-01",
-                    NE,
-                    "statute.post_prop64_subsection",
-                )
-            },
-            Case {
-                flags: &[Flag::UnknownDate],
-                ..case(
-                    "unknown conviction date",
-                    "1970-01-01",
-                    "11359 HS-POSSESS FOR SALE",
-                    Felony,
-                    "",
-                    NR,
-                    "statute.unknown_conviction_date",
-                )
-            },
-            Case {
-                priors: &[("187 PC-MURDER", Felony, "1995-01-01")],
-                ..case(
-                    "super strike before: felony stays",
-                    "1970-01-01",
-                    "11359 HS-POSSESS FOR SALE",
-                    Felony,
-                    "2005-01-01",
-                    NE,
-                    "statute.disqualified.superstrike_prior",
-                )
-            },
-            Case {
-                priors: &[("187 PC-MURDER", Felony, "2010-01-01")],
-                ..case(
-                    "super strike after: not a prior",
-                    "1970-01-01",
-                    "11359 HS-POSSESS FOR SALE",
-                    Felony,
-                    "2005-01-01",
-                    RM,
-                    "statute.11359.felony_to_misdemeanor",
-                )
-            },
-            Case {
-                priors: &[("187 PC-MURDER", Felony, "2005-01-01")],
-                ..case(
-                    "super strike the same day: not a prior",
-                    "1970-01-01",
-                    "11359 HS-POSSESS FOR SALE",
-                    Felony,
-                    "2005-01-01",
-                    RM,
-                    "statute.11359.felony_to_misdemeanor",
-                )
-            },
-            Case {
-                priors: &[("187 PC-MURDER", Felony, "1995-01-01")],
-                ..case(
-                    "super strike never blocks 11357",
-                    "1970-01-01",
-                    "11357(B) HS-POSSESS",
-                    Misdemeanor,
-                    "2005-01-01",
-                    DS,
-                    "statute.11357b.adult_lawful",
-                )
-            },
-            Case {
-                priors: &[("237 PC-FALSE IMPRISONMENT", Felony, "1995-01-01")],
-                ..case(
-                    "237 is not 37",
-                    "1970-01-01",
-                    "11360(A) HS-SELL",
-                    Felony,
-                    "2005-01-01",
-                    RM,
-                    "statute.11360a.felony_to_misdemeanor",
-                )
-            },
-            Case {
-                priors: &[("314(1) PC-INDECENT EXPOSURE", Misdemeanor, "1995-01-01")],
-                ..case(
-                    "PC 290 offence before",
-                    "1970-01-01",
-                    "11358 HS-CULTIVATE",
-                    Felony,
-                    "2005-01-01",
-                    NE,
-                    "statute.disqualified.pc290_prior",
-                )
-            },
-            Case {
-                priors: &[("314(1) PC-INDECENT EXPOSURE", Misdemeanor, "2006-01-01")],
-                flags: &[Flag::UnknownQuantity],
-                ..case(
-                    "PC 290 offence after",
-                    "1970-01-01",
-                    "11358 HS-CULTIVATE",
-                    Felony,
-                    "2005-01-01",
-                    RM,
-                    "statute.11358.felony_to_misdemeanor",
-                )
-            },
-            Case {
-                registrations: &["2001-01-01"],
-                ..case(
-                    "PC 290 registration before",
-                    "1970-01-01",
-                    "11359 HS-POSSESS FOR SALE",
-                    Felony,
-                    "2005-01-01",
-                    NE,
-                    "statute.disqualified.pc290_registration",
-                )
-            },
-            Case {
-                registrations: &["2007-01-01"],
-                ..case(
-                    "PC 290 registration after",
-                    "1970-01-01",
-                    "11359 HS-POSSESS FOR SALE",
-                    Felony,
-                    "2005-01-01",
-                    RM,
-                    "statute.11359.felony_to_misdemeanor",
-                )
-            },
-            Case {
-                registrations: &[""],
-                flags: &[Flag::UnknownPriorDate],
-                ..case(
-                    "undated PC 290 registration",
-                    "1970-01-01",
-                    "11359 HS-POSSESS FOR SALE",
-                    Felony,
-                    "2005-01-01",
-                    NR,
-                    "statute.disqualifier_undated",
-                )
-            },
-            Case {
-                priors: &[
-                    ("11360(A) HS-SELL", Felony, "1995-01-01"),
-                    ("11360(A) HS-SELL", Felony, "1999-01-01"),
-                ],
-                ..case(
-                    "two priors of the same section",
-                    "1970-01-01",
-                    "11360(A) HS-SELL",
-                    Felony,
-                    "2005-01-01",
-                    NE,
-                    "statute.disqualified.two_priors",
-                )
-            },
-            Case {
-                priors: &[
-                    ("11360(A) HS-SELL", Felony, "1995-01-01"),
-                    ("11360(A) HS-SELL", Felony, "2009-01-01"),
-                ],
-                ..case(
-                    "one prior before, one after",
-                    "1970-01-01",
-                    "11360(A) HS-SELL",
-                    Felony,
-                    "2005-01-01",
-                    RM,
-                    "statute.11360a.felony_to_misdemeanor",
-                )
-            },
-            Case {
-                priors: &[
-                    ("11359 HS-SALE", Felony, "1995-01-01"),
-                    ("11358 HS-CULT", Felony, "1999-01-01"),
-                ],
-                ..case(
-                    "priors of other sections do not count",
-                    "1970-01-01",
-                    "11360(A) HS-SELL",
-                    Felony,
-                    "2005-01-01",
-                    RM,
-                    "statute.11360a.felony_to_misdemeanor",
-                )
-            },
-            Case {
-                priors: &[("187 PC-MURDER", Felony, "")],
-                flags: &[Flag::UnknownPriorDate],
-                ..case(
-                    "undated super strike: review",
-                    "1970-01-01",
-                    "11359 HS-POSSESS FOR SALE",
-                    Felony,
-                    "2005-01-01",
-                    NR,
-                    "statute.disqualifier_undated",
-                )
-            },
-            Case {
-                flags: &[Flag::Attempt],
-                ..case(
-                    "attempt under PC 664",
-                    "1970-01-01",
-                    "664-11357(B) HS",
-                    Misdemeanor,
-                    "2005-01-01",
-                    DS,
-                    "statute.11357b.adult_lawful",
-                )
-            },
-            Case {
-                flags: &[Flag::UnexpectedCode],
-                ..case(
-                    "Prop 64 section under PC letters",
-                    "1970-01-01",
-                    "11357(B)PC",
-                    Misdemeanor,
-                    "2005-01-01",
-                    DS,
-                    "statute.11357b.adult_lawful",
-                )
-            },
-            Case {
-                flags: &[Flag::RecordsDestruction113615],
-                ..case(
-                    "old 11357(b) record older than two years",
-                    "1970-01-01",
-                    "11357(B) HS-POSSESS",
-                    Misdemeanor,
-                    "2010-01-01",
-                    DS,
-                    "statute.11357b.adult_lawful",
-                )
-            },
+            )
+            .cycle("")
+            .flags(&[Flag::OffenseDateFromConviction]),
+            case(
+                "no arrest date, convicted after Prop 64: review",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2017-03-01",
+                NR,
+                "statute.offense_date_unknown_after_prop64",
+            )
+            .cycle("")
+            .flags(&[Flag::OffenseDateFromConviction]),
+            case(
+                "no date at all",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "",
+                NR,
+                "statute.unknown_offense_date",
+            )
+            .flags(&[Flag::UnknownDate]),
+            case(
+                "conviction date unknown, offence dated before Prop 64",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "",
+                RM,
+                "statute.11359.felony_to_misdemeanor",
+            )
+            .cycle("2010-01-01")
+            .flags(&[Flag::UnknownDate, Flag::UnknownSentence]),
+            case(
+                "age at the offence, not at conviction: 17 at arrest, 18 at conviction",
+                "1992-06-01",
+                "11357(C) HS-OVER 28.5",
+                Misdemeanor,
+                "2010-07-01",
+                RI,
+                "statute.11357c.minor",
+            )
+            .cycle("2010-05-01"),
+            case(
+                "11359(c)(3) is post-Prop 64",
+                ADULT,
+                "11359(C)(3) HS-SELL TO MINOR",
+                Felony,
+                "2015-01-01",
+                NE,
+                "statute.post_prop64_subsection",
+            )
+            .flags(&[Flag::PostProp64Subsection]),
+            case(
+                "11360(a)(3)(d) is post-Prop 64",
+                ADULT,
+                "11360(A)(3)(D) HS-EXPORT",
+                Felony,
+                "2015-01-01",
+                NE,
+                "statute.post_prop64_subsection",
+            )
+            .flags(&[Flag::PostProp64Subsection]),
+            // --- disqualifiers
+            case(
+                "super strike before: felony stays",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                NE,
+                "statute.disqualified.superstrike_prior",
+            )
+            .priors(&[("187 PC-MURDER", Felony, "1995-01-01")]),
+            case(
+                "super strike after: not a prior",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11359.felony_to_misdemeanor",
+            )
+            .priors(&[("187 PC-MURDER", Felony, "2010-01-01")]),
+            case(
+                "super strike the same day: not a prior",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11359.felony_to_misdemeanor",
+            )
+            .priors(&[("187 PC-MURDER", Felony, "2005-01-01")]),
+            case(
+                "super strike after the offence, before the conviction: review",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                NR,
+                "statute.prior_after_offense",
+            )
+            .priors(&[("187 PC-MURDER", Felony, "2004-12-20")])
+            .flags(&[Flag::PriorAfterOffense]),
+            case(
+                "super strike never blocks 11357",
+                ADULT,
+                "11357(B) HS-POSSESS",
+                Misdemeanor,
+                "2005-01-01",
+                DS,
+                "statute.11357b.adult_lawful",
+            )
+            .priors(&[("187 PC-MURDER", Felony, "1995-01-01")]),
+            case(
+                "237 is not 37",
+                ADULT,
+                SALE,
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11360a.felony_to_misdemeanor",
+            )
+            .priors(&[("237 PC-FALSE IMPRISONMENT", Felony, "1995-01-01")]),
+            case(
+                "attempted lewd act: a PC 290(c) offence",
+                ADULT,
+                SALE,
+                Felony,
+                "2005-01-01",
+                NE,
+                "statute.disqualified.pc290_prior",
+            )
+            .priors(&[("664/288(A) PC-ATTEMPTED LEWD ACT", Felony, "1995-01-01")]),
+            case(
+                "solicitation of murder: super strike",
+                ADULT,
+                SALE,
+                Felony,
+                "2005-01-01",
+                NE,
+                "statute.disqualified.superstrike_prior",
+            )
+            .priors(&[("653F(B) PC-SOLICIT MURDER", Felony, "1995-01-01")]),
+            case(
+                "kidnapping: form unknown, review",
+                ADULT,
+                SALE,
+                Felony,
+                "2005-01-01",
+                NR,
+                "statute.disqualifier_form_unknown",
+            )
+            .priors(&[("207(A) PC-KIDNAPPING", Felony, "1995-01-01")])
+            .flags(&[Flag::DisqualifierFormUnknown]),
+            case(
+                "kidnapping for ransom: super strike",
+                ADULT,
+                SALE,
+                Felony,
+                "2005-01-01",
+                NE,
+                "statute.disqualified.superstrike_prior",
+            )
+            .priors(&[("209(A) PC-KIDNAP FOR RANSOM", Felony, "1995-01-01")]),
+            case(
+                "PC 290 offence before",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                NE,
+                "statute.disqualified.pc290_prior",
+            )
+            .priors(&[("314(1) PC-INDECENT EXPOSURE", Misdemeanor, "1995-01-01")]),
+            case(
+                "PC 290 registration before",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                NE,
+                "statute.disqualified.pc290_registration",
+            )
+            .registrations(&["2001-01-01"]),
+            case(
+                "PC 290 registration after",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                RM,
+                "statute.11359.felony_to_misdemeanor",
+            )
+            .registrations(&["2007-01-01"]),
+            case(
+                "undated PC 290 registration",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                NR,
+                "statute.disqualifier_undated",
+            )
+            .registrations(&[""])
+            .flags(&[Flag::UnknownPriorDate]),
+            case(
+                "undated super strike: review",
+                ADULT,
+                FOR_SALE,
+                Felony,
+                "2005-01-01",
+                NR,
+                "statute.disqualifier_undated",
+            )
+            .priors(&[("187 PC-MURDER", Felony, "")])
+            .flags(&[Flag::UnknownPriorDate]),
+            // --- flags
+            case(
+                "attempt under PC 664",
+                ADULT,
+                "664-11357(B) HS",
+                Misdemeanor,
+                "2005-01-01",
+                DS,
+                "statute.11357b.adult_lawful",
+            )
+            .flags(&[Flag::Attempt]),
+            case(
+                "Prop 64 section under PC letters",
+                ADULT,
+                "11357(B)PC",
+                Misdemeanor,
+                "2005-01-01",
+                DS,
+                "statute.11357b.adult_lawful",
+            )
+            .flags(&[Flag::UnexpectedCode]),
+            case(
+                "old 11357(b) record older than two years",
+                ADULT,
+                "11357(B) HS-POSSESS",
+                Misdemeanor,
+                "2010-01-01",
+                DS,
+                "statute.11357b.adult_lawful",
+            )
+            .flags(&[Flag::RecordsDestruction113615]),
         ]
     }
 
@@ -1189,7 +1621,16 @@ mod tests {
         }
         subject.pc290_registrations = case.registrations.iter().map(|text| date(text)).collect();
         let mut this = conviction(case.offense, case.level, case.date);
-        this.sentence.months = case.sentence_months;
+        if let Some(cycle) = case.cycle {
+            this.cycle_date = date(cycle);
+        }
+        this.sentence.add_part(
+            SentenceKind::Custody,
+            Term {
+                months: case.sentence_months,
+                ..Term::default()
+            },
+        );
         subject.convictions.push(this);
         let index = subject.convictions.len() - 1;
         decide(&subject, index, date(AS_OF).unwrap())
@@ -1214,11 +1655,15 @@ mod tests {
                 );
             }
             assert!(
-                !result.decision.reason.is_empty() && !result.decision.authority.is_empty()
-                    || case.outcome == NR,
+                !result.decision.reason.is_empty() && !result.decision.authority.is_empty(),
                 "{}",
                 case.name
             );
+            // A presumption flag appears exactly when relief rests on it.
+            if result.flags.iter().any(|flag| flag.is_presumption()) {
+                assert!(result.decision.outcome.grants_relief(), "{}", case.name);
+                assert!(result.decision.reason.contains("presum"), "{}", case.name);
+            }
         }
     }
 
@@ -1248,8 +1693,8 @@ mod tests {
             sentence_months: 72,
             ..case(
                 "serving",
-                "1970-01-01",
-                "11359 HS-POSSESS FOR SALE",
+                ADULT,
+                FOR_SALE,
                 Felony,
                 "2015-01-01",
                 RM,
@@ -1278,33 +1723,105 @@ mod tests {
     }
 
     #[test]
-    fn reasons_name_the_disqualifying_prior() {
-        let result = run(&Case {
-            priors: &[("187 PC-MURDER", Felony, "1995-01-01")],
-            ..case(
-                "x",
-                "1970-01-01",
-                "11360(A) HS-SELL",
+    fn reasons_name_the_disqualifying_prior_and_its_clause() {
+        let murder = run(
+            &case("x", ADULT, SALE, Felony, "2005-01-01", NE, "").priors(&[(
+                "187 PC-MURDER",
                 Felony,
-                "2005-01-01",
-                NE,
-                "",
-            )
-        });
+                "1995-01-01",
+            )]),
+        );
+        let reason = &murder.decision.reason;
         assert!(
-            result.decision.reason.contains("PC 187"),
+            reason.contains("PC 187") && reason.contains("1995-01-01"),
+            "{reason}"
+        );
+        assert!(reason.contains("PC 667(e)(2)(C)(iv)(IV)"), "{reason}");
+        assert!(
+            murder.decision.authority.contains("HS 11360(a)(3)(A)"),
             "{}",
-            result.decision.reason
+            murder.decision.authority
+        );
+        let solicitation = run(
+            &case("x", ADULT, SALE, Felony, "2005-01-01", NE, "").priors(&[(
+                "653F(B) PC-SOLICIT MURDER",
+                Felony,
+                "1995-01-01",
+            )]),
         );
         assert!(
-            result.decision.reason.contains("1995-01-01"),
+            solicitation
+                .decision
+                .reason
+                .contains("PC 667(e)(2)(C)(iv)(V)"),
             "{}",
-            result.decision.reason
+            solicitation.decision.reason
         );
+        let kidnapping = run(
+            &case("x", ADULT, SALE, Felony, "2005-01-01", NR, "").priors(&[(
+                "207(A) PC-KIDNAPPING",
+                Felony,
+                "1995-01-01",
+            )]),
+        );
+        let reason = &kidnapping.decision.reason;
         assert!(
-            result.decision.authority.contains("HS 11360(a)(3)(A)"),
+            reason.contains("PC 207(a)") && reason.contains("PC 290(c)(1)"),
+            "{reason}"
+        );
+        let two = run(&case("x", ADULT, SALE, Felony, "2005-01-01", NE, "")
+            .priors(&[(SALE, Felony, "1995-01-01"), (SALE, Felony, "1999-01-01")]));
+        assert!(
+            two.decision
+                .reason
+                .contains("HS 11360(a) (sale or transport)"),
             "{}",
-            result.decision.authority
+            two.decision.reason
+        );
+    }
+
+    #[test]
+    fn a_gang_term_in_the_same_case_shows_the_form() {
+        let mut subject = person(ADULT);
+        let carjacking = conviction("215(A) PC-CARJACKING", Felony, "1995-01-01");
+        let mut enhancement = conviction("186.22(B)(4) PC-GANG", Felony, "1995-01-01");
+        enhancement.count_key = carjacking.count_key;
+        subject.convictions.push(carjacking);
+        let alone = {
+            let mut subject = subject.clone();
+            subject
+                .convictions
+                .push(conviction(SALE, Felony, "2005-01-01"));
+            decide(&subject, 1, date(AS_OF).unwrap())
+        };
+        assert_eq!(alone.decision.outcome, NR);
+        subject.convictions.push(enhancement);
+        subject
+            .convictions
+            .push(conviction(SALE, Felony, "2005-01-01"));
+        let shown = decide(&subject, 2, date(AS_OF).unwrap());
+        assert_eq!(shown.decision.outcome, NE, "{:?}", shown.decision);
+        assert_eq!(
+            shown.decision.rule_id,
+            "statute.disqualified.superstrike_prior"
+        );
+    }
+
+    #[test]
+    fn invalid_dates_are_told_apart_from_missing_ones() {
+        let mut subject = person(ADULT);
+        let mut this = conviction(FOR_SALE, Felony, "");
+        this.cycle_date = None;
+        this.invalid_dates.conviction = true;
+        subject.convictions.push(this);
+        let result = decide(&subject, 0, date(AS_OF).unwrap());
+        assert_eq!(result.decision.outcome, NR);
+        assert!(result.flags.contains(&Flag::InvalidDate));
+        let reason = &result.decision.reason;
+        assert!(
+            reason.contains("conviction date (STP_EVENT_DATE) is recorded but invalid")
+                && reason.contains("CYC_DATE) is not recorded"),
+            "{reason}"
         );
     }
 }

@@ -35,8 +35,13 @@ pub struct Statistics {
     pub by_track: BTreeMap<&'static str, u64>,
     pub by_basis: BTreeMap<&'static str, u64>,
     /// Rule id → count: the reasons, by the rule that fired.
-    pub by_rule: BTreeMap<&'static str, u64>,
+    pub by_rule: BTreeMap<String, u64>,
     pub by_flag: BTreeMap<&'static str, u64>,
+    /// Counts granted relief that rests on the presumption of eligibility (HS 11361.8(b), (f)):
+    /// a fact the record lacks (grams, plants, age) was taken the favourable way.
+    pub relief_resting_on_presumption: u64,
+    /// The same, by the fact presumed (`presumed_plants` → count).
+    pub relief_resting_on_presumption_by_fact: BTreeMap<&'static str, u64>,
     pub impact: Impact,
     /// The same figures if every Prop 64 conviction in the county were dismissed.
     pub impact_if_all_prop64_dismissed: Impact,
@@ -95,10 +100,26 @@ pub fn statistics(
             .or_default() += 1;
         *statistics
             .by_rule
-            .entry(determination.decision.rule_id)
+            .entry(determination.decision.rule_id.to_string())
             .or_default() += 1;
         for flag in &determination.flags {
             *statistics.by_flag.entry(flag.as_str()).or_default() += 1;
+        }
+        if determination.outcome().grants_relief() {
+            let mut presumed = determination
+                .flags
+                .iter()
+                .filter(|flag| flag.is_presumption())
+                .peekable();
+            if presumed.peek().is_some() {
+                statistics.relief_resting_on_presumption += 1;
+            }
+            for flag in presumed {
+                *statistics
+                    .relief_resting_on_presumption_by_fact
+                    .entry(flag.as_str())
+                    .or_default() += 1;
+            }
         }
     }
 
@@ -193,6 +214,11 @@ impl Statistics {
         add_counts(&mut self.by_basis, other.by_basis);
         add_counts(&mut self.by_rule, other.by_rule);
         add_counts(&mut self.by_flag, other.by_flag);
+        self.relief_resting_on_presumption += other.relief_resting_on_presumption;
+        add_counts(
+            &mut self.relief_resting_on_presumption_by_fact,
+            other.relief_resting_on_presumption_by_fact,
+        );
         self.impact.add(other.impact);
         self.impact_if_all_prop64_dismissed
             .add(other.impact_if_all_prop64_dismissed);

@@ -236,6 +236,7 @@ impl DojRow<'_> {
     /// One sentence part: length and unit. `None` when the row has no sentence at all; an
     /// unreadable length or unit is reported as `Err`.
     pub fn sentence_part(&self) -> Option<Result<(u32, SentenceUnit), ()>> {
+        // The kind of part (SENT_LOC_DESCR) is read by `sentence_kind`.
         let length = self.field(column::SENT_LENGTH).trim_ascii();
         let unit = self.field(column::SENT_TIME_CODE).trim_ascii();
         if length.is_empty() && unit.is_empty() {
@@ -256,6 +257,11 @@ impl DojRow<'_> {
         })
     }
 
+    /// What the sentence part is (jail, probation, parole, ...), from SENT_LOC_DESCR.
+    pub fn sentence_kind(&self) -> crate::model::SentenceKind {
+        crate::model::SentenceKind::from_location(self.field(column::SENT_LOC_DESCR))
+    }
+
     pub fn age_at_cycle(&self) -> Option<u16> {
         std::str::from_utf8(self.field(column::CYC_AGE).trim_ascii())
             .ok()
@@ -270,10 +276,14 @@ pub enum SentenceUnit {
     Years,
 }
 
-/// True when a file starts with the header row (after an optional UTF-8 byte order mark).
-pub fn starts_with_header(first_bytes: &[u8]) -> bool {
+/// True when a file starts with the header row (after an optional UTF-8 byte order mark). gogen
+/// recognises only a bare `RECORD_ID`; clearance also a quoted `"RECORD_ID"`, as spreadsheets
+/// that quote every field write it.
+pub fn starts_with_header(first_bytes: &[u8], compatibility: super::Compatibility) -> bool {
     let without_bom = first_bytes
         .strip_prefix(b"\xef\xbb\xbf")
         .unwrap_or(first_bytes);
     without_bom.starts_with(b"RECORD_ID")
+        || (compatibility == super::Compatibility::Clearance
+            && without_bom.starts_with(b"\"RECORD_ID\""))
 }

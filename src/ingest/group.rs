@@ -11,10 +11,13 @@ use std::io::{self, BufRead};
 
 use super::csv::{self, RawRecord};
 use super::doj::{self, DojRow, FIELD_COUNT, SentenceUnit, column};
-use super::{Compatibility, CountyTable, Diagnostic, RejectedRow, RowStream, Severity, StreamItem};
+use super::{
+    Compatibility, CountyTable, Diagnostic, HeaderLine, RejectedRow, RowStream, Severity,
+    StreamItem,
+};
 use crate::model::{
     CaseNumber, Cii, Conviction, CountKey, CountyId, CourtCase, Date, Person, PersonName, RowRef,
-    Sentence, SubjectId, parse_offense,
+    Sentence, SubjectId, Term, parse_offense,
 };
 
 /// What reading one chunk produced besides people.
@@ -66,7 +69,12 @@ impl PeopleBuilder {
         detect_header: bool,
         progress: &mut dyn FnMut(u64),
     ) -> io::Result<ChunkOutcome> {
-        let mut stream = RowStream::new(input, detect_header)?;
+        let header = if detect_header {
+            HeaderLine::Detect(self.compatibility)
+        } else {
+            HeaderLine::Absent
+        };
+        let mut stream = RowStream::new(input, header)?;
         let mut outcome = ChunkOutcome {
             had_header: stream.had_header,
             ..ChunkOutcome::default()
@@ -131,7 +139,22 @@ impl PeopleBuilder {
     ) -> Result<Option<CountKey>, RejectedRow> {
         let problem = if record.len() == FIELD_COUNT {
             match validate_row(&DojRow(record), self.compatibility) {
-                Ok(count_key) => return Ok(count_key),
+                Ok(RowKey::Valid(key)) => return Ok(Some(key)),
+                Ok(RowKey::Absent) => return Ok(None),
+                Ok(RowKey::Malformed) => {
+                    self.diagnostics.push(Diagnostic {
+                        severity: Severity::Warning,
+                        file: display_name.to_string(),
+                        line: Some(record.line),
+                        column: Some(column::CNT_ORDER as u64 + 1),
+                        field: Some("CNT_ORDER"),
+                        message: format!(
+                            "CNT_ORDER is recorded but is not 12 digits ({}); the row is not a conviction, so it is used without a count key",
+                            value_shape(DojRow(record).field(column::CNT_ORDER))
+                        ),
+                    });
+                    return Ok(None);
+                }
                 Err(problem) => problem,
             }
         } else {
@@ -172,8 +195,15 @@ impl PeopleBuilder {
         } else {
             let index = self.slots.len();
             self.index_by_subject.insert(subject_key.into(), index);
+            let person = new_person(
+                row,
+                self.compatibility,
+                source,
+                display_name,
+                &mut self.diagnostics,
+            );
             self.slots.push(PersonSlot {
-                person: new_person(row),
+                person,
                 seen_from: 0,
             });
             index
@@ -184,7 +214,7 @@ impl PeopleBuilder {
         if compatibility == Compatibility::Gogen && subject_key.is_empty() {
             // gogen re-initialises a subject whose ID is blank on every row: name and DOB come
             // from this row, and its seen counts and case numbers start over.
-            let fresh = new_person(row);
+            let fresh = new_person(row, compatibility, source, display_name, &mut Vec::new());
             slot.person.name = fresh.name;
             slot.person.dob = fresh.dob;
             slot.person.court_cases.clear();
@@ -241,7 +271,7 @@ impl PeopleBuilder {
                 count_key,
                 county,
                 source,
-                display_name,
+                (display_name, compatibility),
                 &mut self.diagnostics,
             );
             person.convictions.push(conviction);
@@ -332,7 +362,7 @@ impl PeopleBuilder {
 fn validate_row(
     row: &DojRow<'_>,
     compatibility: Compatibility,
-) -> Result<Option<CountKey>, (String, Option<usize>)> {
+) -> Result<RowKey, (String, Option<usize>)> {
     let count_text = row.field(column::CNT_ORDER);
     match compatibility {
         Compatibility::Clearance => {
@@ -342,20 +372,19 @@ fn validate_row(
                     Some(column::SUBJECT_ID),
                 ));
             }
-            CountKey::parse_strict(count_text).map(Some).ok_or_else(|| {
-                (
+            match CountKey::parse_strict(count_text) {
+                Some(key) => Ok(RowKey::Valid(key)),
+                // A row that is not a conviction needs no count key (an arrest, a deceased or
+                // registration step): it is used, with a warning.
+                None if !row.was_convicted() => Ok(RowKey::Malformed),
+                None => Err((
                     format!(
-                        "CNT_ORDER must be 12 digits (cycle, step, count), found {} characters{}",
-                        count_text.len(),
-                        if count_text.iter().all(u8::is_ascii_digit) {
-                            ""
-                        } else {
-                            " with non-digits"
-                        }
+                        "CNT_ORDER must be 12 digits (cycle, step, count), found {}: a conviction cannot be tied to its count and court case without it",
+                        value_shape(count_text)
                     ),
                     Some(column::CNT_ORDER),
-                )
-            })
+                )),
+            }
         }
         Compatibility::Gogen => {
             // gogen slices CNT_ORDER[0:6] on court rows with a case number and [0:3] on
@@ -365,7 +394,7 @@ fn validate_row(
                 || (row.is_court_action() && !row.field(column::OFN).is_empty());
             let prop64_row = crate::eligibility::gogen_matches_prop64(row.raw_code_section());
             match CountKey::parse_lenient(count_text) {
-                Some(key) => Ok(Some(key)),
+                Some(key) => Ok(RowKey::Valid(key)),
                 None if needs_key || prop64_row => Err((
                     format!(
                         "CNT_ORDER must be at least 6 characters (cycle and step), found {}",
@@ -373,22 +402,132 @@ fn validate_row(
                     ),
                     Some(column::CNT_ORDER),
                 )),
-                None => Ok(None),
+                None => Ok(RowKey::Absent),
             }
         }
     }
+}
+
+/// A usable row's count key.
+enum RowKey {
+    Valid(CountKey),
+    /// Not needed and not there (gogen's mode).
+    Absent,
+    /// Present but malformed on a row that needs none: used, with a warning.
+    Malformed,
 }
 
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn new_person(row: &DojRow<'_>) -> Person {
+/// The shape of a field's value for a message, never the value itself (it may be personal):
+/// `8 digits` or `6 characters, not all digits`.
+fn value_shape(value: &[u8]) -> String {
+    if value.iter().all(u8::is_ascii_digit) {
+        format!("{} digits", value.len())
+    } else {
+        format!("{} characters, not all digits", value.len())
+    }
+}
+
+/// A located warning about one field of a row that is otherwise used.
+fn field_warning(
+    display_name: &str,
+    source: RowRef,
+    column_index: usize,
+    message: String,
+) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Warning,
+        file: display_name.to_string(),
+        line: Some(u64::from(source.line)),
+        column: Some(column_index as u64 + 1),
+        field: Some(doj::COLUMN_NAMES[column_index]),
+        message,
+    }
+}
+
+/// A date field: blank is `(None, false)`; a calendar date is `(Some, false)`; anything else is
+/// `(None, true)` with a warning in clearance's own mode (gogen's mode reads dates as gogen did).
+fn date_field(
+    row: &DojRow<'_>,
+    column_index: usize,
+    source: RowRef,
+    (display_name, compatibility): (&str, Compatibility),
+    consequence: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Option<Date>, bool) {
+    let value = row.field(column_index);
+    if value.trim_ascii().is_empty() {
+        return (None, false);
+    }
+    if let Some(date) = Date::parse_yyyymmdd(value) {
+        return (Some(date), false);
+    }
+    if compatibility == Compatibility::Clearance {
+        diagnostics.push(field_warning(
+            display_name,
+            source,
+            column_index,
+            format!(
+                "{} is recorded but is not a valid YYYYMMDD date ({}); {consequence}",
+                doj::COLUMN_NAMES[column_index],
+                value_shape(value)
+            ),
+        ));
+    }
+    (None, true)
+}
+
+fn new_person(
+    row: &DojRow<'_>,
+    compatibility: Compatibility,
+    source: RowRef,
+    display_name: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Person {
+    let (mut dob, mut dob_invalid) = date_field(
+        row,
+        column::PRI_DOB,
+        source,
+        (display_name, compatibility),
+        "the person's age is treated as unknown",
+        diagnostics,
+    );
+    if compatibility == Compatibility::Clearance
+        && let Some(birth) = dob
+    {
+        // A calendar date can still be impossible: before 1900, or after the person's own
+        // arrest or court date on the same row.
+        let row_dates = [column::CYC_DATE, column::STP_EVENT_DATE]
+            .map(|index| Date::parse_yyyymmdd(row.field(index)));
+        let why = if birth.year() < 1900 {
+            Some("before 1900")
+        } else if row_dates.iter().flatten().any(|date| *date < birth) {
+            Some("after the arrest or court date on the same row")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            diagnostics.push(field_warning(
+                display_name,
+                source,
+                column::PRI_DOB,
+                format!(
+                    "PRI_DOB is recorded but is not a possible date of birth ({why}); the person's age is treated as unknown"
+                ),
+            ));
+            dob = None;
+            dob_invalid = true;
+        }
+    }
     Person {
         subject_id: SubjectId(lossy(row.field(column::SUBJECT_ID))),
         cii: Cii(lossy(row.field(column::CII_NUMBER).trim_ascii())),
         name: PersonName(lossy(row.field(column::PRI_NAME))),
-        dob: Date::parse_yyyymmdd(row.field(column::PRI_DOB)),
+        dob,
+        dob_invalid,
         deceased: false,
         pc290_registrations: Vec::new(),
         convictions: Vec::new(),
@@ -421,11 +560,23 @@ fn add_sentence_part(
     display_name: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
+    let term = |length| match length {
+        (length, SentenceUnit::Days) => Term {
+            days: length,
+            ..Term::default()
+        },
+        (length, SentenceUnit::Months) => Term {
+            months: length,
+            ..Term::default()
+        },
+        (length, SentenceUnit::Years) => Term {
+            years: length,
+            ..Term::default()
+        },
+    };
     match row.sentence_part() {
         None => {}
-        Some(Ok((length, SentenceUnit::Days))) => sentence.days += length,
-        Some(Ok((length, SentenceUnit::Months))) => sentence.months += length,
-        Some(Ok((length, SentenceUnit::Years))) => sentence.years += length,
+        Some(Ok(length)) => sentence.add_part(row.sentence_kind(), term(length)),
         Some(Err(())) => {
             sentence.has_unreadable_part = true;
             diagnostics.push(Diagnostic {
@@ -445,9 +596,25 @@ fn new_conviction(
     count_key: CountKey,
     county: CountyId,
     source: RowRef,
-    display_name: &str,
+    (display_name, compatibility): (&str, Compatibility),
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Conviction {
+    let (date, conviction_date_invalid) = date_field(
+        row,
+        column::STP_EVENT_DATE,
+        source,
+        (display_name, compatibility),
+        "the conviction is treated as undated",
+        diagnostics,
+    );
+    let (cycle_date, cycle_date_invalid) = date_field(
+        row,
+        column::CYC_DATE,
+        source,
+        (display_name, compatibility),
+        "the offence date is taken from the conviction date",
+        diagnostics,
+    );
     let (charge_text, charge_from_comment) = row.charge_text();
     let charge_text = lossy(charge_text);
     let comment = row.field(column::COMMENT_TEXT);
@@ -466,9 +633,13 @@ fn new_conviction(
         charge_from_comment,
         level: row.level(),
         gogen_felony: row.gogen_felony(),
-        date: row.event_date(),
-        cycle_date: Date::parse_yyyymmdd(row.field(column::CYC_DATE)),
+        date,
+        cycle_date,
         age_at_cycle: row.age_at_cycle(),
+        invalid_dates: crate::model::InvalidDates {
+            conviction: conviction_date_invalid,
+            cycle: cycle_date_invalid,
+        },
         sentence,
         disposition: lossy(row.field(column::DISP_DESCR).trim_ascii()).into_boxed_str(),
     }

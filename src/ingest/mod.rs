@@ -361,6 +361,23 @@ pub fn read_doj_files(
             input_file.physical_lines += outcome.physical_lines;
             input_file.bytes += outcome.bytes;
         }
+        if compatibility == Compatibility::Clearance
+            && input_file.accepted_rows == 0
+            && input_file.rejected.is_empty()
+        {
+            builder.diagnostics.push(Diagnostic {
+                severity: Severity::Error,
+                file: display_name.clone(),
+                line: None,
+                column: None,
+                field: None,
+                message: if input_file.had_header {
+                    "the file has a header but no data rows: nothing to decide".into()
+                } else {
+                    "the file is empty: no data rows to decide".into()
+                },
+            });
+        }
         files.push(input_file);
     }
     Ok(Ingested {
@@ -503,10 +520,26 @@ pub struct RowStream<R> {
     pub had_header: bool,
 }
 
+/// Whether a stream starts with the header line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderLine {
+    /// The start of a file read for the first time: look.
+    Detect(Compatibility),
+    /// Known from the first pass (the second pass must skip exactly what the first skipped).
+    Present,
+    /// A later chunk of a file, or a file known to have none.
+    Absent,
+}
+
 impl<R: BufRead> RowStream<R> {
-    /// `detect_header`: true at the start of a file, false for a later chunk.
-    pub fn new(mut input: R, detect_header: bool) -> io::Result<RowStream<R>> {
-        let had_header = detect_header && doj::starts_with_header(input.fill_buf()?);
+    pub fn new(mut input: R, header: HeaderLine) -> io::Result<RowStream<R>> {
+        let had_header = match header {
+            HeaderLine::Detect(compatibility) => {
+                doj::starts_with_header(input.fill_buf()?, compatibility)
+            }
+            HeaderLine::Present => true,
+            HeaderLine::Absent => false,
+        };
         let mut reader = RecordReader::new(input);
         if had_header {
             // Like gogen, the header line is discarded unparsed, so a 96-field header with a

@@ -210,40 +210,159 @@ pub struct Conviction {
     pub cycle_date: Option<Date>,
     /// CYC_AGE, when recorded.
     pub age_at_cycle: Option<u16>,
+    /// Dates recorded but invalid (the fields above are then `None`).
+    pub invalid_dates: InvalidDates,
     pub sentence: Sentence,
     /// DISP_DESCR as recorded (`CONVICTED-PROBATION`), for display.
     pub disposition: Box<str>,
 }
 
-/// The sentence of one count: the sum of its parts.
+impl Conviction {
+    /// The date of the offence, as best the record shows it: the cycle's arrest or citation date
+    /// when recorded, else the conviction date (the offence was on or before it). One notion for
+    /// every rule that asks "at the time of the offence" (Prop 64's date, age bands).
+    pub fn offense_date(&self) -> Option<(Date, OffenseDateSource)> {
+        match (self.cycle_date, self.date) {
+            (Some(cycle), _) => Some((cycle, OffenseDateSource::ArrestOrCitation)),
+            (None, Some(conviction)) => Some((conviction, OffenseDateSource::Conviction)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// What a sentence part is, from `SENT_LOC_DESCR`: parts of different kinds run from different
+/// starts, so they are kept apart instead of being added up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SentenceKind {
+    /// Jail or prison (`JAIL`, `PRISON`, `CDC`): runs from the conviction date.
+    Custody,
+    /// Probation, formal or summary: runs from the conviction date, with any jail served as a
+    /// condition of it inside that time.
+    Probation,
+    /// Parole, post-release community supervision (PRCS) or mandatory supervision: follows the
+    /// custody term.
+    Supervision,
+    /// A location the rules do not know, or none: counted from the conviction date, flagged.
+    Unknown,
+}
+
+impl SentenceKind {
+    /// Classifies `SENT_LOC_DESCR` (`JAIL`, `PROBATION`, `PRISON`, `PAROLE`, `PRCS`, ...).
+    pub fn from_location(location: &[u8]) -> SentenceKind {
+        let upper = location.trim_ascii().to_ascii_uppercase();
+        let has = |word: &[u8]| upper.windows(word.len()).any(|window| window == word);
+        if has(b"PROB") {
+            SentenceKind::Probation
+        } else if has(b"PAROLE") || has(b"PRCS") || has(b"SUPERVISION") || has(b"POST RELEASE") {
+            SentenceKind::Supervision
+        } else if has(b"JAIL") || has(b"PRISON") || has(b"CDC") || has(b"CUSTODY") {
+            SentenceKind::Custody
+        } else {
+            SentenceKind::Unknown
+        }
+    }
+}
+
+/// A length in calendar units.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Sentence {
+pub struct Term {
     pub days: u32,
     pub months: u32,
     pub years: u32,
+}
+
+impl Term {
+    fn add(&mut self, other: Term) {
+        self.days += other.days;
+        self.months += other.months;
+        self.years += other.years;
+    }
+
+    fn is_empty(self) -> bool {
+        self.days == 0 && self.months == 0 && self.years == 0
+    }
+
+    /// The day this term ends when it starts on `start`, counting calendar years and months.
+    pub fn end_from(self, start: Date) -> Date {
+        start
+            .add_months_clamped((self.years * 12 + self.months) as i32)
+            .add_days(self.days as i32)
+    }
+}
+
+/// The sentence of one count, by kind: parts of one kind add up (they are served one after the
+/// other); kinds run from their own starts (see [`Sentence::end_date`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sentence {
+    pub custody: Term,
+    pub probation: Term,
+    pub supervision: Term,
+    pub unknown_kind: Term,
     /// Some part had a length or unit that could not be read.
     pub has_unreadable_part: bool,
 }
 
 impl Sentence {
-    /// The day the sentence ends, counting calendar years and months from the conviction date.
+    /// The day the whole sentence ends. Custody and probation run from the conviction date
+    /// (jail as a condition of probation is served within it); parole, PRCS and mandatory
+    /// supervision follow the custody term; a part of unknown kind runs from the conviction
+    /// date. The sentence ends when its last part does.
     pub fn end_date(&self, conviction_date: Date) -> Date {
-        conviction_date
-            .add_months_clamped((self.years * 12 + self.months) as i32)
-            .add_days(self.days as i32)
+        let custody_end = self.custody.end_from(conviction_date);
+        let supervision_end = self.supervision.end_from(custody_end);
+        let probation_end = self.probation.end_from(conviction_date);
+        let unknown_end = self.unknown_kind.end_from(conviction_date);
+        supervision_end.max(probation_end).max(unknown_end)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.days == 0 && self.months == 0 && self.years == 0
+        self.custody.is_empty()
+            && self.probation.is_empty()
+            && self.supervision.is_empty()
+            && self.unknown_kind.is_empty()
+    }
+
+    /// True when some part's kind or length could not be read: the end date may be wrong.
+    pub fn is_uncertain(&self) -> bool {
+        self.has_unreadable_part || !self.unknown_kind.is_empty()
+    }
+
+    /// Adds one part.
+    pub fn add_part(&mut self, kind: SentenceKind, term: Term) {
+        match kind {
+            SentenceKind::Custody => self.custody.add(term),
+            SentenceKind::Probation => self.probation.add(term),
+            SentenceKind::Supervision => self.supervision.add(term),
+            SentenceKind::Unknown => self.unknown_kind.add(term),
+        }
     }
 
     /// Adds another part (or sum of parts) of the same count's sentence.
     pub fn add(&mut self, other: &Sentence) {
-        self.days += other.days;
-        self.months += other.months;
-        self.years += other.years;
+        self.custody.add(other.custody);
+        self.probation.add(other.probation);
+        self.supervision.add(other.supervision);
+        self.unknown_kind.add(other.unknown_kind);
         self.has_unreadable_part |= other.has_unreadable_part;
     }
+}
+
+/// Where the offence date of a conviction comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffenseDateSource {
+    /// The cycle's arrest or citation date (`CYC_DATE`).
+    ArrestOrCitation,
+    /// The conviction date, because no arrest or citation date is recorded: the offence was on
+    /// or before it.
+    Conviction,
+}
+
+/// Dates of a record that were present but not valid (`20191345`): kept apart from dates that
+/// are not recorded, so reasons can say which.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InvalidDates {
+    pub conviction: bool,
+    pub cycle: bool,
 }
 
 /// A court case (cycle + step) and the case number(s) recorded on its court rows.
@@ -261,6 +380,9 @@ pub struct Person {
     pub cii: Cii,
     pub name: PersonName,
     pub dob: Option<Date>,
+    /// A date of birth was recorded but is not a possible one (not a calendar date, before 1900,
+    /// or after the person's own record dates); `dob` is then `None`.
+    pub dob_invalid: bool,
     /// Any `DECEASED` step.
     pub deceased: bool,
     /// Dates of `REGISTRATION` steps whose offence starts with `290` (None = undated).
@@ -333,16 +455,56 @@ mod tests {
     #[test]
     fn sentence_end_counts_calendar_units() {
         let date = Date::from_ymd(2015, 1, 31).unwrap();
-        let sentence = Sentence {
-            days: 10,
-            months: 1,
-            years: 1,
-            has_unreadable_part: false,
-        };
+        let mut sentence = Sentence::default();
+        sentence.add_part(
+            SentenceKind::Custody,
+            Term {
+                days: 10,
+                months: 1,
+                years: 1,
+            },
+        );
         assert_eq!(
             sentence.end_date(date),
             Date::from_ymd(2016, 3, 10).unwrap()
         );
+    }
+
+    #[test]
+    fn sentence_parts_run_from_their_own_starts() {
+        let date = Date::from_ymd(2015, 1, 1).unwrap();
+        let months = |months| Term {
+            months,
+            ..Term::default()
+        };
+        // Six months of jail as a condition of three years' probation: three years, not 3.5.
+        let mut probation = Sentence::default();
+        probation.add_part(SentenceKind::Custody, months(6));
+        probation.add_part(SentenceKind::Probation, months(36));
+        assert_eq!(
+            probation.end_date(date),
+            Date::from_ymd(2018, 1, 1).unwrap()
+        );
+        // Two years of prison, then a year of parole.
+        let mut prison = Sentence::default();
+        prison.add_part(SentenceKind::Custody, months(24));
+        prison.add_part(SentenceKind::Supervision, months(12));
+        assert_eq!(prison.end_date(date), Date::from_ymd(2018, 1, 1).unwrap());
+        assert!(!prison.is_uncertain());
+        let mut unknown = Sentence::default();
+        unknown.add_part(SentenceKind::Unknown, months(1));
+        assert!(unknown.is_uncertain());
+        for (location, kind) in [
+            (&b"PROBATION"[..], SentenceKind::Probation),
+            (b"COUNTY JAIL", SentenceKind::Custody),
+            (b"PRISON", SentenceKind::Custody),
+            (b"PAROLE", SentenceKind::Supervision),
+            (b"MANDATORY SUPERVISION", SentenceKind::Supervision),
+            (b"", SentenceKind::Unknown),
+            (b"FINE", SentenceKind::Unknown),
+        ] {
+            assert_eq!(SentenceKind::from_location(location), kind, "{location:?}");
+        }
     }
 }
 
@@ -366,6 +528,7 @@ pub(crate) mod fixtures {
             cii: Cii("0000000001".into()),
             name: PersonName("DOE,JANE".into()),
             dob: date(dob),
+            dob_invalid: false,
             deceased: false,
             pc290_registrations: Vec::new(),
             convictions: Vec::new(),
@@ -396,6 +559,7 @@ pub(crate) mod fixtures {
             date: date(conviction_date),
             cycle_date: date(conviction_date).map(|date| date.add_days(-30)),
             age_at_cycle: None,
+            invalid_dates: InvalidDates::default(),
             sentence: Sentence::default(),
             disposition: "CONVICTED-PROBATION".into(),
         }

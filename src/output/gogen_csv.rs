@@ -15,7 +15,7 @@ use crate::ingest::csv::{
     write_go_field, write_go_record, write_record_fields, write_selected_fields,
 };
 use crate::ingest::doj::{COLUMN_NAMES, CONDENSED_COLUMNS, DojRow, FIELD_COUNT, column};
-use crate::ingest::{ChunkStart, InputFile, RowStream, StreamItem};
+use crate::ingest::{ChunkStart, HeaderLine, InputFile, RowStream, StreamItem};
 use crate::model::RowRef;
 
 /// The computed columns for one evaluated row (column 3 left empty; it is derived from the row).
@@ -177,8 +177,13 @@ fn write_chunk(
     file.seek(SeekFrom::Start(chunk.byte_offset))
         .map_err(reread_error)?;
     let limited = file.take(next.map_or(u64::MAX, |next| next.byte_offset - chunk.byte_offset));
-    let mut stream = RowStream::new(BufReader::with_capacity(1 << 20, limited), chunk_index == 0)
-        .map_err(reread_error)?;
+    let header = if chunk_index == 0 && input.had_header {
+        HeaderLine::Present
+    } else {
+        HeaderLine::Absent
+    };
+    let mut stream =
+        RowStream::new(BufReader::with_capacity(1 << 20, limited), header).map_err(reread_error)?;
     let rejected_lines = input.rejected_lines();
 
     let first = file_results.partition_point(|result| result.row.row < chunk.first_row);

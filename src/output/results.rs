@@ -42,6 +42,9 @@ pub struct DeterminationRecord {
     pub outcome: String,
     pub basis: String,
     pub authority: String,
+    /// A dismissal that also seals the record (the statute's, or the policy's own choice).
+    #[serde(default)]
+    pub seal: bool,
     pub rule_id: String,
     pub reason: String,
     pub flags: Vec<String>,
@@ -52,7 +55,7 @@ pub struct DeterminationRecord {
     pub as_of: Date,
 }
 
-const CSV_COLUMNS: [&str; 33] = [
+const CSV_COLUMNS: [&str; 34] = [
     "subject_id",
     "cii",
     "name",
@@ -77,6 +80,7 @@ const CSV_COLUMNS: [&str; 33] = [
     "outcome",
     "basis",
     "authority",
+    "seal",
     "rule_id",
     "reason",
     "flags",
@@ -122,6 +126,7 @@ impl DeterminationRecord {
             self.outcome.clone(),
             self.basis.clone(),
             self.authority.clone(),
+            self.seal.to_string(),
             self.rule_id.clone(),
             self.reason.clone(),
             self.flags.join(";"),
@@ -189,6 +194,7 @@ pub fn determination_records(
                 outcome: determination.outcome().as_str().to_string(),
                 basis: determination.basis.as_str().to_string(),
                 authority: determination.decision.authority.clone(),
+                seal: determination.decision.seal,
                 rule_id: determination.decision.rule_id.to_string(),
                 reason: determination.decision.reason.clone(),
                 flags: determination

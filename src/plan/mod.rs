@@ -54,7 +54,10 @@ pub struct CountPlan {
     pub serving: bool,
     /// Relief on the county's policy basis rather than the statute.
     pub policy_basis: bool,
+    /// The authority the determination cites: the statute's, or the one the policy names.
     pub authority: String,
+    /// A dismissal that also seals the record.
+    pub seal: bool,
     pub reason: String,
     /// What the statute alone gives, when policy changed it (`redesignate_misdemeanor`, ...).
     pub statutory_outcome: Option<String>,
@@ -239,6 +242,7 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
             serving: record.track == "serving",
             policy_basis: record.basis == "policy",
             authority: record.authority.clone(),
+            seal: record.seal && relief == Relief::DismissAndSeal,
             reason: record.reason.clone(),
             statutory_outcome: record.statutory_outcome.clone(),
         };
@@ -455,6 +459,7 @@ mod tests {
             outcome: outcome.into(),
             basis: basis.into(),
             authority: "HS 11361.8(e)-(f)".into(),
+            seal: false,
             rule_id: "statute.x".into(),
             reason: "because".into(),
             flags: Vec::new(),

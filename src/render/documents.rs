@@ -79,8 +79,15 @@ fn capitalized_level(level: &str) -> String {
 /// Short relief label for the count table.
 pub(crate) fn relief_label(count: &CountPlan) -> &'static str {
     match (count.relief, count.serving) {
-        (Relief::DismissAndSeal, false) if count.policy_basis => {
-            "Dismiss (in the interest of justice)"
+        (Relief::DismissAndSeal, _) if count.policy_basis && count.seal => {
+            "Dismiss and seal (People's policy)"
+        }
+        (Relief::DismissAndSeal, _) if count.policy_basis => "Dismiss (People's policy)",
+        (Relief::RedesignateMisdemeanor, _) if count.policy_basis => {
+            "Reduce to misdemeanor (People's policy)"
+        }
+        (Relief::RedesignateInfraction, _) if count.policy_basis => {
+            "Reduce to infraction (People's policy)"
         }
         (Relief::DismissAndSeal, false) => "Dismiss and seal (legally invalid)",
         (Relief::DismissAndSeal, true) => "Dismiss sentence (legally invalid)",
@@ -119,11 +126,14 @@ pub(crate) fn count_number(count: &CountPlan, position: usize) -> String {
     }
 }
 
-/// Counts that share relief, track, basis and statutory outcome, worded together.
+/// Counts that share relief, track, basis, authority, sealing and statutory outcome, worded
+/// together.
 struct CountGroup {
     relief: Relief,
     serving: bool,
     policy_basis: bool,
+    authority: String,
+    seal: bool,
     statutory_outcome: Option<String>,
     numbers: Vec<String>,
 }
@@ -138,6 +148,8 @@ fn groups(case: &CasePlan) -> Vec<Value> {
                 && group.serving == count.serving
                 && group.policy_basis == count.policy_basis
                 && group.statutory_outcome == count.statutory_outcome
+                && (!count.policy_basis || group.authority == count.authority)
+                && group.seal == count.seal
         });
         match found {
             Some(group) => group.numbers.push(number),
@@ -145,6 +157,8 @@ fn groups(case: &CasePlan) -> Vec<Value> {
                 relief: count.relief,
                 serving: count.serving,
                 policy_basis: count.policy_basis,
+                authority: count.authority.clone(),
+                seal: count.seal,
                 statutory_outcome: count.statutory_outcome.clone(),
                 numbers: vec![number],
             }),
@@ -164,10 +178,37 @@ fn groups(case: &CasePlan) -> Vec<Value> {
                 "infraction": group.relief == Relief::RedesignateInfraction,
                 "serving": group.serving,
                 "policy": group.policy_basis,
+                // Policy relief cites exactly the authority the policy names.
+                "authority": if group.policy_basis { group.authority.clone() } else { String::new() },
+                "seal": group.seal,
                 "statutory": statutory_phrase(group.statutory_outcome.as_deref()),
             })
         })
         .collect()
+}
+
+/// The distinct authorities of policy counts, `; `-joined in first-seen order.
+fn distinct_authorities<'a>(counts: impl Iterator<Item = &'a CountPlan>) -> String {
+    let mut authorities: Vec<&str> = Vec::new();
+    for count in counts.filter(|count| count.policy_basis) {
+        if !authorities.contains(&count.authority.as_str()) {
+            authorities.push(&count.authority);
+        }
+    }
+    authorities.join("; ")
+}
+
+/// The counts whose record the order seals, by the statute (§ 11361.8(f)) or by the policy's
+/// own choice: "count 1", or "" when none.
+fn sealed_phrase(case: &CasePlan, policy: bool) -> String {
+    let numbers: Vec<String> = case
+        .counts
+        .iter()
+        .enumerate()
+        .filter(|(_, count)| count.seal && count.policy_basis == policy)
+        .map(|(position, count)| count_number(count, position))
+        .collect();
+    counts_phrase(&numbers)
 }
 
 fn merge(mut base: Value, extra: Value) -> Value {
@@ -196,7 +237,8 @@ fn case_json(
             "defendant": case.defendant,
             "case_numbers": case.case_numbers_text(),
             "groups": groups(case),
-            "any_dismissal": case.counts.iter().any(|count| count.relief == Relief::DismissAndSeal && !count.serving),
+            "sealed_by_statute": sealed_phrase(case, false),
+            "sealed_by_policy": sealed_phrase(case, true),
             "any_serving": serving,
         }),
     );
@@ -293,8 +335,8 @@ fn section_text(section: ExhibitSection) -> (&'static str, &'static str, &'stati
         ),
         ExhibitSection::A5 => (
             "Relief on the People's policy, beyond the statute",
-            "Relief in the interest of justice",
-            "In the interest of justice (Pen. Code, § 1385); each row states the relief",
+            "Relief on the People's policy",
+            "Beyond the statute, on the authority stated in the motion and order; each row states the relief",
         ),
     }
 }
@@ -480,6 +522,8 @@ pub fn omnibus(
             "infraction": first.is_some_and(|count| count.relief == Relief::RedesignateInfraction),
             "serving": *section == ExhibitSection::A4,
             "policy": *section == ExhibitSection::A5,
+            // The distinct authorities the policy rows cite, in first-seen order.
+            "authorities": distinct_authorities(rows.iter().map(|row| &row.count)),
         }));
     }
     let counts = plan.row_count();
@@ -493,6 +537,7 @@ pub fn omnibus(
             "redacted": redacted,
             "sections": section_flags,
             "any_dismissal": plan.sections.iter().any(|(section, _)| *section == ExhibitSection::A1),
+            "policy_sealed": plan.sections.iter().any(|(section, rows)| *section == ExhibitSection::A5 && rows.iter().any(|row| row.count.seal)),
         }),
     );
     let variant = if redacted {
@@ -847,7 +892,7 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
         .iter()
         .map(|(level, counts)| json!({"label": capitalized_level(level), "values": row_values(counts)}))
         .collect();
-    let mut rules: Vec<(&&str, &u64)> = statistics.by_rule.iter().collect();
+    let mut rules: Vec<(&String, &u64)> = statistics.by_rule.iter().collect();
     rules.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let impact = [
         (
@@ -890,6 +935,7 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
             {"label": format!("Prop 64 convictions in {}", facts.county), "value": thousands(statistics.prop64_convictions_in_county)},
             {"label": "Prop 64 convictions in other counties (priors only)", "value": thousands(statistics.prop64_convictions_in_other_counties)},
             {"label": "Counts decided", "value": thousands(statistics.determinations)},
+            {"label": "Relief resting on the presumption of eligibility (grams, plants or age not in the record)", "value": thousands(statistics.relief_resting_on_presumption)},
         ],
         "rules_text": rules_text,
         "outcomes": outcomes,

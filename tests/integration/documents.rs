@@ -134,7 +134,10 @@ fn run_on_the_shipped_sample_writes_court_ready_documents() {
     ] {
         assert!(workspace.exists(file), "{file} missing");
     }
-    assert!(!workspace.exists("out/errors.json"));
+    // Every document rendered: errors.json holds only the sample's invalid-DOB warnings.
+    let report = workspace.json("out/errors.json");
+    assert_eq!(report["errors"], 0, "{report}");
+    assert!(report.get("documents_not_rendered").is_none(), "{report}");
 
     // One motion and order per court case with relief, named by its case number.
     let determinations = workspace.determinations();

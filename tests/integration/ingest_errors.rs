@@ -117,7 +117,7 @@ fn bad_keys_are_row_errors_not_crashes() {
         diagnostics[2]["message"]
             .as_str()
             .unwrap()
-            .contains("non-digits")
+            .contains("not all digits")
     );
 }
 

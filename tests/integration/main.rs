@@ -5,6 +5,7 @@ mod documents;
 mod gogen_compat;
 mod ingest_errors;
 mod pdf;
+mod policies;
 mod sample_cli;
 mod statutory_cases;
 mod support;

@@ -142,10 +142,7 @@ fn statutory_scenarios() {
     );
     assert_eq!(
         outcome("D", "001002001000"),
-        (
-            "not_eligible".into(),
-            "statute.post_prop64_conviction".into()
-        )
+        ("not_eligible".into(), "statute.post_prop64_offense".into())
     );
     assert!(
         find(&determinations, "E", "001002001000").is_none(),
@@ -279,7 +276,7 @@ fn policy_relief_is_marked_as_policy() {
     workspace.write("doj.csv", &csv(&scenario_rows(), true));
     workspace.write(
         "policy.toml",
-        b"name = \"dismiss sales\"\n[[section]]\nsection = \"11359\"\naction = \"dismiss\"\n",
+        b"name = \"dismiss sales\"\n[[rule]]\nid = \"sales\"\nwhen.section = \"11359\"\naction = \"dismiss\"\nauthority = \"PC 1203.4\"\nseal = true\n",
     );
     workspace
         .check(&["doj.csv"], &["--policy", "policy.toml"])
@@ -290,10 +287,289 @@ fn policy_relief_is_marked_as_policy() {
     assert_eq!(b["outcome"], "dismiss_and_seal");
     assert_eq!(b["basis"], "policy");
     assert_eq!(b["statutory_outcome"], "redesignate_misdemeanor");
-    assert_eq!(b["authority"], "PC 1385");
+    assert_eq!(b["authority"], "PC 1203.4", "the policy's own authority");
+    assert_eq!(b["seal"], true);
+    assert_eq!(b["rule_id"], "policy.sales");
     let a = find(&determinations, "A", "002002001000").unwrap();
     assert_eq!(
         a["outcome"], "not_eligible",
         "disqualifiers block policy relief by default"
     );
+}
+
+const SELL: &str = "11360(A) HS-SELL/TRANSPORT MARIJUANA";
+
+/// The subtle statutory cases, as a user meets them: DOJ rows through `clearance check`.
+fn subtle_rows() -> Vec<Row> {
+    vec![
+        // K: arrested before Prop 64, convicted after it: the offence date decides.
+        Row::conviction("K", "001002001000", "20170301", SALE, "FELONY")
+            .set("CYC_DATE", "20161001"),
+        // L: a prior attempted lewd act on a child (PC 664/288): a PC 290(c) offence.
+        Row::conviction(
+            "L",
+            "001002001000",
+            "19950101",
+            "664/288(A) PC-ATTEMPT LEWD ACT",
+            "FELONY",
+        ),
+        Row::conviction("L", "002002001000", "20050101", SELL, "FELONY"),
+        // M: a prior solicitation of murder (PC 653f(b)): a super strike, clause (V).
+        Row::conviction(
+            "M",
+            "001002001000",
+            "19950101",
+            "653F(B) PC-SOLICIT MURDER",
+            "FELONY",
+        ),
+        Row::conviction("M", "002002001000", "20050101", SELL, "FELONY"),
+        // N: a prior kidnapping (PC 207): disqualifying only with sexual intent, not shown.
+        Row::conviction(
+            "N",
+            "001002001000",
+            "19950101",
+            "207(A) PC-KIDNAPPING",
+            "FELONY",
+        ),
+        Row::conviction("N", "002002001000", "20050101", SELL, "FELONY"),
+        // O: a prior kidnapping for ransom (PC 209): life, a super strike.
+        Row::conviction(
+            "O",
+            "001002001000",
+            "19950101",
+            "209(A) PC-KIDNAP FOR RANSOM",
+            "FELONY",
+        ),
+        Row::conviction("O", "002002001000", "20050101", SELL, "FELONY"),
+        // P: two prior gifts under 11360(b) do not make an 11360(a) sale a felony.
+        Row::conviction(
+            "P",
+            "001002001000",
+            "19950101",
+            "11360(B) HS-GIVE AWAY 28.5 GRAMS",
+            "MISDEMEANOR",
+        ),
+        Row::conviction(
+            "P",
+            "002002001000",
+            "19990101",
+            "11360(B) HS-GIVE AWAY 28.5 GRAMS",
+            "MISDEMEANOR",
+        ),
+        Row::conviction("P", "003002001000", "20050101", SELL, "FELONY"),
+        // Q: more than 28.5 grams at 16: an infraction today.
+        Row::conviction(
+            "Q",
+            "001002001000",
+            "20080101",
+            "11357(C) HS-POSSESS OVER 28.5 GRAMS",
+            "MISDEMEANOR",
+        )
+        .dob("19911201"),
+        // R: a conviction date that is recorded but impossible (month 13), no arrest date.
+        Row::conviction("R", "001002001000", "20191345", SALE, "FELONY").set("CYC_DATE", ""),
+        // S: cultivation: the plant count is unknown, the presumption takes six or fewer.
+        Row::conviction(
+            "S",
+            "001002001000",
+            "20050101",
+            "11358 HS-CULTIVATE MARIJUANA",
+            "FELONY",
+        ),
+        // T: six months of jail within three years' probation from 2018-01-15: serving on
+        // 2020-07-01 (probation runs to 2021-01-15), though the jail ended long ago.
+        Row::conviction("T", "001002001000", "20180115", SALE, "FELONY")
+            .set("CYC_DATE", "20160301")
+            .set("SENT_LOC_DESCR", "JAIL")
+            .sentence("6", "M"),
+        Row::conviction("T", "001002001000", "20180115", SALE, "FELONY")
+            .set("CYC_DATE", "20160301")
+            .set("SENT_LOC_DESCR", "PROBATION")
+            .sentence("3", "Y"),
+    ]
+}
+
+#[test]
+fn the_subtle_statutory_cases_through_check() {
+    let workspace = Workspace::new();
+    workspace.write("doj.csv", &csv(&subtle_rows(), true));
+    workspace.check(&["doj.csv"], &[]).assert().success();
+    let determinations = workspace.determinations();
+    let get = |subject: &str, key: &str| {
+        find(&determinations, subject, key)
+            .unwrap_or_else(|| panic!("no determination for {subject} {key}"))
+    };
+    let expect = |subject: &str, key: &str, outcome: &str, rule: &str| {
+        let record = get(subject, key);
+        assert_eq!(record["outcome"], outcome, "{subject}: {record}");
+        assert_eq!(record["rule_id"], rule, "{subject}: {record}");
+        record
+    };
+    expect(
+        "K",
+        "001002001000",
+        "redesignate_misdemeanor",
+        "statute.11359.felony_to_misdemeanor",
+    );
+    let attempted_lewd = expect(
+        "L",
+        "002002001000",
+        "not_eligible",
+        "statute.disqualified.pc290_prior",
+    );
+    assert!(
+        attempted_lewd["reason"]
+            .as_str()
+            .unwrap()
+            .contains("PC 290(c)"),
+        "{attempted_lewd}"
+    );
+    let solicitation = expect(
+        "M",
+        "002002001000",
+        "not_eligible",
+        "statute.disqualified.superstrike_prior",
+    );
+    assert!(
+        solicitation["reason"]
+            .as_str()
+            .unwrap()
+            .contains("PC 667(e)(2)(C)(iv)(V)"),
+        "{solicitation}"
+    );
+    let kidnapping = expect(
+        "N",
+        "002002001000",
+        "needs_review",
+        "statute.disqualifier_form_unknown",
+    );
+    assert!(
+        kidnapping["flags"]
+            .as_array()
+            .unwrap()
+            .contains(&"disqualifier_form_unknown".into())
+    );
+    assert!(
+        kidnapping["reason"].as_str().unwrap().contains("PC 207(a)"),
+        "{kidnapping}"
+    );
+    expect(
+        "O",
+        "002002001000",
+        "not_eligible",
+        "statute.disqualified.superstrike_prior",
+    );
+    expect(
+        "P",
+        "003002001000",
+        "redesignate_misdemeanor",
+        "statute.11360a.felony_to_misdemeanor",
+    );
+    expect(
+        "Q",
+        "001002001000",
+        "redesignate_infraction",
+        "statute.11357c.minor",
+    );
+    let invalid = expect(
+        "R",
+        "001002001000",
+        "needs_review",
+        "statute.unknown_offense_date",
+    );
+    assert!(
+        invalid["reason"]
+            .as_str()
+            .unwrap()
+            .contains("recorded but invalid"),
+        "{invalid}"
+    );
+    assert!(
+        invalid["flags"]
+            .as_array()
+            .unwrap()
+            .contains(&"invalid_date".into())
+    );
+    let cultivation = expect(
+        "S",
+        "001002001000",
+        "dismiss_and_seal",
+        "statute.11358.six_plants_or_fewer",
+    );
+    assert!(
+        cultivation["flags"]
+            .as_array()
+            .unwrap()
+            .contains(&"presumed_plants".into())
+    );
+    let probation = expect(
+        "T",
+        "001002001000",
+        "redesignate_misdemeanor",
+        "statute.11359.felony_to_misdemeanor",
+    );
+    assert_eq!(probation["track"], "serving");
+    assert_eq!(probation["sentence_end"], "2021-01-15");
+
+    // The invalid date is a located warning, and the value itself is not repeated.
+    let errors = workspace.json("out/errors.json");
+    let warning = errors["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|diagnostic| diagnostic["field"] == "STP_EVENT_DATE")
+        .expect("a warning for the invalid date");
+    assert_eq!(warning["severity"], "warning");
+    assert_eq!(warning["file"], "doj.csv");
+    assert!(warning["line"].as_u64().unwrap() > 1);
+    assert!(warning["column"].as_u64().is_some());
+    assert!(!warning["message"].as_str().unwrap().contains("20191345"));
+
+    // Relief resting on a presumption is counted.
+    let summary = workspace.json("out/summary.json");
+    assert_eq!(
+        summary["statistics"]["relief_resting_on_presumption"], 1,
+        "{}",
+        summary["statistics"]
+    );
+}
+
+#[test]
+fn a_quoted_header_is_a_header_and_a_file_without_rows_is_refused() {
+    let workspace = Workspace::new();
+    let mut quoted = Vec::new();
+    let names: Vec<String> = clearance::ingest::doj::COLUMN_NAMES
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect();
+    quoted.extend_from_slice(names.join(",").as_bytes());
+    quoted.push(b'\n');
+    let body = csv(
+        &[Row::conviction(
+            "A",
+            "001002001000",
+            "20100101",
+            SALE,
+            "FELONY",
+        )],
+        false,
+    );
+    let mut with_row = quoted.clone();
+    with_row.extend_from_slice(&body);
+    workspace.write("quoted.csv", &with_row);
+    workspace.check(&["quoted.csv"], &[]).assert().success();
+    assert_eq!(workspace.determinations().len(), 1);
+
+    workspace.write("header-only.csv", &quoted);
+    let refused = workspace
+        .check(&["header-only.csv"], &["--out", "refused"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(stderr.contains("no data rows"), "{stderr}");
+    workspace.write("empty.csv", b"");
+    workspace
+        .check(&["empty.csv"], &["--out", "refused-too"])
+        .assert()
+        .code(2);
 }
