@@ -75,6 +75,29 @@ struct DocumentArgs {
     volume_limit_mb: f64,
 }
 
+/// Where and how a command writes its output folder.
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Output folder; replaced as a whole when the run succeeds.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// When another run is writing the same output folder, wait for it instead of failing.
+    #[arg(long)]
+    wait: bool,
+    /// Let the owner's group read the output (folders 0750, files 0640). Default: the owner
+    /// only (0700 and 0600): the output is confidential criminal-record information.
+    #[arg(long)]
+    group_readable: bool,
+}
+
+impl OutputArgs {
+    /// Sets the permissions of everything created from here on, and the folder options.
+    fn prepare(&self) -> crate::output::OutputOptions {
+        crate::output::restrict_new_files(self.group_readable);
+        crate::output::OutputOptions { wait: self.wait }
+    }
+}
+
 #[derive(Debug, Args)]
 struct RunArgs {
     #[command(flatten)]
@@ -90,9 +113,8 @@ struct RenderArgs {
     determinations: PathBuf,
     #[command(flatten)]
     documents: DocumentArgs,
-    /// Output folder; replaced as a whole when the run succeeds.
-    #[arg(long, default_value = "out")]
-    out: PathBuf,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Print the wall time of each stage on stderr (for benchmarks).
     #[arg(long)]
     timings: bool,
@@ -135,9 +157,8 @@ struct CheckArgs {
     /// The date eligibility is decided at, YYYY-MM-DD. Default: today.
     #[arg(long, value_name = "YYYY-MM-DD")]
     as_of: Option<String>,
-    /// Output folder; replaced as a whole when the run succeeds.
-    #[arg(long, default_value = "out")]
-    out: PathBuf,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Leave bad rows out (listed in rejects.csv) instead of refusing the file.
     #[arg(long)]
     skip_bad_rows: bool,
@@ -224,13 +245,15 @@ fn check_config(arguments: CheckArgs) -> anyhow::Result<(CheckConfig, bool)> {
         None => Date::today_utc(),
     };
     let show_timings = arguments.timings;
+    let output = arguments.output.prepare();
     let config = CheckConfig {
         inputs: arguments.inputs,
         county,
         rules,
         rules_source,
         as_of,
-        out_dir: arguments.out,
+        output,
+        out_dir: arguments.output.out,
         skip_bad_rows: arguments.skip_bad_rows,
         jobs: arguments.jobs.unwrap_or_else(crate::ingest::default_jobs),
     };
@@ -323,13 +346,16 @@ fn run_all(arguments: RunArgs) -> anyhow::Result<ExitCode> {
 
 fn render(arguments: RenderArgs) -> anyhow::Result<ExitCode> {
     let jobs = arguments.jobs.unwrap_or_else(crate::ingest::default_jobs);
+    let output = arguments.output.prepare();
     let config = crate::RenderConfig {
         determinations: arguments.determinations,
-        out_dir: arguments.out,
+        out_dir: arguments.output.out,
+        output,
         documents: document_config(&arguments.documents, None, jobs)?,
     };
     let report = crate::render_determinations(&config)?;
     let mut stderr = std::io::stderr().lock();
+    report_leftovers(&mut stderr, &report.leftovers)?;
     if arguments.timings {
         for (stage, duration) in &report.timings {
             writeln!(stderr, "timing: {stage}: {:.3} s", duration.as_secs_f64())?;
@@ -343,6 +369,21 @@ fn render(arguments: RenderArgs) -> anyhow::Result<ExitCode> {
     )?;
     drop(stderr);
     report_documents(&report.documents)
+}
+
+/// Says which leftovers of interrupted runs were cleared before this run wrote anything.
+fn report_leftovers(
+    stderr: &mut impl Write,
+    leftovers: &[std::path::PathBuf],
+) -> anyhow::Result<()> {
+    for path in leftovers {
+        writeln!(
+            stderr,
+            "note: cleared {}, left by a clearance run that was interrupted",
+            path.display()
+        )?;
+    }
+    Ok(())
 }
 
 /// Prints how many documents were written and which failed; exit code 3 when some failed.
@@ -423,6 +464,7 @@ fn report_check(
 ) -> anyhow::Result<ExitCode> {
     let as_of = config.as_of;
     let mut stderr = std::io::stderr().lock();
+    report_leftovers(&mut stderr, &report.leftovers)?;
     if show_timings {
         for (stage, duration) in &report.timings {
             writeln!(stderr, "timing: {stage}: {:.3} s", duration.as_secs_f64())?;

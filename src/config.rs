@@ -741,6 +741,8 @@ pub struct CheckConfig {
     pub rules_source: RulesSource,
     pub as_of: Date,
     pub out_dir: PathBuf,
+    /// Whether to wait for another run writing the same folder.
+    pub output: crate::output::OutputOptions,
     pub skip_bad_rows: bool,
     /// Threads for reading and writing large files.
     pub jobs: usize,

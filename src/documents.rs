@@ -877,27 +877,7 @@ impl DocumentRun<'_> {
             .lock()
             .expect("no panics while holding the lock")
             .clone();
-        let mut csv = Vec::new();
-        crate::ingest::csv::write_go_record(
-            &mut csv,
-            [
-                "subject_id",
-                "cii",
-                "name",
-                "language",
-                "status",
-                "address_1",
-                "address_2",
-                "city",
-                "state",
-                "zip",
-                "letter_file",
-                "bundle",
-                "bundle_page",
-            ]
-            .iter()
-            .map(|field| field.as_bytes()),
-        );
+        let mut rows = Vec::with_capacity(letters.len());
         for (index, letter) in letters.iter().enumerate() {
             let file = format!("letters/{}.pdf", letter.file_stem());
             let rendered = written.contains_key(&file);
@@ -918,7 +898,7 @@ impl DocumentRun<'_> {
                 .map_or((String::new(), String::new()), |(bundle, page)| {
                     (bundle.clone(), page.to_string())
                 });
-            let fields = [
+            rows.push([
                 letter.subject_id.clone(),
                 letter.cii.clone(),
                 letter.name.clone(),
@@ -936,9 +916,26 @@ impl DocumentRun<'_> {
                 if rendered { file } else { String::new() },
                 bundle,
                 page,
-            ];
-            crate::ingest::csv::write_go_record(&mut csv, fields.iter().map(String::as_bytes));
+            ]);
         }
+        let csv = crate::output::spreadsheet_csv(
+            &[
+                "subject_id",
+                "cii",
+                "name",
+                "language",
+                "status",
+                "address_1",
+                "address_2",
+                "city",
+                "state",
+                "zip",
+                "letter_file",
+                "bundle",
+                "bundle_page",
+            ],
+            rows,
+        );
         self.output.write("bundles/mailing-list.csv", &csv)?;
         Ok(())
     }

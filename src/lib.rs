@@ -246,6 +246,8 @@ fn row_results_for(
 #[derive(Debug)]
 pub struct CheckReport {
     pub out_dir: PathBuf,
+    /// Leftovers of dead runs removed (or a set-aside output put back) before writing.
+    pub leftovers: Vec<PathBuf>,
     /// The run was refused because of bad rows (only `errors.json` was written).
     pub refused: bool,
     pub errors: usize,
@@ -275,6 +277,8 @@ fn decide_and_write_results(
     config: &CheckConfig,
     progress: &(dyn Fn(ingest::Progress) + Sync),
 ) -> Result<Decided, PipelineError> {
+    // The output folder is taken first: a second run into it fails before reading anything.
+    let output = OutputDir::create(&config.out_dir, config.output)?;
     let mut timings = Vec::new();
     let started = std::time::Instant::now();
     let evaluation = evaluate_inputs(
@@ -296,9 +300,9 @@ fn decide_and_write_results(
         .flat_map(|part| &part.ingested.files)
         .map(|file| file.rejected.len())
         .sum();
-    let output = OutputDir::create(&config.out_dir)?;
     let mut report = CheckReport {
         out_dir: config.out_dir.clone(),
+        leftovers: output.leftovers().to_vec(),
         refused: false,
         errors,
         warnings,
@@ -469,6 +473,7 @@ pub fn run(
 pub struct RenderConfig {
     pub determinations: PathBuf,
     pub out_dir: PathBuf,
+    pub output: output::OutputOptions,
     pub documents: DocumentConfig,
 }
 
@@ -476,6 +481,8 @@ pub struct RenderConfig {
 #[derive(Debug)]
 pub struct RenderReport {
     pub out_dir: PathBuf,
+    /// Leftovers of dead runs removed (or a set-aside output put back) before writing.
+    pub leftovers: Vec<PathBuf>,
     pub determinations: usize,
     pub documents: DocumentsReport,
     pub timings: Vec<(&'static str, std::time::Duration)>,
@@ -509,6 +516,8 @@ pub enum DeterminationsError {
 /// `clearance render`: the documents for determinations made earlier (and perhaps edited by a
 /// reviewer), dated with the determinations' as-of date, written atomically.
 pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, PipelineError> {
+    let output = OutputDir::create(&config.out_dir, config.output)?;
+    let leftovers = output.leftovers().to_vec();
     let path = config.determinations.display().to_string();
     let mut timings = Vec::new();
     let started = std::time::Instant::now();
@@ -547,7 +556,6 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
         None => Date::today_utc(),
     };
     timings.push(("read determinations", started.elapsed()));
-    let output = OutputDir::create(&config.out_dir)?;
     let mut documents = write_documents(
         &output,
         &records,
@@ -584,6 +592,7 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
     )?;
     Ok(RenderReport {
         out_dir,
+        leftovers,
         determinations: records.len(),
         documents,
         timings,
@@ -674,7 +683,7 @@ pub fn check_templates(config: &DocumentConfig) -> Result<DocumentsReport, Pipel
     let scratch =
         std::env::temp_dir().join(format!("clearance-templates-check-{}", std::process::id()));
     // Never committed: dropping the folder removes everything rendered into it.
-    let output = OutputDir::create(&scratch)?;
+    let output = OutputDir::create(&scratch, output::OutputOptions::default())?;
     let config = DocumentConfig {
         office: config.office.clone(),
         office_sha256: config.office_sha256.clone(),

@@ -46,6 +46,8 @@ pub enum OutputError {
     },
     #[error("input {path} changed while it was being processed (row {row} differs); run again")]
     InputChanged { path: String, row: u64 },
+    #[error(transparent)]
+    Busy(#[from] FolderBusy),
 }
 
 pub(crate) fn write_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
@@ -63,35 +65,142 @@ pub(crate) fn write_error_for(path: &str) -> impl FnOnce(io::Error) -> OutputErr
     }
 }
 
+/// How a run takes its output folder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutputOptions {
+    /// Wait for another run writing the same folder to finish, instead of failing at once.
+    pub wait: bool,
+}
+
 /// A run's output folder under construction.
+///
+/// While it exists the run holds an advisory lock (`flock`) on `.<name>.lock` beside the target,
+/// so one run at a time writes a folder; the operating system releases the lock when the
+/// process dies, so a crash never leaves the folder locked. Holding the lock proves that every
+/// staging folder of this target is a dead run's: they are removed (and a previous output that a
+/// crash left aside is put back) before anything is written. See ARCHITECTURE.md for the commit.
 #[derive(Debug)]
 pub struct OutputDir {
     target: PathBuf,
     staging: PathBuf,
     committed: bool,
+    leftovers: Vec<PathBuf>,
+    /// Held for the life of the run; dropping it releases the lock.
+    _lock: fs::File,
+}
+
+/// The folder of `target` and its file name.
+fn parent_and_name(target: &Path) -> (PathBuf, String) {
+    let parent = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map_or_else(|| "out".into(), |name| name.to_string_lossy().into_owned());
+    (parent, name)
+}
+
+/// The kind of a run's leftover beside the target: `.<name>.partial-<pid>` (staging, or the old
+/// output after the exchange) or `.<name>.previous-<pid>` (the old output moved aside by the
+/// fallback commit).
+fn leftover_kind(entry_name: &str, name: &str) -> Option<&'static str> {
+    let rest = entry_name.strip_prefix('.')?.strip_prefix(name)?;
+    for kind in ["partial", "previous"] {
+        if let Some(pid) = rest
+            .strip_prefix('.')
+            .and_then(|rest| rest.strip_prefix(kind))
+            .and_then(|rest| rest.strip_prefix('-'))
+            && !pid.is_empty()
+            && pid.bytes().all(|byte| byte.is_ascii_digit())
+        {
+            return Some(kind);
+        }
+    }
+    None
+}
+
+/// The output folder is being written by another run.
+#[derive(Debug, thiserror::Error)]
+#[error("{path} is being written by another clearance run; wait for it to finish, or pass --wait")]
+pub struct FolderBusy {
+    pub path: String,
 }
 
 impl OutputDir {
-    /// Prepares a fresh staging folder beside `target` (which need not exist yet).
-    pub fn create(target: &Path) -> Result<OutputDir, OutputError> {
-        let parent = match target.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+    /// Takes the lock on `target` (failing at once when another run holds it, unless
+    /// `options.wait`), clears what dead runs left, and prepares a fresh staging folder beside
+    /// `target` (which need not exist yet).
+    pub fn create(target: &Path, options: OutputOptions) -> Result<OutputDir, OutputError> {
+        let (parent, name) = parent_and_name(target);
         fs::create_dir_all(&parent).map_err(write_error(&parent))?;
-        let name = target
-            .file_name()
-            .map_or_else(|| "out".into(), |name| name.to_string_lossy().into_owned());
-        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if staging.exists() {
-            fs::remove_dir_all(&staging).map_err(write_error(&staging))?;
+        let lock_path = parent.join(format!(".{name}.lock"));
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(write_error(&lock_path))?;
+        if options.wait {
+            lock.lock().map_err(write_error(&lock_path))?;
+        } else if let Err(error) = lock.try_lock() {
+            return Err(match error {
+                fs::TryLockError::WouldBlock => OutputError::Busy(FolderBusy {
+                    path: target.display().to_string(),
+                }),
+                fs::TryLockError::Error(source) => OutputError::Write {
+                    path: lock_path.display().to_string(),
+                    source,
+                },
+            });
         }
+        let leftovers = Self::clear_leftovers(target, &parent, &name)?;
+        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
         fs::create_dir_all(&staging).map_err(write_error(&staging))?;
         Ok(OutputDir {
             target: target.to_path_buf(),
             staging,
             committed: false,
+            leftovers,
+            _lock: lock,
         })
+    }
+
+    /// Under the lock: puts back a previous output that a crash left aside (the target missing),
+    /// then removes every other leftover of dead runs. Returns what it removed or restored.
+    fn clear_leftovers(
+        target: &Path,
+        parent: &Path,
+        name: &str,
+    ) -> Result<Vec<PathBuf>, OutputError> {
+        let mut found: Vec<(PathBuf, &'static str)> = Vec::new();
+        for entry in fs::read_dir(parent).map_err(write_error(parent))? {
+            let entry = entry.map_err(write_error(parent))?;
+            let entry_name = entry.file_name();
+            if let Some(kind) = leftover_kind(&entry_name.to_string_lossy(), name) {
+                found.push((entry.path(), kind));
+            }
+        }
+        found.sort();
+        let mut handled = Vec::new();
+        if !target.exists()
+            && let Some(index) = found.iter().position(|(_, kind)| *kind == "previous")
+        {
+            let (previous, _) = found.remove(index);
+            fs::rename(&previous, target).map_err(write_error(target))?;
+            handled.push(previous);
+        }
+        for (path, _) in found {
+            fs::remove_dir_all(&path).map_err(write_error(&path))?;
+            handled.push(path);
+        }
+        Ok(handled)
+    }
+
+    /// Leftovers of runs that died (staging folders, a previous output set aside) that were
+    /// removed, or put back in place, before this run started.
+    pub fn leftovers(&self) -> &[PathBuf] {
+        &self.leftovers
     }
 
     /// Where files go before the commit.
@@ -132,20 +241,34 @@ impl OutputDir {
         fs::remove_file(&path).map_err(write_error(&path))
     }
 
-    /// Swaps the staging folder into place. The previous folder, if any, is moved aside first
-    /// and deleted only after the new one is in place.
+    /// Puts the staging folder in place of the target so that, at every instant, the target
+    /// path holds either the complete previous output or the complete new one. With a previous
+    /// output, the two are exchanged in one atomic `renameat2(RENAME_EXCHANGE)` and the old one,
+    /// now under the staging name, is deleted; without one, a plain rename. Where the file
+    /// system cannot exchange, the old output is renamed aside first and a crash in between is
+    /// repaired by the next run (it puts the old output back).
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
-        let parent = self
-            .staging
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let name = self
-            .target
-            .file_name()
-            .map_or_else(|| "out".into(), |name| name.to_string_lossy().into_owned());
-        let previous = parent.join(format!(".{name}.previous-{}", std::process::id()));
         let had_previous = self.target.exists();
+        if had_previous {
+            match exchange(&self.staging, &self.target) {
+                Ok(()) => {
+                    self.committed = true;
+                    // The old output is now at the staging path.
+                    fs::remove_dir_all(&self.staging).map_err(write_error(&self.staging))?;
+                    return Ok(self.target.clone());
+                }
+                Err(error) if matches!(error.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+                }
+                Err(source) => {
+                    return Err(OutputError::Write {
+                        path: self.target.display().to_string(),
+                        source,
+                    });
+                }
+            }
+        }
+        let (parent, name) = parent_and_name(&self.target);
+        let previous = parent.join(format!(".{name}.previous-{}", std::process::id()));
         if had_previous {
             fs::rename(&self.target, &previous).map_err(write_error(&self.target))?;
         }
@@ -167,12 +290,95 @@ impl OutputDir {
     }
 }
 
+/// Atomically exchanges two paths (Linux `renameat2` with `RENAME_EXCHANGE`).
+fn exchange(first: &Path, second: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let to_c = |path: &Path| {
+        std::ffi::CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+    };
+    let (first, second) = (to_c(first)?, to_c(second)?);
+    // SAFETY: both are valid NUL-terminated paths that outlive the call; AT_FDCWD resolves them
+    // relative to the working directory like std's own file calls.
+    let result = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            first.as_ptr(),
+            libc::AT_FDCWD,
+            second.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Makes every file and folder this process creates private to its owner (0600 and 0700), or
+/// readable by its group too (0640 and 0750) when the office chooses group access: the outputs
+/// are confidential criminal-offender record information (PC 11142). Sets the process umask, so
+/// it covers every file whoever creates it; call it before writing anything.
+pub fn restrict_new_files(group_readable: bool) {
+    let mask = if group_readable { 0o027 } else { 0o077 };
+    // SAFETY: umask only replaces the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(mask);
+    }
+}
+
 impl Drop for OutputDir {
     fn drop(&mut self) {
         if !self.committed {
             // An abandoned run leaves nothing behind.
             let _ = fs::remove_dir_all(&self.staging);
         }
+    }
+}
+
+/// A CSV for people to open in a spreadsheet (clearance's own results, review lists, the
+/// mailing list), written with the `csv` crate. A cell a spreadsheet would run as a formula —
+/// starting with `=`, `+`, `-`, `@`, a tab or a carriage return (OWASP's rule) — is prefixed with
+/// a single quote, so a name such as `=HYPERLINK(...)` shows as text. gogen's CSVs are exempt
+/// (they must be byte-identical to gogen's) and `rejects.csv` keeps rows verbatim.
+pub fn spreadsheet_csv<I, R>(header: &[&str], rows: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<str>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let write = |writer: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| {
+        writer
+            .write_record(cells)
+            .expect("writing CSV into memory cannot fail");
+    };
+    write(
+        &mut writer,
+        header.iter().map(|cell| neutralise_cell(cell)).collect(),
+    );
+    for row in rows {
+        write(
+            &mut writer,
+            row.into_iter()
+                .map(|cell| neutralise_cell(cell.as_ref()))
+                .collect(),
+        );
+    }
+    writer
+        .into_inner()
+        .expect("flushing CSV into memory cannot fail")
+}
+
+/// `'` before a cell a spreadsheet would execute.
+pub fn neutralise_cell(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
     }
 }
 
@@ -316,7 +522,7 @@ mod tests {
         let target = root.path().join("out");
         fs::create_dir_all(target.join("old")).unwrap();
         fs::write(target.join("stale.txt"), "old").unwrap();
-        let output = OutputDir::create(&target).unwrap();
+        let output = OutputDir::create(&target, OutputOptions::default()).unwrap();
         output.write("results/new.txt", b"new").unwrap();
         assert!(
             !target.join("results").exists(),
@@ -328,8 +534,16 @@ mod tests {
             "new"
         );
         assert!(!target.join("stale.txt").exists());
-        let leftovers: Vec<_> = fs::read_dir(root.path()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "no staging or previous folders left");
+        let mut left: Vec<String> = fs::read_dir(root.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [".out.lock", "out"],
+            "no staging or previous folders left"
+        );
     }
 
     #[test]
@@ -337,10 +551,76 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("out");
         {
-            let output = OutputDir::create(&target).unwrap();
+            let output = OutputDir::create(&target, OutputOptions::default()).unwrap();
             output.write("x.txt", b"partial").unwrap();
         }
-        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0);
+        let left: Vec<_> = fs::read_dir(root.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(left, [".out.lock"], "only the (unlocked) lock file");
+    }
+
+    #[test]
+    fn one_run_at_a_time_per_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("out");
+        let first = OutputDir::create(&target, OutputOptions::default()).unwrap();
+        let error = OutputDir::create(&target, OutputOptions::default()).unwrap_err();
+        assert!(matches!(error, OutputError::Busy(_)), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("out is being written by another clearance run")
+        );
+        // Another folder beside it is free.
+        let other = OutputDir::create(&root.path().join("other"), OutputOptions::default());
+        assert!(other.is_ok());
+        drop(first);
+        assert!(OutputDir::create(&target, OutputOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn leftovers_of_dead_runs_are_cleared_and_a_set_aside_output_restored() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("out");
+        // A dead run's staging, another's old output set aside with the target missing, and a
+        // folder of another target that merely looks alike.
+        fs::create_dir_all(root.path().join(".out.partial-999999/results")).unwrap();
+        fs::create_dir_all(root.path().join(".out.previous-999998")).unwrap();
+        fs::write(root.path().join(".out.previous-999998/summary.json"), "old").unwrap();
+        fs::create_dir_all(root.path().join(".out.partial-x.partial-5")).unwrap();
+        let output = OutputDir::create(&target, OutputOptions::default()).unwrap();
+        assert_eq!(output.leftovers().len(), 2);
+        assert_eq!(
+            fs::read_to_string(target.join("summary.json")).unwrap(),
+            "old"
+        );
+        assert!(!root.path().join(".out.partial-999999").exists());
+        assert!(root.path().join(".out.partial-x.partial-5").exists());
+        output.write("summary.json", b"new").unwrap();
+        output.commit().unwrap();
+        assert_eq!(
+            fs::read_to_string(target.join("summary.json")).unwrap(),
+            "new"
+        );
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_neutralised() {
+        let csv = spreadsheet_csv(
+            &["name", "note"],
+            [
+                vec!["=HYPERLINK(\"http://x\",\"y\")", "+1"],
+                vec!["-2", "@SUM(A1)"],
+                vec!["\tTAB", "O'BRIEN, ZOË"],
+            ],
+        );
+        let text = String::from_utf8(csv).unwrap();
+        assert_eq!(
+            text,
+            "name,note\n\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+1\n'-2,'@SUM(A1)\n'\tTAB,\"O'BRIEN, ZOË\"\n"
+        );
     }
 
     #[test]

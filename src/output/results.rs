@@ -226,12 +226,11 @@ pub fn write_determinations(
     output: &OutputDir,
     records: &[DeterminationRecord],
 ) -> Result<(), OutputError> {
-    let mut csv = Vec::with_capacity(records.len() * 512 + 1024);
-    write_go_record(&mut csv, CSV_COLUMNS.iter().map(|name| name.as_bytes()));
-    for record in records {
-        let values = record.csv_values();
-        write_go_record(&mut csv, values.iter().map(String::as_bytes));
-    }
+    // A spreadsheet CSV: names and offence texts that look like formulas are neutralised.
+    let csv = super::spreadsheet_csv(
+        &CSV_COLUMNS,
+        records.iter().map(DeterminationRecord::csv_values),
+    );
     output.write("results/determinations.csv", &csv)?;
     write_json(output, "results/determinations.json", &records)
 }

@@ -163,11 +163,16 @@ fn a_rerun_replaces_the_output_folder_whole() {
     workspace.check(&[&sample_path()], &[]).assert().success();
     assert!(!workspace.exists("out/stale-from-an-old-run.txt"));
     assert!(workspace.exists("out/summary.json"));
-    let leftovers: Vec<String> = std::fs::read_dir(workspace.dir.path())
+    let mut leftovers: Vec<String> = std::fs::read_dir(workspace.dir.path())
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(leftovers, ["out"], "no staging folders left behind");
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        [".out.lock", "out"],
+        "no staging folders left behind, only the (released) lock file"
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod check_cli;
 mod documents;
+mod faults;
 mod gogen_compat;
 mod ingest_errors;
 mod pdf;
