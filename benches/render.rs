@@ -139,7 +139,11 @@ fn main() {
         .status()
         .expect("generate contacts");
     assert!(status.success());
-    let contacts = clearance::config::load_contacts(&contacts_path).expect("contacts");
+    let contacts = clearance::config::load_contacts(
+        &contacts_path,
+        clearance::ingest::encoding::Encoding::Auto,
+    )
+    .expect("contacts");
     let letter_plans = clearance::plan::plan(&records, &contacts, true).letters;
     let (mut compile_time, mut export_time, mut pages) = (Duration::ZERO, Duration::ZERO, 0);
     for chunk in letter_plans.chunks(40) {

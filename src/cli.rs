@@ -24,6 +24,16 @@ use crate::{PipelineError, sample};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The text encoding of CSV inputs (DOJ files, contacts): auto (UTF-8, else Windows-1252
+    /// with a warning), utf-8 (refuse anything else) or windows-1252. A UTF-8 byte order mark is
+    /// always accepted.
+    #[arg(long, global = true, default_value = "auto", value_parser = parse_encoding)]
+    encoding: crate::ingest::encoding::Encoding,
+}
+
+fn parse_encoding(text: &str) -> Result<crate::ingest::encoding::Encoding, String> {
+    crate::ingest::encoding::Encoding::parse(text)
+        .ok_or_else(|| format!("{text:?} is not auto, utf-8 or windows-1252"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,13 +61,28 @@ enum Command {
     Templates(TemplatesArgs),
     /// Write a synthetic DOJ research file (deterministic for a seed).
     Sample(SampleArgs),
+    /// Write a starter office profile, contacts template and policy into DIR for the office to
+    /// edit. Its placeholders ([EDIT ...], State Bar number 000000) are refused by run, render
+    /// and templates check until replaced.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// The county the office files in (one of California's 58).
+    #[arg(long, env = "CLEARANCE_COUNTY")]
+    county: Option<String>,
+    /// Where to write office.toml, contacts.csv and policy.toml (created if missing).
+    #[arg(default_value = ".", value_name = "DIR")]
+    directory: PathBuf,
 }
 
 #[derive(Debug, Args)]
 struct DocumentArgs {
-    /// The office profile (agency, attorney, court, letter contacts).
-    #[arg(long, default_value = "samples/office.toml", value_name = "FILE")]
-    office: PathBuf,
+    /// The office profile (agency, attorney, court, letter contacts). Default:
+    /// samples/office.toml when it is there (the repository's example).
+    #[arg(long, value_name = "FILE")]
+    office: Option<PathBuf>,
     /// Mailing addresses and languages, keyed by SUBJECT_ID or CII.
     #[arg(long, value_name = "FILE")]
     contacts: Option<PathBuf>,
@@ -136,9 +161,9 @@ enum TemplatesCommand {
         /// A folder of templates overriding the built-in ones, file by file.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
-        /// The office profile to render with.
-        #[arg(long, default_value = "samples/office.toml", value_name = "FILE")]
-        office: PathBuf,
+        /// The office profile to render with. Default: samples/office.toml when it is there.
+        #[arg(long, value_name = "FILE")]
+        office: Option<PathBuf>,
     },
 }
 
@@ -226,18 +251,23 @@ fn exit_code_for(error: &anyhow::Error) -> u8 {
 
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let encoding = cli.encoding;
     match cli.command {
-        Command::Check(arguments) => check(arguments),
-        Command::Run(arguments) => run_all(arguments),
-        Command::Render(arguments) => render(arguments),
+        Command::Check(arguments) => check(arguments, encoding),
+        Command::Run(arguments) => run_all(arguments, encoding),
+        Command::Render(arguments) => render(arguments, encoding),
         Command::Templates(TemplatesArgs {
             command: TemplatesCommand::Check { templates, office },
-        }) => check_templates(templates.as_deref(), &office),
+        }) => check_templates(templates.as_deref(), office.as_deref()),
         Command::Sample(arguments) => write_sample(&arguments),
+        Command::Init(arguments) => init(&arguments),
     }
 }
 
-fn check_config(arguments: CheckArgs) -> anyhow::Result<(CheckConfig, bool)> {
+fn check_config(
+    arguments: CheckArgs,
+    encoding: crate::ingest::encoding::Encoding,
+) -> anyhow::Result<(CheckConfig, bool)> {
     let county = County::parse(&arguments.county)?;
     let (rules, rules_source) = config::load_rules(arguments.policy.as_deref())?;
     let as_of = match &arguments.as_of {
@@ -253,6 +283,7 @@ fn check_config(arguments: CheckArgs) -> anyhow::Result<(CheckConfig, bool)> {
         rules_source,
         as_of,
         output,
+        encoding,
         out_dir: arguments.output.out,
         skip_bad_rows: arguments.skip_bad_rows,
         jobs: arguments.jobs.unwrap_or_else(crate::ingest::default_jobs),
@@ -260,19 +291,35 @@ fn check_config(arguments: CheckArgs) -> anyhow::Result<(CheckConfig, bool)> {
     Ok((config, show_timings))
 }
 
-fn check(arguments: CheckArgs) -> anyhow::Result<ExitCode> {
-    let (config, show_timings) = check_config(arguments)?;
+fn check(
+    arguments: CheckArgs,
+    encoding: crate::ingest::encoding::Encoding,
+) -> anyhow::Result<ExitCode> {
+    let (config, show_timings) = check_config(arguments, encoding)?;
     let mut progress = ProgressDisplay::new("reading");
     let report = crate::check(&config, &|update| progress.update(update))?;
     progress.finish();
     report_check(&config, &report, show_timings)
 }
 
-/// The office profile, checked against the county when one is given.
+/// The example profile used when no `--office` is given, if it is there.
+const SAMPLE_OFFICE: &str = "samples/office.toml";
+
+/// The office profile, checked against the county when one is given. Without `--office`, the
+/// repository's example when present; else an error that says how to get one.
 fn load_office(
-    path: &std::path::Path,
+    path: Option<&std::path::Path>,
     county: Option<&County>,
 ) -> anyhow::Result<(config::OfficeProfile, String)> {
+    let path = match path {
+        Some(path) => path,
+        None if std::path::Path::new(SAMPLE_OFFICE).is_file() => {
+            std::path::Path::new(SAMPLE_OFFICE)
+        }
+        None => anyhow::bail!(
+            "no office profile: pass --office FILE, or run `clearance init --county NAME` to write one to edit"
+        ),
+    };
     let (office, office_sha256) = config::load_office(path)?;
     let office_county = office
         .court
@@ -304,12 +351,18 @@ fn document_config(
     arguments: &DocumentArgs,
     county: Option<&County>,
     jobs: usize,
+    encoding: crate::ingest::encoding::Encoding,
 ) -> anyhow::Result<crate::DocumentConfig> {
-    let (office, office_sha256) = load_office(&arguments.office, county)?;
+    let (office, office_sha256) = load_office(arguments.office.as_deref(), county)?;
     let contacts = match &arguments.contacts {
-        Some(path) => config::load_contacts(path)?,
+        Some(path) => config::load_contacts(path, encoding)?,
         None => config::Contacts::default(),
     };
+    let mut stderr = std::io::stderr().lock();
+    for warning in &contacts.warnings {
+        writeln!(stderr, "warning: {warning}")?;
+    }
+    drop(stderr);
     if !(arguments.volume_limit_mb.is_finite() && arguments.volume_limit_mb >= 0.01) {
         anyhow::bail!("--volume-limit-mb must be at least 0.01");
     }
@@ -325,9 +378,17 @@ fn document_config(
     })
 }
 
-fn run_all(arguments: RunArgs) -> anyhow::Result<ExitCode> {
-    let (check, show_timings) = check_config(arguments.check)?;
-    let documents = document_config(&arguments.documents, Some(&check.county), check.jobs)?;
+fn run_all(
+    arguments: RunArgs,
+    encoding: crate::ingest::encoding::Encoding,
+) -> anyhow::Result<ExitCode> {
+    let (check, show_timings) = check_config(arguments.check, encoding)?;
+    let documents = document_config(
+        &arguments.documents,
+        Some(&check.county),
+        check.jobs,
+        encoding,
+    )?;
     let config = crate::RunConfig { check, documents };
     let mut progress = ProgressDisplay::new("reading");
     let report = crate::run(&config, &|update| progress.update(update))?;
@@ -344,14 +405,17 @@ fn run_all(arguments: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn render(arguments: RenderArgs) -> anyhow::Result<ExitCode> {
+fn render(
+    arguments: RenderArgs,
+    encoding: crate::ingest::encoding::Encoding,
+) -> anyhow::Result<ExitCode> {
     let jobs = arguments.jobs.unwrap_or_else(crate::ingest::default_jobs);
     let output = arguments.output.prepare();
     let config = crate::RenderConfig {
         determinations: arguments.determinations,
         out_dir: arguments.output.out,
         output,
-        documents: document_config(&arguments.documents, None, jobs)?,
+        documents: document_config(&arguments.documents, None, jobs, encoding)?,
     };
     let report = crate::render_determinations(&config)?;
     let mut stderr = std::io::stderr().lock();
@@ -388,6 +452,11 @@ fn report_leftovers(
 
 /// Prints how many documents were written and which failed; exit code 3 when some failed.
 fn report_documents(report: &crate::DocumentsReport) -> anyhow::Result<ExitCode> {
+    let mut stderr = std::io::stderr().lock();
+    for warning in &report.warnings {
+        writeln!(stderr, "{warning}")?;
+    }
+    drop(stderr);
     let pages: usize = report.written.values().map(|document| document.pages).sum();
     writeln!(
         std::io::stdout().lock(),
@@ -411,7 +480,7 @@ fn report_documents(report: &crate::DocumentsReport) -> anyhow::Result<ExitCode>
 
 fn check_templates(
     directory: Option<&std::path::Path>,
-    office: &std::path::Path,
+    office: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     let templates = templates_from(directory)?;
     let (office, office_sha256) = load_office(office, None)?;
@@ -565,6 +634,39 @@ fn print_diagnostics(out: &mut dyn Write, errors_path: &std::path::Path) -> anyh
 /// Formats a diagnostic for the terminal.
 pub fn format_diagnostic(diagnostic: &Diagnostic) -> String {
     diagnostic.to_string()
+}
+
+/// `clearance init`: the starter files, never over an existing file.
+fn init(arguments: &InitArgs) -> anyhow::Result<ExitCode> {
+    let county = match &arguments.county {
+        Some(name) => County::parse(name)?,
+        None => {
+            anyhow::bail!("clearance init needs --county NAME (the county the office files in)")
+        }
+    };
+    let files = config::starter_files(&county);
+    for (name, _) in &files {
+        let path = arguments.directory.join(name);
+        if path.exists() {
+            anyhow::bail!(
+                "{} exists already; clearance init never overwrites a file",
+                path.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(&arguments.directory)?;
+    let mut stdout = std::io::stdout().lock();
+    for (name, text) in &files {
+        let path = arguments.directory.join(name);
+        std::fs::write(&path, text)?;
+        writeln!(stdout, "wrote {}", path.display())?;
+    }
+    writeln!(
+        stdout,
+        "edit every [EDIT ...] value and the State Bar number in office.toml, then: clearance templates check --office {}",
+        arguments.directory.join("office.toml").display()
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn write_sample(arguments: &SampleArgs) -> anyhow::Result<ExitCode> {

@@ -743,6 +743,8 @@ pub struct CheckConfig {
     pub out_dir: PathBuf,
     /// Whether to wait for another run writing the same folder.
     pub output: crate::output::OutputOptions,
+    /// How the DOJ files' text is encoded.
+    pub encoding: crate::ingest::encoding::Encoding,
     pub skip_bad_rows: bool,
     /// Threads for reading and writing large files.
     pub jobs: usize,
@@ -877,6 +879,31 @@ seal = false
             assert!(error.contains(expected), "{error}");
             assert!(error.starts_with("p.toml"), "{error}");
         }
+    }
+
+    #[test]
+    fn the_starter_profile_parses_but_is_refused_until_edited() {
+        let county = County::parse("SAN FRANCISCO").unwrap();
+        let [(_, office), (_, contacts), (_, policy)] = starter_files(&county);
+        let raw: OfficeProfile = toml::from_str(&office).expect("the starter is a valid profile");
+        let placeholders = office_placeholders(&raw);
+        assert!(placeholders.contains(&"attorney.state-bar-number".to_string()));
+        assert!(placeholders.contains(&"agency.name".to_string()));
+        assert!(placeholders.contains(&"court.address[0]".to_string()));
+        let error = parse_office(&office, "office.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("office.toml: still has placeholder values"),
+            "{error}"
+        );
+        assert!(office.contains("county = \"County of San Francisco\""));
+        assert!(contacts.starts_with("subject_id,cii,"));
+        let policy = parse_policy(&policy, "policy.toml").expect("the starter policy parses");
+        assert!(policy.rules.is_empty());
+        // The shipped sample profile has no placeholder.
+        let sample: OfficeProfile = toml::from_str(include_str!("../samples/office.toml")).unwrap();
+        assert!(office_placeholders(&sample).is_empty());
     }
 
     #[test]
@@ -1025,7 +1052,73 @@ pub fn parse_office(text: &str, path: &str) -> Result<OfficeProfile, ConfigError
             "attorney.state-bar-number is required on the first page of a paper (CRC 2.111)",
         ));
     }
+    let placeholders = office_placeholders(&office);
+    if !placeholders.is_empty() {
+        return Err(invalid(&format!(
+            "still has placeholder values from `clearance init`: {}; replace them before anything is filed",
+            placeholders.join(", ")
+        )));
+    }
     Ok(office)
+}
+
+/// The marker of a value `clearance init` wrote for the office to replace.
+const PLACEHOLDER_MARKER: &str = "[EDIT";
+
+/// Keys of the profile that still hold a placeholder: a value containing `[EDIT`, or a State
+/// Bar number of zeros.
+fn office_placeholders(office: &OfficeProfile) -> Vec<String> {
+    fn walk(prefix: &str, value: &toml::Value, found: &mut Vec<String>) {
+        match value {
+            toml::Value::String(text) if text.contains(PLACEHOLDER_MARKER) => {
+                found.push(prefix.to_string());
+            }
+            toml::Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    walk(&format!("{prefix}[{index}]"), item, found);
+                }
+            }
+            toml::Value::Table(table) => {
+                for (key, item) in table {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(&path, item, found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    if let Ok(value) = toml::Value::try_from(office) {
+        walk("", &value, &mut found);
+    }
+    let bar = office.attorney.state_bar_number.trim();
+    if !bar.is_empty() && bar.bytes().all(|byte| byte == b'0') {
+        found.push("attorney.state-bar-number".into());
+    }
+    found
+}
+
+/// The files `clearance init` writes for an office to edit: (file name, contents).
+pub fn starter_files(county: &County) -> [(&'static str, String); 3] {
+    let title = county.title_case();
+    [
+        (
+            "office.toml",
+            include_str!("../templates/starter/office.toml").replace("{{COUNTY}}", &title),
+        ),
+        (
+            "contacts.csv",
+            include_str!("../templates/starter/contacts.csv").to_string(),
+        ),
+        (
+            "policy.toml",
+            include_str!("../templates/starter/policy.toml").replace("{{COUNTY}}", &title),
+        ),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1060,6 +1153,9 @@ pub struct Contact {
     pub state: String,
     pub zip: String,
     pub language: Option<Language>,
+    /// The line of the contacts file it came from (0 when not from a file), for messages.
+    #[serde(skip)]
+    pub source_line: u64,
 }
 
 /// Contacts keyed by SUBJECT_ID and by CII.
@@ -1068,6 +1164,13 @@ pub struct Contacts {
     by_subject: std::collections::HashMap<String, Contact>,
     by_cii: std::collections::HashMap<String, Contact>,
     pub sha256: Option<String>,
+    /// The file the contacts came from, as given, for messages.
+    pub file: Option<String>,
+    /// Located warnings from reading the file (`contacts.csv:1: ...`).
+    pub warnings: Vec<String>,
+    /// The 0-based column of each known contact column in the file (subject_id, cii,
+    /// mailing_name, address_1, address_2, city, state, zip, language), if present.
+    pub columns: [Option<usize>; 9],
 }
 
 impl Contacts {
@@ -1098,108 +1201,190 @@ impl Contacts {
     }
 }
 
-const CONTACT_COLUMNS: [&str; 9] = [
-    "subject_id",
-    "cii",
-    "mailing_name",
-    "address_1",
-    "address_2",
-    "city",
-    "state",
-    "zip",
-    "language",
+/// The columns of a contacts CSV, and whether each is required.
+pub const CONTACT_COLUMNS: [(&str, bool); 9] = [
+    ("subject_id", false),
+    ("cii", false),
+    ("mailing_name", false),
+    ("address_1", true),
+    ("address_2", false),
+    ("city", true),
+    ("state", true),
+    ("zip", true),
+    ("language", false),
 ];
 
-/// Reads a contacts CSV: `subject_id,cii,mailing_name,address_1,address_2,city,state,zip,language`.
-/// Each row needs a SUBJECT_ID or a CII; language is `en`, `es` or blank (both languages).
-pub fn load_contacts(path: &Path) -> Result<Contacts, ConfigError> {
-    use crate::ingest::csv::{RawRecord, ReadResult, RecordReader};
+/// A ZIP code as the Postal Service writes it: five digits, or ZIP+4 (`94103-1234`).
+fn is_zip(text: &str) -> bool {
+    let digits = |part: &str, count: usize| {
+        part.len() == count && part.bytes().all(|byte| byte.is_ascii_digit())
+    };
+    match text.split_once('-') {
+        None => digits(text, 5),
+        Some((zip, plus_four)) => digits(zip, 5) && digits(plus_four, 4),
+    }
+}
+
+/// Reads a contacts CSV, as people save them from spreadsheets: a UTF-8 byte order mark is
+/// accepted; text that is not UTF-8 is decoded as Windows-1252 with a warning (`--encoding`
+/// decides otherwise); header names are matched in any order, case and surrounding spaces;
+/// extra columns are ignored with a warning naming them; a missing required column is named.
+/// Columns: `subject_id`, `cii` (at least one of the two), `mailing_name`, `address_1`,
+/// `address_2`, `city`, `state`, `zip` (five digits or ZIP+4), `language` (`en`, `es` or blank).
+pub fn load_contacts(
+    path: &Path,
+    encoding: crate::ingest::encoding::Encoding,
+) -> Result<Contacts, ConfigError> {
+    use crate::ingest::encoding::{self, Encoding};
     let bytes = read(path)?;
     let display = path.display().to_string();
     let invalid = |line: u64, message: String| ConfigError::Invalid {
         path: format!("{display}:{line}"),
         message,
     };
-    let mut reader = RecordReader::new(bytes.as_slice());
-    let mut record = RawRecord::default();
     let mut contacts = Contacts {
         sha256: Some(sha256_hex(&bytes)),
+        file: Some(display.clone()),
         ..Contacts::default()
     };
-    let mut header_seen = false;
-    loop {
-        match reader
-            .read(&mut record)
-            .map_err(|source| ConfigError::Read {
-                path: display.clone(),
-                source,
-            })? {
-            ReadResult::EndOfInput => break,
-            ReadResult::SyntaxError(error) => {
-                return Err(invalid(error.line, error.kind.describe().to_string()));
-            }
-            ReadResult::Record => {}
-        }
-        let fields: Vec<String> = record
-            .iter()
-            .map(|field| String::from_utf8_lossy(field).trim().to_string())
-            .collect();
-        if !header_seen {
-            header_seen = true;
-            if fields != CONTACT_COLUMNS {
-                return Err(invalid(
-                    record.line,
-                    format!("the header must be {}", CONTACT_COLUMNS.join(",")),
-                ));
-            }
-            continue;
-        }
-        if fields.len() != CONTACT_COLUMNS.len() {
-            return Err(invalid(
-                record.line,
-                format!(
-                    "expected {} fields, found {}",
-                    CONTACT_COLUMNS.len(),
-                    fields.len()
-                ),
+    let body = bytes.strip_prefix(encoding::BOM).unwrap_or(&bytes);
+    let text = if encoding.needs_windows_1252(body) {
+        if encoding == Encoding::Auto
+            && let Some(line) = encoding::first_non_utf8_line(body)
+        {
+            contacts.warnings.push(format!(
+                "{display}:{line}: the file is not valid UTF-8 from this line on; it was decoded as Windows-1252 (a spreadsheet's \"CSV\" export): check the names, or pass --encoding"
             ));
         }
-        let language = match fields[8].to_ascii_lowercase().as_str() {
+        encoding::decode_windows_1252(body)
+    } else {
+        let Ok(text) = String::from_utf8(body.to_vec()) else {
+            let line = encoding::first_non_utf8_line(body).unwrap_or(1);
+            return Err(invalid(
+                line,
+                "not valid UTF-8, and --encoding utf-8 was given (a spreadsheet's \"CSV\" export is Windows-1252: pass --encoding windows-1252 or auto)".into(),
+            ));
+        };
+        text
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let csv_error = |error: csv::Error| {
+        let line = error.position().map_or(1, csv::Position::line);
+        let message = match error.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!("expected {expected_len} fields, found {len}"),
+            _ => error.to_string(),
+        };
+        invalid(line, message)
+    };
+    let header = reader.headers().map_err(csv_error)?.clone();
+    let normalized: Vec<String> = header
+        .iter()
+        .map(|name| name.trim().to_ascii_lowercase().replace(' ', "_"))
+        .collect();
+    let mut columns = [None; 9];
+    for (slot, (name, _)) in columns.iter_mut().zip(CONTACT_COLUMNS) {
+        *slot = normalized.iter().position(|found| found == name);
+    }
+    let missing: Vec<&str> = CONTACT_COLUMNS
+        .iter()
+        .zip(&columns)
+        .filter(|((_, required), found)| *required && found.is_none())
+        .map(|((name, _), _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(invalid(
+            1,
+            format!(
+                "the header has no {} column{}; the columns are {} (any order, any case)",
+                missing.join(", "),
+                if missing.len() == 1 { "" } else { "s" },
+                CONTACT_COLUMNS.map(|(name, _)| name).join(",")
+            ),
+        ));
+    }
+    if columns[0].is_none() && columns[1].is_none() {
+        return Err(invalid(
+            1,
+            "the header needs a subject_id or a cii column to match people".into(),
+        ));
+    }
+    let extra: Vec<&str> = header
+        .iter()
+        .zip(&normalized)
+        .filter(|(_, name)| !CONTACT_COLUMNS.iter().any(|(known, _)| known == name))
+        .map(|(original, _)| original.trim())
+        .collect();
+    if !extra.is_empty() {
+        contacts.warnings.push(format!(
+            "{display}:1: column{} {} ignored (not one clearance reads)",
+            if extra.len() == 1 { "" } else { "s" },
+            extra
+                .iter()
+                .map(|name| format!("{name:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    contacts.columns = columns;
+    for record in reader.records() {
+        let record = record.map_err(csv_error)?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let field = |index: usize| {
+            columns[index]
+                .and_then(|column| record.get(column))
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        if record.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        let language = match field(8).to_lowercase().as_str() {
             "" => None,
             "en" | "english" => Some(Language::En),
             "es" | "spanish" | "español" => Some(Language::Es),
             other => {
                 return Err(invalid(
-                    record.line,
+                    line,
                     format!("language {other:?} must be en, es or blank"),
                 ));
             }
         };
-        if fields[0].is_empty() && fields[1].is_empty() {
+        let (subject_id, cii) = (field(0), field(1));
+        if subject_id.is_empty() && cii.is_empty() {
             return Err(invalid(
-                record.line,
+                line,
                 "a contact needs a subject_id or a cii".into(),
             ));
         }
+        let mailing_name = field(2);
         let contact = Contact {
-            mailing_name: (!fields[2].is_empty()).then(|| fields[2].clone()),
-            address_lines: [&fields[3], &fields[4]]
+            mailing_name: (!mailing_name.is_empty()).then_some(mailing_name),
+            address_lines: [field(3), field(4)]
                 .into_iter()
                 .filter(|line| !line.is_empty())
-                .cloned()
                 .collect(),
-            city: fields[5].clone(),
-            state: fields[6].clone(),
-            zip: fields[7].clone(),
+            city: field(5),
+            state: field(6),
+            zip: field(7),
             language,
+            source_line: line,
         };
         if contact.address_lines.is_empty() || contact.city.is_empty() || contact.zip.is_empty() {
+            return Err(invalid(line, "address_1, city and zip are required".into()));
+        }
+        if !is_zip(&contact.zip) {
             return Err(invalid(
-                record.line,
-                "address_1, city and zip are required".into(),
+                line,
+                "zip must be five digits or ZIP+4 (94103 or 94103-1234)".into(),
             ));
         }
-        contacts.insert(&fields[0], &fields[1], contact);
+        contacts.insert(&subject_id, &cii, contact);
     }
     Ok(contacts)
 }

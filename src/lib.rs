@@ -127,16 +127,17 @@ pub fn evaluate_inputs(
     rules: &Rules,
     rules_source: &RulesSource,
     as_of: Date,
-    jobs: usize,
+    (jobs, encoding): (usize, ingest::encoding::Encoding),
     progress: &(dyn Fn(ingest::Progress) + Sync),
 ) -> Result<Evaluation, PipelineError> {
+    let read_options = |compatibility| ingest::ReadOptions {
+        encoding,
+        ..ingest::ReadOptions::new(compatibility, jobs)
+    };
     let parts = match rules {
         Rules::Clearance(policy) => {
-            let ingested = ingest::read_doj_files(
-                inputs,
-                ingest::ReadOptions::new(Compatibility::Clearance, jobs),
-                progress,
-            )?;
+            let ingested =
+                ingest::read_doj_files(inputs, read_options(Compatibility::Clearance), progress)?;
             let in_county = ingested
                 .counties
                 .matches(county.name(), Compatibility::Clearance);
@@ -161,7 +162,7 @@ pub fn evaluate_inputs(
                 // gogen evaluates each file on its own: a person is not merged across files.
                 let mut ingested = ingest::read_doj_files(
                     std::slice::from_ref(input),
-                    ingest::ReadOptions::new(Compatibility::Gogen, jobs),
+                    read_options(Compatibility::Gogen),
                     progress,
                 )?;
                 ingested.renumber_files(u16::try_from(file_index).unwrap_or(u16::MAX));
@@ -287,7 +288,7 @@ fn decide_and_write_results(
         &config.rules,
         &config.rules_source,
         config.as_of,
-        config.jobs,
+        (config.jobs, config.encoding),
         progress,
     )?;
     timings.push(("ingest and eligibility", started.elapsed()));
@@ -372,6 +373,9 @@ pub struct RunConfig {
 pub struct DocumentsReport {
     /// Documents that could not be rendered (also in errors.json).
     pub failures: Vec<output::DocumentFailure>,
+    /// Found before rendering: data that no shipped font can show, located, with the documents
+    /// it will stop (also in errors.json).
+    pub warnings: Vec<Diagnostic>,
     /// PDFs written, by output path.
     pub written: std::collections::BTreeMap<String, output::OutputDocument>,
     /// Hashes of the files written by the writer thread.
@@ -610,8 +614,13 @@ fn finish_documents(
     timings: &mut Vec<(&'static str, std::time::Duration)>,
     header: impl FnOnce() -> Result<output::ManifestHeader, PipelineError>,
 ) -> Result<PathBuf, PipelineError> {
-    if !documents.failures.is_empty() {
-        output::write_errors(&output, diagnostics, &documents.failures)?;
+    if !documents.failures.is_empty() || !documents.warnings.is_empty() {
+        let all: Vec<Diagnostic> = diagnostics
+            .iter()
+            .chain(&documents.warnings)
+            .cloned()
+            .collect();
+        output::write_errors(&output, &all, &documents.failures)?;
     }
     let started = std::time::Instant::now();
     let header = header()?;
@@ -729,6 +738,7 @@ pub fn write_documents(
 ) -> Result<DocumentsReport, PipelineError> {
     let started = std::time::Instant::now();
     let plans = plan::plan(records, &config.contacts, config.letters);
+    let warnings = characters_no_font_can_draw(records, &config.contacts, &plans);
     let renderer = render::Renderer::new(&config.templates, as_of)?;
     let stamp_font = renderer.stamp_font()?;
     timings.push(("plan and load templates", started.elapsed()));
@@ -791,9 +801,125 @@ pub fn write_documents(
     timings.push(("finish writing", started.elapsed()));
     Ok(DocumentsReport {
         failures,
+        warnings,
         written,
         hashes,
     })
+}
+
+/// Every name, address and free text that will reach a PDF, checked against the shipped fonts
+/// before rendering: a character no font can draw is a located warning (file, line, column, code
+/// point) naming the documents of that person it will stop.
+fn characters_no_font_can_draw(
+    records: &[output::DeterminationRecord],
+    contacts: &config::Contacts,
+    plans: &plan::Plans,
+) -> Vec<Diagnostic> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut documents: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for case in &plans.cases {
+        documents
+            .entry(&case.subject_id)
+            .or_default()
+            .insert(format!("cases/{}.pdf", case.file_stem));
+    }
+    for letter in &plans.letters {
+        documents
+            .entry(&letter.subject_id)
+            .or_default()
+            .insert(format!("letters/{}.pdf", letter.file_stem()));
+    }
+    let mut warnings = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut check = |subject_id: &str,
+                     file: &str,
+                     line: u64,
+                     column: Option<(usize, &'static str)>,
+                     text: &str| {
+        let missing = render::characters_no_font_can_draw(text);
+        if missing.is_empty() || !seen.insert((file.to_string(), line, column)) {
+            return;
+        }
+        let Some(affected) = documents.get(subject_id) else {
+            return;
+        };
+        let named: Vec<String> = missing
+            .iter()
+            .map(|character| format!("{character} (U+{:04X})", u32::from(*character)))
+            .collect();
+        warnings.push(Diagnostic {
+            severity: ingest::Severity::Warning,
+            file: file.to_string(),
+            line: Some(line),
+            column: column.map(|(index, _)| index as u64 + 1),
+            field: column.map(|(_, name)| name),
+            message: format!(
+                "{} cannot be shown in the fonts clearance embeds, so these documents will not be rendered: {}",
+                named.join(", "),
+                affected.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        });
+    };
+    let column = |name: &'static str| {
+        ingest::doj::COLUMN_NAMES
+            .iter()
+            .position(|column| *column == name)
+            .map(|index| (index, name))
+    };
+    for record in records {
+        let line = u64::from(record.source_line);
+        check(
+            &record.subject_id,
+            &record.source_file,
+            line,
+            column("PRI_NAME"),
+            &record.name,
+        );
+        check(
+            &record.subject_id,
+            &record.source_file,
+            line,
+            column("OFFENSE_DESCR"),
+            &record.offense_text,
+        );
+        for case_number in &record.case_numbers {
+            check(
+                &record.subject_id,
+                &record.source_file,
+                line,
+                column("OFN"),
+                case_number,
+            );
+        }
+    }
+    let contacts_file = contacts.file.as_deref().unwrap_or("contacts");
+    for letter in &plans.letters {
+        let Some(contact) = &letter.contact else {
+            continue;
+        };
+        let fields = [
+            (2, contact.mailing_name.clone().unwrap_or_default()),
+            (
+                3,
+                contact.address_lines.first().cloned().unwrap_or_default(),
+            ),
+            (4, contact.address_lines.get(1).cloned().unwrap_or_default()),
+            (5, contact.city.clone()),
+            (6, contact.state.clone()),
+        ];
+        for (index, text) in fields {
+            let located =
+                contacts.columns[index].map(|column| (column, config::CONTACT_COLUMNS[index].0));
+            check(
+                &letter.subject_id,
+                contacts_file,
+                contact.source_line,
+                located,
+                &text,
+            );
+        }
+    }
+    warnings
 }
 
 /// Writes the `results/` folder, `summary.json`, and `errors.json` / `rejects.csv` when there

@@ -1325,6 +1325,7 @@ pub fn template_records(
         state: "CA".into(),
         zip: zip.into(),
         language,
+        source_line: 0,
     };
     contacts.insert(
         PEOPLE[0].0,

@@ -54,6 +54,12 @@ impl RawRecord {
         }
     }
 
+    /// The record's bytes as read (with its separators when read in place): what encoding
+    /// checks look at.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + Clone {
         self.bounds
             .iter()

@@ -11,6 +11,7 @@ use std::io::{self, BufRead};
 
 use super::csv::{self, RawRecord};
 use super::doj::{self, DojRow, FIELD_COUNT, SentenceUnit, column};
+use super::encoding::{Encoding, decode_windows_1252};
 use super::{
     Compatibility, CountyTable, Diagnostic, HeaderLine, RejectedRow, RowStream, Severity,
     StreamItem,
@@ -31,6 +32,11 @@ pub(crate) struct ChunkOutcome {
     pub(crate) rejected: Vec<RejectedRow>,
     /// The chunk ended inside a quoted field: its end was not a record boundary.
     pub(crate) ended_inside_quote: bool,
+    /// A byte order mark before the first row was skipped.
+    pub(crate) skipped_bom: bool,
+    /// The first line (relative to the chunk) that was not UTF-8 and was decoded as
+    /// Windows-1252.
+    pub(crate) first_windows_1252_line: Option<u64>,
 }
 
 struct PersonSlot {
@@ -43,6 +49,7 @@ struct PersonSlot {
 /// People built from rows, in order of first appearance.
 pub(crate) struct PeopleBuilder {
     compatibility: Compatibility,
+    encoding: Encoding,
     slots: Vec<PersonSlot>,
     index_by_subject: HashMap<Box<[u8]>, usize>,
     pub(crate) counties: CountyTable,
@@ -50,9 +57,10 @@ pub(crate) struct PeopleBuilder {
 }
 
 impl PeopleBuilder {
-    pub(crate) fn new(compatibility: Compatibility) -> Self {
+    pub(crate) fn new(compatibility: Compatibility, encoding: Encoding) -> Self {
         PeopleBuilder {
             compatibility,
+            encoding,
             slots: Vec::new(),
             index_by_subject: HashMap::new(),
             counties: CountyTable::default(),
@@ -77,6 +85,7 @@ impl PeopleBuilder {
         let mut stream = RowStream::new(input, header)?;
         let mut outcome = ChunkOutcome {
             had_header: stream.had_header,
+            skipped_bom: stream.skipped_bom,
             ..ChunkOutcome::default()
         };
         let mut last_progress = 0u64;
@@ -102,6 +111,32 @@ impl PeopleBuilder {
                 }
                 StreamItem::Row { record } => {
                     outcome.ended_inside_quote = false;
+                    let decoded;
+                    let record = if self.encoding.needs_windows_1252(record.bytes()) {
+                        outcome.first_windows_1252_line.get_or_insert(record.line);
+                        decoded = decode_windows_1252_record(record);
+                        &decoded
+                    } else if self.encoding == Encoding::Utf8
+                        && std::str::from_utf8(record.bytes()).is_err()
+                    {
+                        let message = "the row is not valid UTF-8, and --encoding utf-8 was given (a spreadsheet's \"CSV\" export is Windows-1252: pass --encoding windows-1252 or auto)".to_string();
+                        self.diagnostics.push(Diagnostic {
+                            severity: Severity::Error,
+                            file: display_name.to_string(),
+                            line: Some(record.line),
+                            column: None,
+                            field: None,
+                            message: message.clone(),
+                        });
+                        outcome.rejected.push(RejectedRow {
+                            line: record.line,
+                            reason: message,
+                            text: record.bytes().to_vec(),
+                        });
+                        continue;
+                    } else {
+                        record
+                    };
                     match self.check_row(record, display_name) {
                         Err(rejected) => outcome.rejected.push(rejected),
                         Ok(count_key) => {
@@ -415,6 +450,15 @@ enum RowKey {
     Absent,
     /// Present but malformed on a row that needs none: used, with a warning.
     Malformed,
+}
+
+/// The record with every field decoded from Windows-1252 to UTF-8.
+fn decode_windows_1252_record(record: &RawRecord) -> RawRecord {
+    let fields: Vec<String> = record.iter().map(decode_windows_1252).collect();
+    let mut decoded = RawRecord::from_fields(fields.iter().map(String::as_bytes));
+    decoded.line = record.line;
+    decoded.byte_offset = record.byte_offset;
+    decoded
 }
 
 fn lossy(bytes: &[u8]) -> String {

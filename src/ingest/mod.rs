@@ -12,6 +12,7 @@
 
 pub mod csv;
 pub mod doj;
+pub mod encoding;
 mod group;
 
 use std::collections::HashMap;
@@ -97,6 +98,8 @@ pub struct InputFile {
     /// The path as the user gave it; used in diagnostics.
     pub display_name: String,
     pub had_header: bool,
+    /// A byte order mark before the first row (no header) was skipped.
+    pub had_bom: bool,
     /// Data rows accepted (gogen's `lineCount`).
     pub accepted_rows: u32,
     pub physical_lines: u64,
@@ -239,6 +242,8 @@ pub struct Progress {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadOptions {
     pub compatibility: Compatibility,
+    /// How the text of the file is encoded.
+    pub encoding: encoding::Encoding,
     /// Threads to read a large file with (and, later, to write the gogen CSVs with).
     pub jobs: usize,
     /// A file is split only into chunks of at least this many bytes; splitting small files
@@ -250,6 +255,7 @@ impl ReadOptions {
     pub fn new(compatibility: Compatibility, jobs: usize) -> ReadOptions {
         ReadOptions {
             compatibility,
+            encoding: encoding::Encoding::Auto,
             jobs: jobs.max(1),
             min_chunk_bytes: 8 << 20,
         }
@@ -272,7 +278,7 @@ pub fn read_doj_files(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Ingested, IngestError> {
     let compatibility = options.compatibility;
-    let mut builder = PeopleBuilder::new(compatibility);
+    let mut builder = PeopleBuilder::new(compatibility, options.encoding);
     let mut files = Vec::with_capacity(paths.len());
     for (file_index, path) in paths.iter().enumerate() {
         let display_name = path.display().to_string();
@@ -304,7 +310,7 @@ pub fn read_doj_files(
             path,
             file_index_u16,
             &display_name,
-            compatibility,
+            options,
             &splits,
             &report,
         )
@@ -312,31 +318,32 @@ pub fn read_doj_files(
         let chunks = match chunks {
             Some(chunks) => chunks,
             // A split fell inside a quoted field that spans lines: read the file in one pass.
-            None => read_chunks(
-                path,
-                file_index_u16,
-                &display_name,
-                compatibility,
-                &[],
-                &report,
-            )
-            .map_err(io_error)?
-            .expect("a single chunk always ends at a record boundary"),
+            None => read_chunks(path, file_index_u16, &display_name, options, &[], &report)
+                .map_err(io_error)?
+                .expect("a single chunk always ends at a record boundary"),
         };
         let mut input_file = InputFile {
             index: file_index_u16,
             path: path.clone(),
             display_name: display_name.clone(),
             had_header: false,
+            had_bom: false,
             accepted_rows: 0,
             physical_lines: 0,
             bytes: 0,
             rejected: Vec::new(),
             chunks: Vec::new(),
         };
+        let mut first_windows_1252_line: Option<u64> = None;
         for (chunk_index, (chunk_builder, outcome, byte_offset)) in chunks.into_iter().enumerate() {
             if chunk_index == 0 {
                 input_file.had_header = outcome.had_header;
+                input_file.had_bom = outcome.skipped_bom;
+            }
+            if let Some(line) = outcome.first_windows_1252_line {
+                let line = line + input_file.physical_lines;
+                first_windows_1252_line =
+                    Some(first_windows_1252_line.map_or(line, |seen| seen.min(line)));
             }
             input_file.chunks.push(ChunkStart {
                 byte_offset,
@@ -360,6 +367,17 @@ pub fn read_doj_files(
                 })?;
             input_file.physical_lines += outcome.physical_lines;
             input_file.bytes += outcome.bytes;
+        }
+        if let (Some(line), encoding::Encoding::Auto) = (first_windows_1252_line, options.encoding)
+        {
+            builder.diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
+                file: display_name.clone(),
+                line: Some(line),
+                column: None,
+                field: None,
+                message: "the file is not valid UTF-8 from this line on; it was decoded as Windows-1252 (a spreadsheet's \"CSV\" export): check the names, or pass --encoding utf-8 or --encoding windows-1252".into(),
+            });
         }
         if compatibility == Compatibility::Clearance
             && input_file.accepted_rows == 0
@@ -421,7 +439,7 @@ fn read_chunks(
     path: &Path,
     file_index: u16,
     display_name: &str,
-    compatibility: Compatibility,
+    options: ReadOptions,
     splits: &[u64],
     report: &(dyn Fn(u64) + Sync),
 ) -> io::Result<Option<Vec<ChunkResult>>> {
@@ -433,7 +451,7 @@ fn read_chunks(
         let mut file = File::open(path)?;
         file.seek(SeekFrom::Start(start))?;
         let limited = file.take(end.map_or(u64::MAX, |end| end - start));
-        let mut builder = PeopleBuilder::new(compatibility);
+        let mut builder = PeopleBuilder::new(options.compatibility, options.encoding);
         let outcome = builder.read_chunk(
             BufReader::with_capacity(1 << 20, limited),
             file_index,
@@ -475,7 +493,7 @@ pub fn read_doj_bytes(
     bytes: &[u8],
     compatibility: Compatibility,
 ) -> Result<Ingested, IngestError> {
-    let mut builder = PeopleBuilder::new(compatibility);
+    let mut builder = PeopleBuilder::new(compatibility, encoding::Encoding::Auto);
     let outcome = builder
         .read_chunk(bytes, 0, name, true, &mut |_| {})
         .map_err(|source| IngestError::Io {
@@ -491,6 +509,7 @@ pub fn read_doj_bytes(
             path: PathBuf::from(name),
             display_name: name.to_string(),
             had_header: outcome.had_header,
+            had_bom: outcome.skipped_bom,
             accepted_rows: outcome.accepted_rows,
             physical_lines: outcome.physical_lines,
             bytes: outcome.bytes,
@@ -518,6 +537,9 @@ pub struct RowStream<R> {
     reader: RecordReader<R>,
     record: RawRecord,
     pub had_header: bool,
+    /// A UTF-8 byte order mark before the first row was skipped (clearance's mode only: gogen
+    /// keeps it as part of the first field).
+    pub skipped_bom: bool,
 }
 
 /// Whether a stream starts with the header line.
@@ -526,20 +548,29 @@ pub enum HeaderLine {
     /// The start of a file read for the first time: look.
     Detect(Compatibility),
     /// Known from the first pass (the second pass must skip exactly what the first skipped).
-    Present,
-    /// A later chunk of a file, or a file known to have none.
+    Known { header: bool, bom: bool },
+    /// A later chunk of a file.
     Absent,
 }
 
 impl<R: BufRead> RowStream<R> {
     pub fn new(mut input: R, header: HeaderLine) -> io::Result<RowStream<R>> {
-        let had_header = match header {
+        let (had_header, skip_bom) = match header {
             HeaderLine::Detect(compatibility) => {
-                doj::starts_with_header(input.fill_buf()?, compatibility)
+                let start = input.fill_buf()?;
+                let header = doj::starts_with_header(start, compatibility);
+                let bom = compatibility == Compatibility::Clearance
+                    && !header
+                    && start.starts_with(encoding::BOM);
+                (header, bom)
             }
-            HeaderLine::Present => true,
-            HeaderLine::Absent => false,
+            HeaderLine::Known { header, bom } => (header, bom && !header),
+            HeaderLine::Absent => (false, false),
         };
+        if skip_bom {
+            input.fill_buf()?;
+            input.consume(encoding::BOM.len());
+        }
         let mut reader = RecordReader::new(input);
         if had_header {
             // Like gogen, the header line is discarded unparsed, so a 96-field header with a
@@ -550,6 +581,7 @@ impl<R: BufRead> RowStream<R> {
             reader,
             record: RawRecord::default(),
             had_header,
+            skipped_bom: skip_bom,
         })
     }
 

@@ -177,8 +177,11 @@ fn write_chunk(
     file.seek(SeekFrom::Start(chunk.byte_offset))
         .map_err(reread_error)?;
     let limited = file.take(next.map_or(u64::MAX, |next| next.byte_offset - chunk.byte_offset));
-    let header = if chunk_index == 0 && input.had_header {
-        HeaderLine::Present
+    let header = if chunk_index == 0 {
+        HeaderLine::Known {
+            header: input.had_header,
+            bom: input.had_bom,
+        }
     } else {
         HeaderLine::Absent
     };

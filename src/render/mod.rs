@@ -128,6 +128,34 @@ const BUILT_IN_FONTS: &[&[u8]] = &[
     include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf"),
 ];
 
+/// The characters of `text` that some shipped font cannot draw (whitespace and control
+/// characters aside), each once, in order. Data is checked with this at load, so a name no font
+/// can show is reported before any rendering starts instead of failing a document at the end.
+pub fn characters_no_font_can_draw(text: &str) -> Vec<char> {
+    use std::sync::OnceLock;
+    static COVERAGES: OnceLock<Vec<typst::text::Coverage>> = OnceLock::new();
+    let coverages = COVERAGES.get_or_init(|| {
+        BUILT_IN_FONTS
+            .iter()
+            .flat_map(|data| typst::text::Font::iter(typst::foundations::Bytes::new(*data)))
+            .map(|font| font.info().coverage.clone())
+            .collect()
+    });
+    let mut missing: Vec<char> = Vec::new();
+    for character in text.chars() {
+        if character.is_whitespace() || character.is_control() || missing.contains(&character) {
+            continue;
+        }
+        if !coverages
+            .iter()
+            .all(|coverage| coverage.contains(u32::from(character)))
+        {
+            missing.push(character);
+        }
+    }
+    missing
+}
+
 /// One template file and where it came from.
 #[derive(Clone, Debug)]
 pub struct TemplateFile {
@@ -568,6 +596,12 @@ fn missing_glyphs(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn characters_no_shipped_font_has_are_found_before_rendering() {
+        assert!(characters_no_font_can_draw("NÚÑEZ, JOSÉ MARÍA · O’Brien ZOË").is_empty());
+        assert_eq!(characters_no_font_can_draw("张 三 张\t"), ['张', '三']);
+    }
 
     #[test]
     fn missing_glyphs_are_named_with_their_code_points() {

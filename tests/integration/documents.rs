@@ -455,6 +455,25 @@ fn a_glyph_no_shipped_font_has_fails_that_document_only() {
     let failed = field_of_each(&errors["documents_not_rendered"], "file");
     assert!(failed.contains(&"cases/SCN100.pdf"), "{failed:?}");
     assert!(workspace.exists("out/manifest.json"));
+    // Found at load, before rendering: located at the name's field, with the code points and
+    // the documents it stops.
+    let warning = errors["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|diagnostic| diagnostic["field"] == "PRI_NAME")
+        .expect("a warning for the name");
+    assert_eq!(warning["severity"], "warning");
+    assert_eq!(warning["file"], "doj.csv");
+    assert_eq!(warning["line"], 2);
+    assert_eq!(warning["column"], 13);
+    let message = warning["message"].as_str().unwrap();
+    assert!(
+        message.contains("张 (U+5F20)") && message.contains("伟 (U+4F1F)"),
+        "{message}"
+    );
+    assert!(message.contains("cases/SCN100.pdf"), "{message}");
+    assert!(!message.contains("SCN200"), "{message}");
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod documents;
 mod faults;
 mod gogen_compat;
 mod ingest_errors;
+mod office_files;
 mod pdf;
 mod policies;
 mod sample_cli;
