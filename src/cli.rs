@@ -287,6 +287,10 @@ fn check_config(
         out_dir: arguments.output.out,
         skip_bad_rows: arguments.skip_bad_rows,
         jobs: arguments.jobs.unwrap_or_else(crate::ingest::default_jobs),
+        // For tests of the parallel reader only (see CheckConfig::min_chunk_bytes).
+        min_chunk_bytes: std::env::var("CLEARANCE_MIN_CHUNK_BYTES")
+            .ok()
+            .and_then(|text| text.parse().ok()),
     };
     Ok((config, show_timings))
 }

@@ -748,6 +748,10 @@ pub struct CheckConfig {
     pub skip_bad_rows: bool,
     /// Threads for reading and writing large files.
     pub jobs: usize,
+    /// The smallest chunk a file is split into for parallel reading (`None`: the default). Not
+    /// a user option: tests set it with the `CLEARANCE_MIN_CHUNK_BYTES` environment variable so
+    /// that small files are read in many chunks.
+    pub min_chunk_bytes: Option<u64>,
 }
 
 #[cfg(test)]

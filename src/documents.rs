@@ -324,8 +324,9 @@ impl DocumentRun<'_> {
     }
 
     /// Renders every case into `cases/<stem>.pdf` and `bundles/case-packets.pdf`: an index,
-    /// then every case in case-number order, one bookmark per case, page labels equal to the
-    /// printed page numbers.
+    /// then every case in case-number order, one bookmark per case. Each page after the index
+    /// is stamped "Packet page N" and labelled N, the number the index cites; the papers keep
+    /// their own pleading page numbers in the footer.
     pub(crate) fn write_cases(&self, cases: &[CasePlan]) -> Result<(), PipelineError> {
         const PATH: &str = "bundles/case-packets.pdf";
         if cases.is_empty() {
@@ -341,7 +342,7 @@ impl DocumentRun<'_> {
                 bundle
                     .lock()
                     .expect("no panics while holding the lock")
-                    .deliver(sequence, parts, &PageLabelStyle::Printed)
+                    .deliver(sequence, parts, &PageLabelStyle::BundlePages)
             },
         )?;
         let mut bundle = bundle
@@ -363,84 +364,76 @@ impl DocumentRun<'_> {
     }
 
     /// The packets bundle's index, in parts of [`INDEX_ENTRIES_PER_PART`] entries rendered in
-    /// parallel (one long table would take time and memory growing faster than its length);
-    /// rendered again if its length changed the page numbers it prints.
+    /// parallel (one long table would take time and memory growing faster than its length). It
+    /// cites packet page numbers, which do not depend on its own length.
     fn render_packets_index(
         &self,
         cases: &[CasePlan],
         placed: &[(usize, usize)],
     ) -> Result<Vec<ParsedChunk>, PipelineError> {
         const TEMPLATE: &str = "packets-index.typ";
-        let mut index_pages = placed.len().div_ceil(INDEX_ENTRIES_PER_PAGE);
-        loop {
-            let entries: Vec<_> = placed
-                .iter()
-                .map(|&(case_index, page)| {
-                    let case = &cases[case_index];
-                    json!({
-                        "case_numbers": case.case_numbers_text(),
-                        "defendant": case.defendant,
-                        "counts": case.counts.len(),
-                        "page": index_pages + page + 1,
-                    })
+        let entries: Vec<_> = placed
+            .iter()
+            .map(|&(case_index, page)| {
+                let case = &cases[case_index];
+                json!({
+                    "case_numbers": case.case_numbers_text(),
+                    "defendant": case.defendant,
+                    "counts": case.counts.len(),
+                    // The packet page number stamped on the case's first page.
+                    "page": page + 1,
                 })
-                .collect();
-            let parts: Vec<&[serde_json::Value]> = entries.chunks(INDEX_ENTRIES_PER_PART).collect();
-            let rendered = self.parallel(parts.len(), |part| {
-                let data = json!({
-                    "title": "Case packets: motions and proposed orders",
-                    "subtitle": format!("{} cases, in case-number order; page numbers are pages of this bundle", entries.len()),
-                    "agency": self.letterhead.office.agency.name,
-                    "columns": ["Case No.", "Defendant", "Counts", "Page"],
-                    "first": part == 0,
-                    "pages": parts[part].chunks(INDEX_ENTRIES_PER_PAGE).collect::<Vec<_>>(),
-                });
-                let bytes = serde_json::to_vec(&data).expect("JSON values serialize");
-                let (compiled, pdf) = self.renderer.compile_and_export(
-                    TEMPLATE,
-                    &bytes,
-                    &PdfSettings::untagged(format!("packets-index-{part}")),
-                )?;
-                Ok::<_, PipelineError>((pdf, compiled.page_count()))
+            })
+            .collect();
+        let parts: Vec<&[serde_json::Value]> = entries.chunks(INDEX_ENTRIES_PER_PART).collect();
+        let rendered = self.parallel(parts.len(), |part| {
+            let data = json!({
+                "title": "Case packets: motions and proposed orders",
+                "subtitle": format!("{} cases, in case-number order; \"Page\" is the packet page number stamped at the top of each page after this index", entries.len()),
+                "agency": self.letterhead.office.agency.name,
+                "columns": ["Case No.", "Defendant", "Counts", "Page"],
+                "first": part == 0,
+                "pages": parts[part].chunks(INDEX_ENTRIES_PER_PAGE).collect::<Vec<_>>(),
             });
-            let rendered: Vec<(Vec<u8>, usize)> = rendered.into_iter().collect::<Result<_, _>>()?;
-            let total: usize = rendered.iter().map(|(_, pages)| pages).sum();
-            if total != index_pages {
-                index_pages = total;
-                continue;
-            }
-            // Roman page numbers through the index, stamped under each page.
-            let mut page = 0u64;
-            return rendered
-                .into_iter()
-                .enumerate()
-                .map(|(part, (pdf, pages))| {
-                    let numbers: Vec<u64> =
-                        (0..pages as u64).map(|offset| page + offset + 1).collect();
-                    page += pages as u64;
-                    let stamps = numbers
-                        .iter()
-                        .map(|&number| {
-                            vec![Stamp {
-                                text: roman(number),
-                                x: 306.0,
-                                baseline: 36.0,
-                                size: 10.0,
-                                align: StampAlign::Center,
-                            }]
-                        })
-                        .collect();
-                    let mut parsed = ParsedChunk::parse(RenderedChunk {
-                        name: format!("packets index part {part}"),
-                        pdf,
-                        page_numbers: numbers,
-                        stamps,
-                    })?;
-                    parsed.release_bytes();
-                    Ok(parsed)
-                })
-                .collect();
-        }
+            let bytes = serde_json::to_vec(&data).expect("JSON values serialize");
+            let (compiled, pdf) = self.renderer.compile_and_export(
+                TEMPLATE,
+                &bytes,
+                &PdfSettings::untagged(format!("packets-index-{part}")),
+            )?;
+            Ok::<_, PipelineError>((pdf, compiled.page_count()))
+        });
+        let rendered: Vec<(Vec<u8>, usize)> = rendered.into_iter().collect::<Result<_, _>>()?;
+        // Roman page numbers through the index, stamped under each page.
+        let mut page = 0u64;
+        rendered
+            .into_iter()
+            .enumerate()
+            .map(|(part, (pdf, pages))| {
+                let numbers: Vec<u64> = (0..pages as u64).map(|offset| page + offset + 1).collect();
+                page += pages as u64;
+                let stamps = numbers
+                    .iter()
+                    .map(|&number| {
+                        vec![Stamp {
+                            text: roman(number),
+                            x: 306.0,
+                            baseline: 36.0,
+                            size: 10.0,
+                            align: StampAlign::Center,
+                        }]
+                    })
+                    .collect();
+                let mut parsed = ParsedChunk::parse(RenderedChunk {
+                    name: format!("packets index part {part}"),
+                    pdf,
+                    page_numbers: numbers,
+                    stamps,
+                })?;
+                parsed.release_bytes();
+                Ok(parsed)
+            })
+            .collect()
     }
 
     fn render_cases(

@@ -127,12 +127,16 @@ pub fn evaluate_inputs(
     rules: &Rules,
     rules_source: &RulesSource,
     as_of: Date,
-    (jobs, encoding): (usize, ingest::encoding::Encoding),
+    reading: &ReadSettings,
     progress: &(dyn Fn(ingest::Progress) + Sync),
 ) -> Result<Evaluation, PipelineError> {
-    let read_options = |compatibility| ingest::ReadOptions {
-        encoding,
-        ..ingest::ReadOptions::new(compatibility, jobs)
+    let read_options = |compatibility| {
+        let defaults = ingest::ReadOptions::new(compatibility, reading.jobs);
+        ingest::ReadOptions {
+            encoding: reading.encoding,
+            min_chunk_bytes: reading.min_chunk_bytes.unwrap_or(defaults.min_chunk_bytes),
+            ..defaults
+        }
     };
     let parts = match rules {
         Rules::Clearance(policy) => {
@@ -243,6 +247,16 @@ fn row_results_for(
     results
 }
 
+/// How the DOJ files are read.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadSettings {
+    pub jobs: usize,
+    pub encoding: ingest::encoding::Encoding,
+    /// Split a file for parallel reading only into chunks of at least this many bytes; `None`
+    /// for the default. Tests make it small so that small files are read in many chunks.
+    pub min_chunk_bytes: Option<u64>,
+}
+
 /// What `check` did.
 #[derive(Debug)]
 pub struct CheckReport {
@@ -288,7 +302,11 @@ fn decide_and_write_results(
         &config.rules,
         &config.rules_source,
         config.as_of,
-        (config.jobs, config.encoding),
+        &ReadSettings {
+            jobs: config.jobs,
+            encoding: config.encoding,
+            min_chunk_bytes: config.min_chunk_bytes,
+        },
         progress,
     )?;
     timings.push(("ingest and eligibility", started.elapsed()));

@@ -269,6 +269,9 @@ pub enum PageLabelStyle {
     /// Carry on from the pages before (1, 2, 3 from the start of the file when nothing is
     /// labelled): for pages that print no number, such as letters.
     Sequential,
+    /// The page's number in the bundle's body (1 for its first appended page), stamped on the
+    /// page as "Packet page N" and used as its label: what the bundle's index cites.
+    BundlePages,
 }
 
 /// Streams chunks into one bundle file.
@@ -331,7 +334,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         labels: PageLabelStyle,
     ) -> Result<(), AssembleError> {
         let offset = self.kids.len();
-        self.write_pages(parsed, range.clone())?;
+        self.write_pages(parsed, range.clone(), labels == PageLabelStyle::BundlePages)?;
         self.label_and_bookmark(parsed, range, offset, entries, labels);
         Ok(())
     }
@@ -349,7 +352,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         let earlier_labels = std::mem::take(&mut self.labels);
         let earlier_bookmarks = std::mem::take(&mut self.bookmarks);
         for part in parts {
-            self.write_pages(part, 0..part.page_count())?;
+            self.write_pages(part, 0..part.page_count(), false)?;
         }
         let added = self.kids.len() - before;
         self.kids.rotate_right(added);
@@ -378,6 +381,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         &mut self,
         parsed: &ParsedChunk,
         range: Range<usize>,
+        stamp_bundle_pages: bool,
     ) -> Result<(), AssembleError> {
         let write_error = |source| AssembleError::Write {
             name: self.name.clone(),
@@ -397,11 +401,15 @@ impl<'f, W: Write> BundleWriter<'f, W> {
             self.identity = Some((parsed.identity.clone(), intents));
         }
         for index in range {
+            let mut stamps = parsed.chunk.stamps_of(index).to_vec();
+            if stamp_bundle_pages {
+                stamps.push(pdf::bundle_page_number(self.kids.len() as u64 + 1));
+            }
             let kid = copier
                 .copy_page(
                     parsed.pages[index],
                     self.pages_root,
-                    parsed.chunk.stamps_of(index),
+                    &stamps,
                     self.stamp_font.as_mut(),
                     &mut self.writer,
                 )
@@ -450,6 +458,21 @@ impl<'f, W: Write> BundleWriter<'f, W> {
                 prefix: Some(name),
             }),
             PageLabelStyle::Sequential => {}
+            PageLabelStyle::BundlePages => {
+                let continues = self.labels.last().is_some_and(|last| {
+                    last.numbering == LabelNumbering::Decimal
+                        && last.prefix.is_none()
+                        && last.first + (offset - last.start) as u64 == offset as u64 + 1
+                });
+                if !continues {
+                    self.labels.push(LabelRange {
+                        start: offset,
+                        first: offset as u64 + 1,
+                        numbering: LabelNumbering::Decimal,
+                        prefix: None,
+                    });
+                }
+            }
         }
         let appended = range.len();
         for entry in entries {

@@ -321,6 +321,19 @@ impl StampFontUse<'_> {
 /// The page number of pleading paper: centred in the text column on the first line of the
 /// footer, which `templates/lib/pleading.typ` leaves empty for it (text column 1.4 in to
 /// 8.5 - 0.65 in; bottom margin 57 pt, first footer line with an 8 pt top edge).
+/// The page number of a bundle page, "Packet page 10", in the top right corner, clear of the
+/// pleading paper's line numbers, caption and footer: the number an index cites and the page's
+/// label in a viewer.
+pub(super) fn bundle_page_number(number: u64) -> Stamp {
+    Stamp {
+        text: format!("Packet page {number}"),
+        x: 612.0 - 46.8,
+        baseline: 792.0 - 24.0,
+        size: 9.0,
+        align: StampAlign::Right,
+    }
+}
+
 pub fn pleading_page_number(number: u64) -> Stamp {
     Stamp {
         text: number.to_string(),

@@ -187,13 +187,49 @@ fn run_on_the_shipped_sample_writes_court_ready_documents() {
     assert_eq!(bookmarks[0], "Index");
     let labels = packets.page_labels();
     assert_eq!(labels[0], (0, "r".to_string(), 1, String::new()));
-    assert!(labels[1..].iter().all(|(_, style, _, _)| style == "D"));
+    assert_eq!(
+        labels[1..],
+        [(labels[1].0, "D".to_string(), 1, String::new())]
+    );
     let case_pages: usize = case_files
         .iter()
         .map(|file| workspace.pdf(&format!("out/cases/{file}")).page_count())
         .sum();
     let index_pages = labels[1].0 as usize;
     assert_eq!(packets.page_count(), index_pages + case_pages);
+    // Each case's bookmark points at the page the index cites for it: its label and the
+    // "Packet page N" stamped on it are the index's number; the pleading page number printed in
+    // its footer stays the paper's own.
+    let pages = packets.pages();
+    let index_runs: Vec<String> = pages
+        .iter()
+        .take(index_pages)
+        .flat_map(|page| packets.page_runs(*page))
+        .collect();
+    for (title, page) in packets.bookmark_pages().into_iter().skip(1).step_by(7) {
+        let label = packets.label_of(page);
+        let runs = packets.page_runs(pages[page]);
+        assert!(
+            runs.iter()
+                .any(|run| run.trim() == format!("Packet page {label}")),
+            "{title}: label {label}, stamped {runs:?}"
+        );
+        let row = index_runs
+            .iter()
+            .position(|run| run.trim() == title.split(" — ").next().unwrap())
+            .unwrap_or_else(|| panic!("{title} in the index"));
+        assert!(
+            index_runs[row + 1..row + 5]
+                .iter()
+                .any(|run| run.trim() == label),
+            "{title}: the index cites {:?}, the page is labelled {label}",
+            &index_runs[row..row + 5]
+        );
+        assert!(
+            runs.iter().any(|run| run.trim() == "1"),
+            "{title}: pleading page 1"
+        );
+    }
     let index_text: String = packets
         .pages()
         .into_iter()
@@ -331,8 +367,10 @@ fn run_on_the_shipped_sample_writes_court_ready_documents() {
 #[test]
 fn documents_are_byte_identical_across_runs_and_thread_counts() {
     let workspace = Workspace::new();
-    workspace.sample(25, 9);
-    for (out, jobs) in [("first", "1"), ("second", "2")] {
+    // Enough people for several chunks of cases and of letters, so that with three threads
+    // chunks finish out of order and must still be appended to the bundles in sequence.
+    workspace.sample(70, 9);
+    for (out, jobs) in [("first", "1"), ("second", "3")] {
         workspace
             .run(
                 &["doj.csv"],
@@ -343,7 +381,17 @@ fn documents_are_byte_identical_across_runs_and_thread_counts() {
     }
     let first = workspace.files_under("first");
     assert_eq!(first, workspace.files_under("second"));
-    assert!(first.iter().any(|file| file.starts_with("cases/")));
+    let chunk = 40; // documents::DOCUMENTS_PER_CHUNK
+    let cases = first
+        .iter()
+        .filter(|file| file.starts_with("cases/"))
+        .count();
+    let letters = first
+        .iter()
+        .filter(|file| file.starts_with("letters/"))
+        .count();
+    assert!(cases > 2 * chunk, "{cases} cases: more than two chunks");
+    assert!(letters > chunk, "{letters} letters: more than one chunk");
     for file in &first {
         assert_eq!(
             std::fs::read(workspace.path(&format!("first/{file}"))).unwrap(),
@@ -535,6 +583,24 @@ fn large_filings_are_split_into_volumes_with_covers() {
     // The volumes' pages run on: each starts where the last ended.
     for pair in pages.windows(2) {
         assert_eq!(pair[1].0, pair[0].0 + pair[0].1 as i64);
+    }
+    // The redacted filing is split the same way, each volume under the limit.
+    let redacted: Vec<&String> = bundles
+        .iter()
+        .filter(|file| file.starts_with("filing-redacted-vol-"))
+        .collect();
+    assert!(redacted.len() >= 2, "{bundles:?}");
+    assert!(!bundles.contains("filing-redacted.pdf"));
+    for index in 1..=redacted.len() {
+        let file = format!("out/bundles/filing-redacted-vol-{index}.pdf");
+        assert!(std::fs::metadata(workspace.path(&file)).unwrap().len() <= 90_000, "{file}");
+        let pdf = workspace.pdf(&file);
+        pdf.assert_court_ready();
+        let cover = pdf.page_runs(pdf.pages()[0]).join(" ");
+        assert!(
+            cover.contains(&format!("Volume {index} of {}", redacted.len())),
+            "{cover}"
+        );
     }
 }
 

@@ -6,6 +6,7 @@ mod faults;
 mod gogen_compat;
 mod ingest_errors;
 mod office_files;
+mod parallel;
 mod pdf;
 mod policies;
 mod sample_cli;

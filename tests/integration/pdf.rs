@@ -318,6 +318,66 @@ impl Pdf {
         titles
     }
 
+    /// The top-level bookmarks with the 0-based index of the page each points to.
+    pub(crate) fn bookmark_pages(&self) -> Vec<(String, usize)> {
+        let pages = self.pages();
+        let mut found = Vec::new();
+        let Ok(outlines) = self.catalog().get(b"Outlines") else {
+            return found;
+        };
+        let outlines = dictionary(&self.document, outlines).expect("outlines");
+        let mut item = outlines.get(b"First").ok().cloned();
+        while let Some(Object::Reference(id)) = item {
+            let entry = self.document.get_dictionary(id).expect("outline item");
+            let title = match entry.get(b"Title") {
+                Ok(Object::String(bytes, _)) => decode_text_string(bytes),
+                _ => String::new(),
+            };
+            let target = entry
+                .get(b"Dest")
+                .ok()
+                .and_then(|dest| resolve(&self.document, dest).as_array().ok())
+                .and_then(|dest| dest.first())
+                .and_then(|page| page.as_reference().ok())
+                .expect("a bookmark points to a page");
+            let index = pages
+                .iter()
+                .position(|page| *page == target)
+                .expect("a page");
+            found.push((title, index));
+            item = entry.get(b"Next").ok().cloned();
+        }
+        found
+    }
+
+    /// The label a viewer shows for the 0-based page `index` (decimal and roman ranges).
+    pub(crate) fn label_of(&self, index: usize) -> String {
+        let ranges = self.page_labels();
+        let (start, style, first, prefix) = ranges
+            .iter()
+            .rev()
+            .find(|(start, ..)| *start as usize <= index)
+            .cloned()
+            .expect("a label range");
+        let number = first + (index as i64 - start);
+        let number = match style.as_str() {
+            "D" => number.to_string(),
+            "r" => {
+                let mut text = String::new();
+                let mut rest = number;
+                for (value, numeral) in [(10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")] {
+                    while rest >= value {
+                        text.push_str(numeral);
+                        rest -= value;
+                    }
+                }
+                text
+            }
+            _ => String::new(),
+        };
+        format!("{prefix}{number}")
+    }
+
     /// The page-label ranges: (first page index, style, first number, prefix).
     pub(crate) fn page_labels(&self) -> Vec<(i64, String, i64, String)> {
         let Ok(labels) = self.catalog().get(b"PageLabels") else {
