@@ -90,16 +90,8 @@ fn bench_documents(directory: &Path, runs: usize) {
     generate_people(people, &input, Some(&contacts));
     let office = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/office.toml");
     let timings = directory.join("run_timings.txt");
-    // Each run writes into its own fresh folder, and the folders are deleted only after the
-    // last run: ext4 allocates inodes slowly next to thousands it deleted a moment ago (its
-    // recently-deleted check scans them), which would add several seconds to every run after
-    // the first without measuring clearance.
-    let folders: Vec<PathBuf> = (1..=runs)
-        .map(|run| directory.join(format!("out_documents_{run}")))
-        .collect();
-    for folder in &folders {
-        let _ = std::fs::remove_dir_all(folder);
-    }
+    // Each run writes into its own fresh folder (see `fresh_folders`).
+    let folders = fresh_folders(directory, "out_documents", runs);
     let mut measurements = Vec::with_capacity(runs);
     for out in &folders {
         let mut command = support::clearance_on_sample(BINARY, "run", &input, out);
@@ -131,16 +123,31 @@ fn bench_documents(directory: &Path, runs: usize) {
         "run with documents (last run's stages below)",
         &mut measurements,
     );
-    for line in std::fs::read_to_string(&timings)
-        .unwrap_or_default()
-        .lines()
-    {
+    print_timings(&timings);
+    for folder in &folders {
+        let _ = std::fs::remove_dir_all(folder);
+    }
+}
+
+/// One output folder per run, none of them there yet. Each run writes into its own and they are
+/// deleted only after the last run: ext4 allocates inodes slowly next to thousands it deleted a
+/// moment ago, which would add time to every run after the first without measuring clearance.
+fn fresh_folders(directory: &Path, prefix: &str, runs: usize) -> Vec<PathBuf> {
+    let folders: Vec<PathBuf> = (1..=runs)
+        .map(|run| directory.join(format!("{prefix}_{run}")))
+        .collect();
+    for folder in &folders {
+        let _ = std::fs::remove_dir_all(folder);
+    }
+    folders
+}
+
+/// The `timing:` lines a run printed on stderr.
+fn print_timings(path: &Path) {
+    for line in std::fs::read_to_string(path).unwrap_or_default().lines() {
         if line.starts_with("timing:") {
             println!("    {line}");
         }
-    }
-    for folder in &folders {
-        let _ = std::fs::remove_dir_all(folder);
     }
 }
 
@@ -209,10 +216,15 @@ fn main() {
             bytes as f64 / 1e6
         );
         for (label, policy) in [("statutory", None), ("gogen options", Some("gogen"))] {
-            let out = directory.join(format!("out_{target_rows}"));
+            // A fresh folder for every run, deleted after the last (see `fresh_folders`).
+            let folders = fresh_folders(&directory, &format!("out_{target_rows}"), runs);
+            let timings = directory.join("check_timings.txt");
             let mut measurements = Vec::with_capacity(runs);
-            for _ in 0..runs {
-                let mut command = support::clearance_on_sample(BINARY, "check", &input, &out);
+            for out in &folders {
+                let mut command = support::clearance_on_sample(BINARY, "check", &input, out);
+                command
+                    .arg("--timings")
+                    .stderr(std::fs::File::create(&timings).expect("timings file"));
                 if policy.is_some() {
                     let options = Path::new(env!("CARGO_MANIFEST_DIR"))
                         .join("samples/policies/bear-options.json");
@@ -221,10 +233,13 @@ fn main() {
                 measurements.push(measure(&mut command));
             }
             report(
-                &format!("check {target_rows} rows, {label}"),
+                &format!("check {target_rows} rows, {label} (last run's stages below)"),
                 &mut measurements,
             );
-            let _ = std::fs::remove_dir_all(&out);
+            print_timings(&timings);
+            for folder in &folders {
+                let _ = std::fs::remove_dir_all(folder);
+            }
         }
     }
 }

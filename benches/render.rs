@@ -4,8 +4,10 @@
 //! pipeline (`clearance check` on a generated DOJ file):
 //! - single-document latency (p50, p99): one case's motion and order per compile, the way the
 //!   service renders a document on request;
-//! - the omnibus filing with an Exhibit A of `BENCH_EXHIBIT_ROWS` counts (default 10,000):
-//!   compile, PDF export and assembly, separately.
+//! - the omnibus filing with an Exhibit A of `BENCH_EXHIBIT_ROWS` counts (default 10,000), full
+//!   and redacted: each part compiled and exported to PDF, one after the other (assembling the
+//!   parts into the filing, with its page numbers and volumes, is timed by the pipeline
+//!   benchmark's "omnibus filing" stage, not here).
 //!
 //! The end-to-end target (10,000 per-case PDFs plus all bundles) is measured by the pipeline
 //! benchmark, `cargo bench --bench pipeline`, on the release binary. Numbers are printed, never

@@ -95,7 +95,9 @@ struct DocumentArgs {
     /// Write only the redacted filing (case numbers only), not the one with full exhibits.
     #[arg(long)]
     redacted_exhibits: bool,
-    /// Split court bundles larger than this many megabytes (10^6 bytes) into volumes.
+    /// Split the omnibus filing (bundles/filing.pdf and filing-redacted.pdf) into volumes of at
+    /// most this many megabytes (10^6 bytes), each behind a cover, when it is larger (e-filing
+    /// size limits). The case-packets and letters bundles are for printing and are never split.
     #[arg(long, default_value_t = 25.0, value_name = "MB")]
     volume_limit_mb: f64,
 }
@@ -136,6 +138,10 @@ struct RenderArgs {
     /// A results/determinations.json written by `clearance check` or `run`.
     #[arg(value_name = "DETERMINATIONS_JSON")]
     determinations: PathBuf,
+    /// The date on the documents, YYYY-MM-DD. Default: the determinations' own as-of date; an
+    /// empty determinations file needs it.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    as_of: Option<String>,
     #[command(flatten)]
     documents: DocumentArgs,
     #[command(flatten)]
@@ -370,11 +376,15 @@ fn document_config(
     if !(arguments.volume_limit_mb.is_finite() && arguments.volume_limit_mb >= 0.01) {
         anyhow::bail!("--volume-limit-mb must be at least 0.01");
     }
+    // A template with a syntax error is a configuration error (exit 1) found before any input
+    // is read, naming its file, line and column; `templates check` renders to find the rest.
+    let templates = templates_from(arguments.templates.as_deref())?;
+    templates.check_syntax()?;
     Ok(crate::DocumentConfig {
         office,
         office_sha256,
         contacts,
-        templates: templates_from(arguments.templates.as_deref())?,
+        templates,
         letters: !arguments.no_letters,
         full_exhibits: !arguments.redacted_exhibits,
         volume_limit_bytes: (arguments.volume_limit_mb * 1e6).round() as u64,
@@ -415,8 +425,14 @@ fn render(
 ) -> anyhow::Result<ExitCode> {
     let jobs = arguments.jobs.unwrap_or_else(crate::ingest::default_jobs);
     let output = arguments.output.prepare();
+    let as_of = arguments
+        .as_of
+        .as_deref()
+        .map(config::parse_as_of)
+        .transpose()?;
     let config = crate::RenderConfig {
         determinations: arguments.determinations,
+        as_of,
         out_dir: arguments.output.out,
         output,
         documents: document_config(&arguments.documents, None, jobs, encoding)?,

@@ -494,6 +494,8 @@ pub fn run(
 /// Settings of `clearance render`: documents from a `determinations.json` written earlier.
 pub struct RenderConfig {
     pub determinations: PathBuf,
+    /// The date the documents carry when the file has no determinations to take it from.
+    pub as_of: Option<Date>,
     pub out_dir: PathBuf,
     pub output: output::OutputOptions,
     pub documents: DocumentConfig,
@@ -533,6 +535,14 @@ pub enum DeterminationsError {
         first: Date,
         other: Date,
     },
+    #[error("{path}: the determinations are as of {file}, but --as-of is {given}")]
+    AsOfDisagrees {
+        path: String,
+        file: Date,
+        given: Date,
+    },
+    #[error("{path}: no determinations, so nothing to date the documents with; pass --as-of")]
+    EmptyNeedsAsOf { path: String },
 }
 
 /// `clearance render`: the documents for determinations made earlier (and perhaps edited by a
@@ -563,8 +573,10 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
         size: bytes.len() as u64,
     };
     drop(bytes);
-    let as_of = match records.first() {
-        Some(first) => {
+    // The documents are dated with the determinations' as-of date, never the clock: an empty
+    // file needs --as-of, and one that disagrees with the file is refused.
+    let as_of = match (records.first(), config.as_of) {
+        (Some(first), given) => {
             if let Some(other) = records.iter().find(|record| record.as_of != first.as_of) {
                 return Err(DeterminationsError::MixedAsOf {
                     path,
@@ -573,9 +585,20 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
                 }
                 .into());
             }
+            if let Some(given) = given
+                && given != first.as_of
+            {
+                return Err(DeterminationsError::AsOfDisagrees {
+                    path,
+                    file: first.as_of,
+                    given,
+                }
+                .into());
+            }
             first.as_of
         }
-        None => Date::today_utc(),
+        (None, Some(given)) => given,
+        (None, None) => return Err(DeterminationsError::EmptyNeedsAsOf { path }.into()),
     };
     timings.push(("read determinations", started.elapsed()));
     let mut documents = write_documents(

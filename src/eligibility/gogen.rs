@@ -381,7 +381,10 @@ pub fn possible_other_p64_charges<'a>(offense_text: &[u8], comment_text: &'a [u8
 }
 
 /// clearance determinations for gogen's decisions, so the determinations files and documents
-/// exist in this mode too.
+/// exist in this mode too. gogen's CSVs keep gogen's words; but a count gogen would relieve that
+/// the statute does not reach at all — not a Prop 64 offence (gogen matches 11357-11360 anywhere
+/// in the code section, `11357.5` included), an offence on or after 2016-11-09, or undated — is
+/// never filed: it goes to review with both answers in the reason.
 pub fn to_determinations(
     people: &[Person],
     decisions: &[GogenDecision],
@@ -390,7 +393,8 @@ pub fn to_determinations(
     decisions
         .iter()
         .map(|decision| {
-            let conviction = &people[decision.person_index].convictions[decision.conviction_index];
+            let person = &people[decision.person_index];
+            let conviction = &person.convictions[decision.conviction_index];
             let (track, sentence_end) = track_of(conviction, as_of);
             let outcome = match decision.determination {
                 DISMISSAL => Outcome::DismissAndSeal,
@@ -403,27 +407,42 @@ pub fn to_determinations(
                 format!("gogen: {}", decision.reason)
             };
             let mut flags = Vec::new();
-            if people[decision.person_index].deceased {
+            if person.deceased {
                 flags.push(super::Flag::Deceased);
             }
             if conviction.date.is_none() {
                 flags.push(super::Flag::UnknownDate);
             }
+            let mut decision_made = Decision {
+                outcome,
+                rule_id: decision.rule_id.into(),
+                authority: if outcome.grants_relief() {
+                    format!("{}; county policy (BEAR/gogen options)", Track::authority(track))
+                } else {
+                    String::new()
+                },
+                reason,
+                // BEAR's dismissals were filed as "dismiss and seal".
+                seal: outcome == Outcome::DismissAndSeal,
+            };
+            if outcome.grants_relief()
+                && let Some(denial) = statute_denies(person, decision.conviction_index, as_of)
+            {
+                decision_made = Decision {
+                    outcome: Outcome::NeedsReview,
+                    rule_id: "gogen.statute_denies".into(),
+                    authority: String::new(),
+                    reason: format!(
+                        "gogen gives {} ({}), but {denial}: not filed without review",
+                        decision.determination, decision.reason
+                    ),
+                    seal: false,
+                };
+            }
             Determination {
                 person_index: decision.person_index,
                 conviction_index: decision.conviction_index,
-                decision: Decision {
-                    outcome,
-                    rule_id: decision.rule_id.into(),
-                    authority: if outcome.grants_relief() {
-                        format!("{}; county policy (BEAR/gogen options)", Track::authority(track))
-                    } else {
-                        String::new()
-                    },
-                    reason,
-                    // BEAR's dismissals were filed as "dismiss and seal".
-                    seal: outcome == Outcome::DismissAndSeal,
-                },
+                decision: decision_made,
                 basis: Basis::Policy,
                 track,
                 sentence_end,
@@ -434,11 +453,41 @@ pub fn to_determinations(
         .collect()
 }
 
+/// Why the statute gives a count no relief at all, if it gives none: not a Prop 64 offence, or
+/// an offence it does not reach (current law, unknown dates).
+fn statute_denies(person: &Person, conviction_index: usize, as_of: Date) -> Option<String> {
+    let conviction = &person.convictions[conviction_index];
+    let prop64 = conviction.offense.as_ref().is_some_and(|section| {
+        super::matchers::is_prop64(section)
+            || super::matchers::is_prop64_with_unexpected_code(section)
+    });
+    if !prop64 {
+        return Some(format!(
+            "{} is not a Prop 64 offence (HS 11361.8 reaches HS 11357-11360 and 11362.1 only)",
+            conviction.raw_code_section.trim()
+        ));
+    }
+    let statutory = super::statute::decide(person, conviction_index, as_of);
+    match statutory.policy_barrier {
+        Some(
+            super::statute::PolicyBarrier::NotAProp64ReliefCase
+            | super::statute::PolicyBarrier::UnknownFacts,
+        ) => Some(format!(
+            "the statute gives none: {}",
+            statutory.decision.reason
+        )),
+        _ => None,
+    }
+}
+
 /// gogen's run summary (`gogen.json`), with its documented semantics.
 ///
-/// Differences from gogen, both for reproducibility: `processingTimeInSeconds` is not written,
-/// and the "last 7 years" figures count from the as-of date instead of the wall clock. When no
-/// Prop 64 conviction is in the county, `earliestConviction` is the as-of date (gogen: now).
+/// Where clearance differs from gogen, deliberately (the same list is in the README): (1)
+/// `processingTimeInSeconds` is not written and (2) the "last 7 years" figures count from the
+/// as-of date instead of the wall clock, both for reproducibility; (3) when no Prop 64
+/// conviction is in the county, `earliestConviction` is the as-of date (gogen: now); (4)
+/// clearance's own determinations send to review what gogen would relieve but the statute does
+/// not reach ([`to_determinations`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GogenSummary {
     pub county: String,
@@ -649,6 +698,206 @@ pub fn summarize(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Level::{Felony, Misdemeanor};
+    use crate::model::fixtures::{conviction, date, person};
+
+    /// Each step of gogen's flow fires where it should, and the one before it would not.
+    #[test]
+    fn every_step_of_gogens_flow() {
+        /// (rule, dob, offence, level, date, other conviction's date, deceased)
+        type Case = (
+            &'static str,
+            &'static str,
+            &'static str,
+            crate::model::Level,
+            &'static str,
+            Option<&'static str>,
+            bool,
+        );
+        let as_of = date("2020-07-01").unwrap();
+        let options = GogenOptions {
+            dismiss: vec!["11357".into()],
+            reduce: vec!["11359".into(), "11360".into()],
+            subject_under_21_at_conviction: true,
+            subject_age_threshold: 57,
+            years_since_conviction_threshold: 10,
+            years_crime_free_threshold: 5,
+            subject_has_only_prop64_charges: true,
+            subject_is_deceased: true,
+        };
+        let cases: [Case; 10] = [
+            (
+                "gogen.misdemeanor_or_infraction",
+                "1980-01-01",
+                "11359 HS-SALE",
+                Misdemeanor,
+                "2015-01-01",
+                None,
+                false,
+            ),
+            (
+                "gogen.dismiss_section",
+                "1980-01-01",
+                "11357(A) HS-POSSESS",
+                Felony,
+                "2015-01-01",
+                None,
+                false,
+            ),
+            (
+                "gogen.under_21_at_conviction",
+                "1995-01-01",
+                "11359 HS-SALE",
+                Felony,
+                "2015-01-01",
+                Some("2019-01-01"),
+                false,
+            ),
+            (
+                "gogen.age_threshold",
+                "1960-01-01",
+                "11359 HS-SALE",
+                Felony,
+                "2015-01-01",
+                Some("2019-01-01"),
+                false,
+            ),
+            (
+                "gogen.years_since_conviction",
+                "1980-01-01",
+                "11359 HS-SALE",
+                Felony,
+                "2009-01-01",
+                Some("2019-01-01"),
+                false,
+            ),
+            (
+                "gogen.crime_free",
+                "1980-01-01",
+                "11359 HS-SALE",
+                Felony,
+                "2014-01-01",
+                None,
+                false,
+            ),
+            (
+                "gogen.only_prop64",
+                "1980-01-01",
+                "11359 HS-SALE",
+                Felony,
+                "2019-01-01",
+                None,
+                false,
+            ),
+            (
+                "gogen.deceased",
+                "1980-01-01",
+                "11359 HS-SALE",
+                Felony,
+                "2019-01-01",
+                Some("2019-02-01"),
+                true,
+            ),
+            (
+                "gogen.reduce_section",
+                "1980-01-01",
+                "11360(A) HS-SELL",
+                Felony,
+                "2019-01-01",
+                Some("2019-02-01"),
+                false,
+            ),
+            (
+                "gogen.no_determination",
+                "1980-01-01",
+                "11358 HS-CULTIVATE",
+                Felony,
+                "2019-01-01",
+                Some("2019-02-01"),
+                false,
+            ),
+        ];
+        for (rule, dob, offense, level, convicted, other, deceased) in cases {
+            let mut subject = person(dob);
+            subject.deceased = deceased;
+            if let Some(other) = other {
+                subject
+                    .convictions
+                    .push(conviction("459 PC-BURGLARY", Felony, other));
+            }
+            subject
+                .convictions
+                .push(conviction(offense, level, convicted));
+            let this = subject.convictions.last().unwrap();
+            let (_, reason, fired) = decide(&subject, this, &options, as_of);
+            assert_eq!(fired, rule, "{offense} {level:?} {convicted}: {reason}");
+        }
+    }
+
+    #[test]
+    fn gogen_relief_the_statute_does_not_reach_goes_to_review() {
+        let as_of = date("2020-07-01").unwrap();
+        let options = GogenOptions {
+            dismiss: vec!["11357".into()],
+            ..GogenOptions::default()
+        };
+        let mut subject = person("1980-01-01");
+        // 11357.5 (synthetic cannabinoids) matches gogen's unanchored pattern.
+        subject
+            .convictions
+            .push(conviction("11357.5(A) HS-SYNTHETIC", Felony, "2015-01-01"));
+        // An offence after Prop 64 took effect.
+        subject
+            .convictions
+            .push(conviction("11357(C) HS-POSSESS", Felony, "2018-01-01"));
+        // A count the statute reaches.
+        subject
+            .convictions
+            .push(conviction("11357(B) HS-POSSESS", Felony, "2010-01-01"));
+        let decisions: Vec<GogenDecision> = (0..3)
+            .map(|index| {
+                let (determination, reason, rule_id) =
+                    decide(&subject, &subject.convictions[index], &options, as_of);
+                GogenDecision {
+                    person_index: 0,
+                    conviction_index: index,
+                    determination,
+                    reason,
+                    rule_id,
+                }
+            })
+            .collect();
+        assert!(
+            decisions
+                .iter()
+                .all(|decision| decision.determination == DISMISSAL)
+        );
+        let determinations = to_determinations(std::slice::from_ref(&subject), &decisions, as_of);
+        let outcomes: Vec<(Outcome, &str)> = determinations
+            .iter()
+            .map(|determination| {
+                (
+                    determination.outcome(),
+                    determination.decision.rule_id.as_ref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                (Outcome::NeedsReview, "gogen.statute_denies"),
+                (Outcome::NeedsReview, "gogen.statute_denies"),
+                (Outcome::DismissAndSeal, "gogen.dismiss_section"),
+            ]
+        );
+        assert!(
+            determinations[0]
+                .decision
+                .reason
+                .contains("not a Prop 64 offence")
+        );
+        assert!(determinations[1].decision.reason.contains("2016-11-09"));
+    }
 
     #[test]
     fn years_since_matches_go() {

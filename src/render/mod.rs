@@ -196,6 +196,64 @@ pub struct Templates {
 }
 
 impl Templates {
+    /// The wording templates, registered (strict, no escaping): a syntax error is an error
+    /// naming the template, line and column.
+    fn wording(&self) -> Result<handlebars::Handlebars<'static>, RenderError> {
+        let mut wording = handlebars::Handlebars::new();
+        wording.set_strict_mode(true);
+        // Wording becomes data in JSON, not HTML: no escaping, and no way to reach Typst markup.
+        wording.register_escape_fn(handlebars::no_escape);
+        for file in self
+            .files
+            .iter()
+            .filter(|file| file.kind() == TemplateKind::Wording)
+        {
+            let name = file.name.trim_end_matches(".hbs");
+            wording
+                .register_template_string(name, &file.text)
+                .map_err(|error| RenderError::Wording {
+                    template: file.name.clone(),
+                    message: error.to_string(),
+                })?;
+        }
+        Ok(wording)
+    }
+
+    /// Checks every template's syntax before anything is read or rendered: the wording's
+    /// handlebars and the layouts' Typst, each first error with its file, line and column.
+    pub fn check_syntax(&self) -> Result<(), RenderError> {
+        self.wording()?;
+        for file in self
+            .files
+            .iter()
+            .filter(|file| file.kind() == TemplateKind::Layout)
+        {
+            let source = typst::syntax::Source::detached(file.text.clone());
+            let (errors, _) = source.root().errors_and_warnings();
+            if let Some(error) = errors.into_iter().next() {
+                let range = match error.span.get() {
+                    typst::syntax::DiagSpanKind::Number { num, sub_range, .. } => {
+                        source.range(num, sub_range)
+                    }
+                    typst::syntax::DiagSpanKind::Range { range, .. } => Some(range),
+                    typst::syntax::DiagSpanKind::Detached => None,
+                }
+                .unwrap_or(0..0);
+                let (line, column) = source
+                    .lines()
+                    .byte_to_line_column(range.start)
+                    .unwrap_or((0, 0));
+                return Err(RenderError::Template {
+                    template: file.name.clone(),
+                    line: line + 1,
+                    column: column + 1,
+                    message: error.message.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     pub fn built_in() -> Templates {
         Templates {
             files: BUILT_IN_TEMPLATES
@@ -369,23 +427,7 @@ impl Renderer {
         let fonts = BUILT_IN_FONTS.iter().map(|bytes| bytes.to_vec()).collect();
         let world = SharedWorld::new(&sources, fonts, today);
 
-        let mut wording = handlebars::Handlebars::new();
-        wording.set_strict_mode(true);
-        // Wording becomes data in JSON, not HTML: no escaping, and no way to reach Typst markup.
-        wording.register_escape_fn(handlebars::no_escape);
-        for file in templates
-            .files
-            .iter()
-            .filter(|file| file.kind() == TemplateKind::Wording)
-        {
-            let name = file.name.trim_end_matches(".hbs");
-            wording
-                .register_template_string(name, &file.text)
-                .map_err(|error| RenderError::Wording {
-                    template: file.name.clone(),
-                    message: error.to_string(),
-                })?;
-        }
+        let wording = templates.wording()?;
         let timestamp = Timestamp::new_utc(
             Datetime::from_ymd_hms(year, month as u8, day as u8, 9, 0, 0).expect("valid time"),
         );

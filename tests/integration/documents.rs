@@ -593,7 +593,10 @@ fn large_filings_are_split_into_volumes_with_covers() {
     assert!(!bundles.contains("filing-redacted.pdf"));
     for index in 1..=redacted.len() {
         let file = format!("out/bundles/filing-redacted-vol-{index}.pdf");
-        assert!(std::fs::metadata(workspace.path(&file)).unwrap().len() <= 90_000, "{file}");
+        assert!(
+            std::fs::metadata(workspace.path(&file)).unwrap().len() <= 90_000,
+            "{file}"
+        );
         let pdf = workspace.pdf(&file);
         pdf.assert_court_ready();
         let cover = pdf.page_runs(pdf.pages()[0]).join(" ");
@@ -718,4 +721,118 @@ fn templates_check_names_the_template_and_line_of_an_error() {
     templates_check(&["--templates", "wording"])
         .code(3)
         .stderr(predicates::str::contains("wording/case-intro.hbs"));
+}
+
+#[test]
+fn the_mailing_list_marks_the_deceased_the_unrenderable_and_matches_contacts_by_cii() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        // D died: a letter is written for the record but not mailed.
+        Row::conviction("D", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
+            .name("DEAD,DON")
+            .case_number("SCND"),
+        Row::conviction("D", "002001001000", "20190101", "DECEASED", "")
+            .step("DECEASED")
+            .disposition(""),
+        // G's name has a character no shipped font has: the letter cannot be rendered.
+        Row::conviction("G", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
+            .name("WANG,张伟")
+            .set("CII_NUMBER", "2222222222")
+            .case_number("SCNG"),
+        // C has no contacts row under its SUBJECT_ID, only under its CII.
+        Row::conviction("C", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
+            .name("CASE,CARLA")
+            .set("CII_NUMBER", "3333333333")
+            .case_number("SCNC"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.write(
+        "contacts.csv",
+        b"subject_id,cii,mailing_name,address_1,address_2,city,state,zip,language\n\
+          D,,,1 Elm St,,San Francisco,CA,94110,en\n\
+          G,,,2 Oak St,,San Francisco,CA,94111,en\n\
+          ,3333333333,,3 Pine St,,Oakland,CA,94612,en\n",
+    );
+    workspace
+        .run(&["doj.csv"], &["--contacts", "contacts.csv"])
+        .assert()
+        .code(3);
+    let mailing = workspace.csv_rows("out/bundles/mailing-list.csv");
+    let header = &mailing[0];
+    let column = |name: &str| header.iter().position(|field| field == name).unwrap();
+    let row_of = |subject: &str| {
+        mailing[1..]
+            .iter()
+            .find(|row| row[column("subject_id")] == subject)
+            .unwrap_or_else(|| panic!("{subject} on the mailing list: {mailing:?}"))
+    };
+    assert_eq!(row_of("D")[column("status")], "deceased");
+    assert_eq!(
+        row_of("D")[column("bundle")],
+        "",
+        "the deceased are not mailed"
+    );
+    let failed = row_of("G");
+    assert_eq!(failed[column("status")], "render_failed");
+    assert_eq!(failed[column("letter_file")], "");
+    let by_cii = row_of("C");
+    assert_eq!(by_cii[column("status")], "ready");
+    assert_eq!(by_cii[column("address_1")], "3 Pine St");
+    assert_eq!(by_cii[column("zip")], "94612");
+    assert!(
+        !by_cii[column("bundle")].is_empty(),
+        "mailable letters are bundled"
+    );
+    let errors = workspace.json("out/errors.json");
+    let failed = field_of_each(&errors["documents_not_rendered"], "file");
+    assert!(failed.contains(&"letters/G.en.pdf"), "{failed:?}");
+}
+
+/// `render` never reads the clock: an empty determinations file needs --as-of, and an --as-of
+/// that disagrees with the file is refused.
+#[test]
+fn render_dates_documents_from_the_file_or_as_of_never_the_clock() {
+    let workspace = Workspace::new();
+    workspace.write("empty.json", b"[]");
+    let render = |extra: &[&str]| {
+        let mut command = workspace.clearance();
+        command
+            .args(["render", "empty.json", "--office", &office()])
+            .args(extra);
+        command.assert()
+    };
+    let refused = render(&["--out", "no-date"]).code(1);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("empty.json: no determinations") && stderr.contains("--as-of"),
+        "{stderr}"
+    );
+    assert!(!workspace.exists("no-date"));
+    render(&["--as-of", "2020-07-01", "--out", "dated"]).success();
+    assert_eq!(workspace.json("dated/manifest.json")["as_of"], "2020-07-01");
+
+    workspace.write(
+        "doj.csv",
+        &csv(&[unrenderable_case().name("DOE,JANE")], true),
+    );
+    workspace
+        .run(&["doj.csv"], &["--no-letters"])
+        .assert()
+        .success();
+    let disagrees = workspace
+        .clearance()
+        .args([
+            "render",
+            "out/results/determinations.json",
+            "--office",
+            &office(),
+        ])
+        .args(["--as-of", "2021-01-01", "--out", "other"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&disagrees.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("as of 2020-07-01, but --as-of is 2021-01-01"),
+        "{stderr}"
+    );
 }

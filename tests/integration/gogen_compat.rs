@@ -668,3 +668,111 @@ fn invalid_options_are_refused_like_gogen() {
         assert!(stderr.contains(message), "{stderr}");
     }
 }
+
+/// The steps of gogen's flow the fixture does not reach — years crime free, deceased — and the
+/// "Occurred after 11/9/2016" column; and the counts gogen would relieve that the statute does
+/// not reach, which clearance's own determinations (and so the papers) send to review.
+#[test]
+fn crime_free_deceased_and_after_prop64_in_gogen_mode() {
+    use crate::support::{Row, csv};
+    let workspace = Workspace::new();
+    let rows = vec![
+        // CF: one old felony sale, nothing since: "No convictions in the past 5 years".
+        Row::conviction("CF", "001002001000", "20120101", "11359 HS-SALE", "FELONY")
+            .dob("19800101")
+            .county("SACRAMENTO"),
+        Row::conviction(
+            "CF",
+            "002002001000",
+            "20120601",
+            "459 PC-BURGLARY",
+            "FELONY",
+        )
+        .dob("19800101")
+        .county("SACRAMENTO"),
+        // DC: a recent felony sale and a death step: "Individual is deceased".
+        Row::conviction("DC", "001002001000", "20180101", "11359 HS-SALE", "FELONY")
+            .dob("19800101")
+            .set("CYC_DATE", "20160101")
+            .county("SACRAMENTO"),
+        Row::conviction(
+            "DC",
+            "002002001000",
+            "20210101",
+            "459 PC-BURGLARY",
+            "FELONY",
+        )
+        .dob("19800101")
+        .county("SACRAMENTO"),
+        Row::conviction("DC", "003001001000", "20220601", "", "")
+            .step("DECEASED")
+            .disposition("")
+            .county("SACRAMENTO"),
+        // AF: possession convicted after Prop 64 (offence after it too), dismissed by gogen.
+        Row::conviction(
+            "AF",
+            "001002001000",
+            "20180301",
+            "11357(B) HS-POSSESS",
+            "MISDEMEANOR",
+        )
+        .county("SACRAMENTO"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.write(
+        "options.json",
+        br#"{"baselineEligibility":{"dismiss":["11357"],"reduce":["11358","11359","11360"]},
+            "additionalRelief":{"subjectUnder21AtConviction":false,"subjectAgeThreshold":0,
+            "yearsSinceConvictionThreshold":0,"yearsCrimeFreeThreshold":5,
+            "subjectHasOnlyProp64Charges":false,"subjectIsDeceased":true}}"#,
+    );
+    workspace
+        .clearance()
+        .args([
+            "check",
+            "doj.csv",
+            "--county",
+            "SACRAMENTO",
+            "--as-of",
+            "2024-07-01",
+        ])
+        .arg("--policy=gogen:options.json")
+        .assert()
+        .success();
+    let results = workspace.csv_rows("out/results/Prop64_Results.csv");
+    let header = &results[0];
+    let column = |name: &str| header.iter().position(|field| field == name).unwrap();
+    let row_of = |subject: &str| {
+        results[1..]
+            .iter()
+            .find(|row| row[column("SUBJECT_ID")] == subject)
+            .unwrap()
+    };
+    assert_eq!(
+        row_of("CF")[column("Eligibility Reason")],
+        "No convictions in the past 5 years"
+    );
+    assert_eq!(
+        row_of("DC")[column("Eligibility Reason")],
+        "Individual is deceased"
+    );
+    assert_eq!(row_of("DC")[column("Deceased")], "Deceased");
+    assert_eq!(row_of("AF")[column("Occurred after 11/9/2016")], "Y");
+    assert_eq!(row_of("CF")[column("Occurred after 11/9/2016")], "N");
+    assert_eq!(
+        row_of("AF")[column("Eligibility Determination")],
+        "Eligible for Dismissal",
+        "gogen's CSV says what gogen says"
+    );
+    let determinations = workspace.determinations();
+    let after = determinations
+        .iter()
+        .find(|record| record["subject_id"] == "AF")
+        .unwrap();
+    assert_eq!(after["outcome"], "needs_review", "{after}");
+    assert_eq!(after["rule_id"], "gogen.statute_denies");
+    assert!(
+        after["reason"].as_str().unwrap().contains("2016-11-09"),
+        "{after}"
+    );
+}

@@ -212,10 +212,75 @@ fn header_variants_crlf_and_blank_lines_read_the_same() {
 #[test]
 fn a_missing_input_file_is_an_error_naming_it() {
     let workspace = Workspace::new();
-    let run = workspace.check(&["nowhere.csv"], &[]).assert().failure();
+    let run = workspace.check(&["nowhere.csv"], &[]).assert().code(2);
     let stderr = String::from_utf8_lossy(&run.get_output().stderr).into_owned();
-    assert!(stderr.contains("nowhere.csv"), "{stderr}");
-    assert!(!workspace.exists("out/results"));
+    assert!(stderr.contains("cannot read nowhere.csv"), "{stderr}");
+    assert!(!workspace.exists("out"));
+}
+
+/// The README's exit codes, each from the command that should give it.
+#[test]
+fn exit_codes_are_the_ones_the_readme_lists() {
+    let workspace = Workspace::new();
+    let office = crate::support::repository()
+        .join("samples/office.toml")
+        .display()
+        .to_string();
+    let run = |inputs: &str, extra: &[&str]| {
+        let mut command = workspace.clearance();
+        command
+            .args([
+                "run",
+                inputs,
+                "--county",
+                "SAN FRANCISCO",
+                "--as-of",
+                "2020-07-01",
+            ])
+            .args(["--office", &office])
+            .args(extra);
+        command.assert()
+    };
+    workspace.write("good.csv", &csv(&[good("1", "001002001000")], true));
+    // 2: run refuses a file with bad rows; only errors.json is written.
+    workspace.write(
+        "bad.csv",
+        &csv(&[good("1", "001002001000"), good("2", "00100")], true),
+    );
+    run("bad.csv", &["--out", "refused"]).code(2);
+    let written: Vec<_> = std::fs::read_dir(workspace.path("refused"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written, ["errors.json"]);
+    // 1: a wording template with a syntax error, found before any input is read, located.
+    workspace.write(
+        "broken/wording/case-request.hbs",
+        b"For {{counts}}:\n{{#if broken}\n",
+    );
+    let broken = run("good.csv", &["--templates", "broken", "--out", "never"]).code(1);
+    let stderr = String::from_utf8_lossy(&broken.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("wording/case-request.hbs") && stderr.contains(":2:"),
+        "{stderr}"
+    );
+    assert!(!workspace.exists("never"), "nothing written");
+    // 1: a layout template with a Typst syntax error: file, line and column.
+    workspace.write("typst/case.typ", b"#let ok = 1\n#let broken = (\n");
+    let broken = run("good.csv", &["--templates", "typst", "--out", "never"]).code(1);
+    let stderr = String::from_utf8_lossy(&broken.get_output().stderr).into_owned();
+    assert!(stderr.contains("case.typ:2:"), "{stderr}");
+    assert!(!workspace.exists("never"));
+    // 1: the output cannot be written (its parent is a file), named.
+    workspace.write("a-file", b"");
+    let unwritable = workspace
+        .check(&["good.csv"], &["--out", "a-file/out"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&unwritable.get_output().stderr).into_owned();
+    assert!(stderr.contains("cannot write a-file"), "{stderr}");
+    // 0: all well.
+    run("good.csv", &["--out", "fine"]).code(0);
 }
 
 #[test]

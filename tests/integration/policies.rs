@@ -372,3 +372,105 @@ fn a_policy_dismissing_without_authority_is_refused_naming_file_and_key() {
     );
     assert!(stderr.contains("authority"), "{stderr}");
 }
+
+#[test]
+fn related_charges_can_go_to_review_with_the_relieved_count() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        Row::conviction(
+            "R",
+            "001002001000",
+            "20100101",
+            "11357(B) HS-POSSESS",
+            "MISDEMEANOR",
+        ),
+        Row::conviction(
+            "R",
+            "001002002000",
+            "20100101",
+            "11364 HS-PARAPHERNALIA",
+            "MISDEMEANOR",
+        ),
+        // In another case: not related.
+        Row::conviction(
+            "R",
+            "002002001000",
+            "20110101",
+            "11364 HS-PARAPHERNALIA",
+            "MISDEMEANOR",
+        ),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.write(
+        "policy.toml",
+        b"name = \"related to review\"\n[related-charges]\naction = \"review\"\n",
+    );
+    workspace
+        .check(&["doj.csv"], &["--policy", "policy.toml"])
+        .assert()
+        .success();
+    let determinations = workspace.determinations();
+    assert_eq!(determinations.len(), 2, "{determinations:?}");
+    let related = find(&determinations, "R", "001002002000").unwrap();
+    assert_eq!(related["outcome"], "needs_review");
+    assert_eq!(related["rule_id"], "policy.related_charge_review");
+    assert!(
+        related["flags"]
+            .as_array()
+            .unwrap()
+            .contains(&"related_charge".into())
+    );
+    assert!(find(&determinations, "R", "002002001000").is_none());
+}
+
+/// The figures behind summary.pdf, worked out by hand for four people.
+#[test]
+fn summary_statistics_count_people_as_the_report_says() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        // A: only an adult's possession: dismissed, left with no conviction at all.
+        Row::conviction(
+            "A",
+            "001002001000",
+            "20100101",
+            "11357(B) HS-POSSESS",
+            "MISDEMEANOR",
+        ),
+        // B: a felony sale (redesignated) and a burglary: still a felony on record.
+        Row::conviction("B", "001002001000", "20100101", SALE, "FELONY"),
+        Row::conviction("B", "002002001000", "20120101", "459 PC-BURGLARY", "FELONY"),
+        // C: a transport kept a felony by a prior murder: no relief.
+        Row::conviction("C", "001002001000", "19950101", "187 PC-MURDER", "FELONY"),
+        Row::conviction("C", "002002001000", "20100101", TRANSPORT, "FELONY"),
+        // D: one felony sale, redesignated: left with no felony.
+        Row::conviction("D", "001002001000", "20100101", SALE, "FELONY"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.check(&["doj.csv"], &[]).assert().success();
+    let statistics = &workspace.json("out/summary.json")["statistics"];
+    assert_eq!(statistics["people"], 4);
+    assert_eq!(statistics["determinations"], 4);
+    assert_eq!(statistics["by_outcome"]["dismiss_and_seal"], 1);
+    assert_eq!(statistics["by_outcome"]["redesignate_misdemeanor"], 2);
+    assert_eq!(statistics["by_outcome"]["not_eligible"], 1);
+    assert_eq!(
+        statistics["by_section"]["HS 11359"]["redesignate_misdemeanor"],
+        2
+    );
+    assert_eq!(statistics["by_level"]["felony"]["not_eligible"], 1);
+    assert_eq!(
+        statistics["by_rule"]["statute.disqualified.superstrike_prior"],
+        1
+    );
+    let impact = &statistics["impact"];
+    assert_eq!(impact["people_with_some_relief"], 3);
+    assert_eq!(impact["people_left_with_no_felony"], 1, "D only");
+    assert_eq!(impact["people_left_with_no_conviction"], 1, "A only");
+    let all = &statistics["impact_if_all_prop64_dismissed"];
+    assert_eq!(all["people_with_some_relief"], 4);
+    assert_eq!(
+        all["people_left_with_no_felony"], 1,
+        "D; C keeps the murder"
+    );
+    assert_eq!(all["people_left_with_no_conviction"], 2, "A and D");
+}
