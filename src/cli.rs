@@ -678,7 +678,13 @@ fn init(arguments: &InitArgs) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     for (name, text) in &files {
         let path = arguments.directory.join(name);
-        std::fs::write(&path, text)?;
+        // create_new: a file that appeared since the check above is still never overwritten.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|error| anyhow::anyhow!("cannot write {}: {error}", path.display()))?;
+        file.write_all(text.as_bytes())?;
         writeln!(stdout, "wrote {}", path.display())?;
     }
     writeln!(

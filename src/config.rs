@@ -488,14 +488,19 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
         if rules.iter().any(|earlier| earlier.id == rule.id) {
             return Err(invalid(format!("{key}: id is used by an earlier rule")));
         }
+        if rule.action == "reduce" && rule.seal.is_some() {
+            return Err(invalid(format!(
+                "{key}: seal belongs to dismiss, not reduce"
+            )));
+        }
         let action = match rule.action.as_str() {
             "dismiss" | "reduce" => {
                 let (authority, seal) =
                     relief_authority(&key, &rule.action, rule.authority.as_ref(), rule.seal)
                         .map_err(invalid)?;
-                match seal {
-                    Some(seal) => PolicyAction::Dismiss { authority, seal },
-                    None => PolicyAction::Reduce { authority },
+                match (rule.action.as_str(), seal) {
+                    ("dismiss", Some(seal)) => PolicyAction::Dismiss { authority, seal },
+                    _ => PolicyAction::Reduce { authority },
                 }
             }
             "statutory" | "review" => {
@@ -517,11 +522,6 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
                 )));
             }
         };
-        if matches!(action, PolicyAction::Reduce { .. }) && rule.seal.is_some() {
-            return Err(invalid(format!(
-                "{key}: seal belongs to dismiss, not reduce"
-            )));
-        }
         let when = parse_conditions(rule.when, &key).map_err(invalid)?;
         rules.push(PolicyRule {
             id: rule.id,
@@ -878,6 +878,10 @@ seal = false
                 "name = \"x\"\nmisdemeanors-always-dismissed = true",
                 "unknown field",
             ),
+            (
+                "name = \"x\"\n[[rule]]\nid = \"r\"\naction = \"reduce\"\nauthority = \"A\"\nseal = true",
+                "[[rule]] #1 (id \"r\"): seal belongs to dismiss, not reduce",
+            ),
         ] {
             let error = parse_policy(text, "p.toml").unwrap_err().to_string();
             assert!(error.contains(expected), "{error}");
@@ -988,6 +992,10 @@ pub struct Court {
     /// "Judge of the Superior Court" or "Presiding Judge of the Superior Court".
     #[serde(default = "default_judge_title")]
     pub judge_title: String,
+    /// The case number the court gave the omnibus filing, if it has one; otherwise the filing's
+    /// caption says the clerk assigns one.
+    #[serde(default)]
+    pub omnibus_case_number: Option<String>,
 }
 
 fn default_judge_title() -> String {
@@ -1252,24 +1260,28 @@ pub fn load_contacts(
         ..Contacts::default()
     };
     let body = bytes.strip_prefix(encoding::BOM).unwrap_or(&bytes);
-    let text = if encoding.needs_windows_1252(body) {
-        if encoding == Encoding::Auto
-            && let Some(line) = encoding::first_non_utf8_line(body)
-        {
-            contacts.warnings.push(format!(
-                "{display}:{line}: the file is not valid UTF-8 from this line on; it was decoded as Windows-1252 (a spreadsheet's \"CSV\" export): check the names, or pass --encoding"
-            ));
-        }
+    // Line by line, as DOJ rows are read: one Windows-1252 line never garbles the UTF-8 ones.
+    let text = if encoding == Encoding::Windows1252 {
         encoding::decode_windows_1252(body)
+    } else if let Ok(text) = std::str::from_utf8(body) {
+        text.to_string()
     } else {
-        let Ok(text) = String::from_utf8(body.to_vec()) else {
-            let line = encoding::first_non_utf8_line(body).unwrap_or(1);
+        let line = encoding::first_non_utf8_line(body).unwrap_or(1);
+        if encoding == Encoding::Utf8 {
             return Err(invalid(
                 line,
                 "not valid UTF-8, and --encoding utf-8 was given (a spreadsheet's \"CSV\" export is Windows-1252: pass --encoding windows-1252 or auto)".into(),
             ));
-        };
-        text
+        }
+        contacts.warnings.push(format!(
+            "{display}:{line}: lines that are not valid UTF-8 (the first here) were decoded as Windows-1252 (a spreadsheet's \"CSV\" export): check the names, or pass --encoding"
+        ));
+        body.split_inclusive(|byte| *byte == b'\n')
+            .map(|line| match std::str::from_utf8(line) {
+                Ok(text) => text.to_string(),
+                Err(_) => encoding::decode_windows_1252(line),
+            })
+            .collect()
     };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -1379,7 +1391,8 @@ pub fn load_contacts(
             language,
             source_line: line,
         };
-        if contact.address_lines.is_empty() || contact.city.is_empty() || contact.zip.is_empty() {
+        // address_1 itself, not just some address line: address_2 alone would print in its place.
+        if field(3).is_empty() || contact.city.is_empty() || contact.zip.is_empty() {
             return Err(invalid(line, "address_1, city and zip are required".into()));
         }
         if !is_zip(&contact.zip) {

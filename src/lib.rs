@@ -797,6 +797,47 @@ pub fn write_documents(
         failures: std::sync::Mutex::default(),
         written: std::sync::Mutex::default(),
     };
+    if !plans.needs_case_number.is_empty() {
+        // No paper without a case number: the office's review list instead, as a spreadsheet
+        // and as a PDF.
+        output.write(
+            "review/needs-case-number.csv",
+            &output::spreadsheet_csv(
+                &[
+                    "subject_id",
+                    "cii",
+                    "name",
+                    "count_key",
+                    "statute",
+                    "level",
+                    "conviction_date",
+                    "outcome",
+                    "source_file",
+                    "source_line",
+                    "reason",
+                ],
+                plans.needs_case_number.iter().map(|item| {
+                    [
+                        item.subject_id.clone(),
+                        item.cii.clone(),
+                        item.name.clone(),
+                        item.count_key.clone(),
+                        item.statute.clone(),
+                        item.level.clone(),
+                        item.conviction_date
+                            .map(|date| date.to_string())
+                            .unwrap_or_default(),
+                        item.outcome.clone(),
+                        item.source_file.clone(),
+                        item.source_line.to_string(),
+                        item.reason.to_string(),
+                    ]
+                }),
+            ),
+        )?;
+        let data = render::documents::review_list(&run.letterhead, &plans.needs_case_number);
+        run.write_single("review/needs-case-number.pdf", "review-list.typ", &data)?;
+    }
     let started = std::time::Instant::now();
     run.write_cases(&plans.cases)?;
     timings.push(("case documents and packets bundle", started.elapsed()));

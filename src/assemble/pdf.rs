@@ -318,9 +318,6 @@ impl StampFontUse<'_> {
     }
 }
 
-/// The page number of pleading paper: centred in the text column on the first line of the
-/// footer, which `templates/lib/pleading.typ` leaves empty for it (text column 1.4 in to
-/// 8.5 - 0.65 in; bottom margin 57 pt, first footer line with an 8 pt top edge).
 /// The page number of a bundle page, "Packet page 10", in the top right corner, clear of the
 /// pleading paper's line numbers, caption and footer: the number an index cites and the page's
 /// label in a viewer.
@@ -334,6 +331,9 @@ pub(super) fn bundle_page_number(number: u64) -> Stamp {
     }
 }
 
+/// The page number of pleading paper: centred in the text column on the first line of the
+/// footer, which `templates/lib/pleading.typ` leaves empty for it (text column 1.4 in to
+/// 8.5 - 0.65 in; bottom margin 57 pt, first footer line with an 8 pt top edge).
 pub fn pleading_page_number(number: u64) -> Stamp {
     Stamp {
         text: number.to_string(),

@@ -163,7 +163,17 @@ impl Conditions {
         let Some(section) = &conviction.offense else {
             return false;
         };
-        let equals = |wanted: Option<bool>, actual: bool| wanted.is_none_or(|want| want == actual);
+        // A condition holds only on a fact the record has: an unknown fact (no date of birth,
+        // an undated conviction, a sentence that cannot be read) never gives policy relief,
+        // whichever value the rule asks for.
+        let equals = |wanted: Option<bool>, actual: Option<bool>| {
+            wanted.is_none_or(|want| actual == Some(want))
+        };
+        let under_21 = match (person.dob, conviction.date) {
+            (Some(dob), Some(date)) => Some(dob.add_years_normalized(21) > date),
+            _ => None,
+        };
+        let all_dated = person.convictions.iter().all(|other| other.date.is_some());
         (self.sections.is_empty()
             || self
                 .sections
@@ -181,10 +191,7 @@ impl Conditions {
             && self.track.is_none_or(|track| track == facts.track)
             && (self.statutory_outcomes.is_empty()
                 || self.statutory_outcomes.contains(&facts.statutory_outcome))
-            && equals(
-                self.under_21_at_conviction,
-                matches!((person.dob, conviction.date), (Some(dob), Some(date)) if dob.add_years_normalized(21) > date),
-            )
+            && equals(self.under_21_at_conviction, under_21)
             && self.age_at_least.is_none_or(|years| {
                 person
                     .dob
@@ -196,19 +203,20 @@ impl Conditions {
                     .is_some_and(|date| date <= facts.as_of.add_years_normalized(-(years as i32)))
             })
             && self.crime_free_years.is_none_or(|years| {
-                person.most_recent_conviction_date().is_some_and(|latest| {
-                    latest < facts.as_of.add_years_normalized(-(years as i32))
-                })
+                all_dated
+                    && person.most_recent_conviction_date().is_some_and(|latest| {
+                        latest < facts.as_of.add_years_normalized(-(years as i32))
+                    })
             })
             && equals(
                 self.only_prop64_convictions,
-                only_prop64_convictions(person),
+                Some(only_prop64_convictions(person)),
             )
             && equals(
                 self.all_sentences_completed,
                 all_sentences_completed(person, facts.as_of),
             )
-            && equals(self.deceased, person.deceased)
+            && equals(self.deceased, Some(person.deceased))
     }
 
     /// The conditions in words, for the reason: `HS 11359; felony; 50 or older on 2020-07-01`.
@@ -314,14 +322,19 @@ fn only_prop64_convictions(person: &Person) -> bool {
     })
 }
 
-/// Every sentence of every conviction of the person has a known end on or before `as_of`.
-fn all_sentences_completed(person: &Person, as_of: Date) -> bool {
-    person.convictions.iter().all(|conviction| {
-        !conviction.sentence.is_uncertain()
-            && conviction
-                .date
-                .is_some_and(|date| conviction.sentence.end_date(date) <= as_of)
-    })
+/// Whether every sentence of every conviction of the person has ended by `as_of`: `Some(false)`
+/// when one is known to run past it, `None` when one cannot be dated or read (and none is
+/// known to run past it).
+fn all_sentences_completed(person: &Person, as_of: Date) -> Option<bool> {
+    let mut unknown = false;
+    for conviction in &person.convictions {
+        match conviction.date {
+            Some(date) if conviction.sentence.end_date(date) > as_of => return Some(false),
+            Some(_) if !conviction.sentence.is_uncertain() => {}
+            _ => unknown = true,
+        }
+    }
+    (!unknown).then_some(true)
 }
 
 /// Applies the policy to one statutory result.
@@ -945,6 +958,45 @@ mod tests {
                 determination.decision
             );
         }
+    }
+
+    #[test]
+    fn an_unknown_fact_never_holds_whatever_the_rule_asks() {
+        for wanted in [true, false] {
+            let policy = with_rules(vec![rule(
+                "age",
+                Conditions {
+                    under_21_at_conviction: Some(wanted),
+                    ..Conditions::default()
+                },
+                dismiss(),
+            )]);
+            let mut no_dob = felony_sale();
+            no_dob.dob = None;
+            no_dob.convictions[0].age_at_cycle = Some(30);
+            assert_ne!(decide(&policy, &no_dob).decision.rule_id, "policy.age");
+        }
+        let crime_free = with_rules(vec![rule(
+            "crime-free",
+            Conditions {
+                crime_free_years: Some(5),
+                ..Conditions::default()
+            },
+            dismiss(),
+        )]);
+        let mut undated_other = felony_sale();
+        undated_other
+            .convictions
+            .insert(0, conviction("459 PC-BURGLARY", Felony, ""));
+        assert_ne!(
+            decide(&crime_free, &undated_other).decision.rule_id,
+            "policy.crime-free",
+            "an undated conviction might be recent"
+        );
+        assert_eq!(
+            decide(&crime_free, &felony_sale()).decision.rule_id,
+            "policy.crime-free"
+        );
     }
 
     #[test]

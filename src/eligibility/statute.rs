@@ -65,7 +65,9 @@ pub fn age_band(person: &Person, conviction: &Conviction) -> AgeBand {
         _ => conviction.age_at_cycle.map(i32::from),
     };
     match age {
+        // An offence before the recorded birth is an impossible record, not a child's offence.
         None => AgeBand::Unknown,
+        Some(age) if age < 0 => AgeBand::Unknown,
         Some(age) if age < 18 => AgeBand::Under18,
         Some(age) if age < 21 => AgeBand::From18To20,
         Some(_) => AgeBand::AtLeast21,
@@ -602,15 +604,11 @@ impl Rules<'_> {
     /// no plant count, so every prior 11358 counts, flagged); 11359(c)(2) two priors under
     /// 11359(b) (possession for sale, any old 11359); 11360(a)(3)(B) two priors under 11360(a)
     /// (sale or transport; a gift of 28.5 grams or less under 11360(b) does not count).
-    fn is_named_prior(&self, prior: &CodeSection, flags: &mut Vec<Flag>) -> bool {
+    fn is_named_prior(&self, prior: &CodeSection) -> bool {
         if !matchers::is_prop64(prior) || prior.section != self.section.section {
             return false;
         }
         match &*self.section.section {
-            "11358" => {
-                flags.push(Flag::PriorPlantsUnknown);
-                true
-            }
             "11360" => matches!(prior.first_subsection(), None | Some("a")),
             _ => true,
         }
@@ -635,6 +633,9 @@ impl Rules<'_> {
         let conviction_date = self.conviction.date.unwrap_or(offense_date);
         let mut undated_possible = Vec::new();
         let mut between = Vec::new();
+        // Priors under the named subdivision in that window matter only if, with the ones
+        // before the offence, they could make two.
+        let mut between_named = Vec::new();
         let mut form_unknown = Vec::new();
         let mut named_priors = Vec::new();
         for (index, prior) in self.person.convictions.iter().enumerate() {
@@ -652,7 +653,7 @@ impl Rules<'_> {
                 })
             };
             let classified = matchers::prior_offense(prior_section, shows_form);
-            let is_named = || self.is_named_prior(prior_section, &mut Vec::new());
+            let is_named = || self.is_named_prior(prior_section);
             match prior.date {
                 None => {
                     if let Some(found) = classified {
@@ -665,10 +666,13 @@ impl Rules<'_> {
                 }
                 Some(prior_date) if prior_date >= conviction_date => {}
                 Some(prior_date) if prior_date >= offense_date => {
-                    if classified.is_some() || is_named() {
-                        between.push(format!(
-                            "{prior_section}, convicted {prior_date}, after the offence ({offense_date}) and before this conviction ({conviction_date})"
-                        ));
+                    let described = format!(
+                        "{prior_section}, convicted {prior_date}, after the offence ({offense_date}) and before this conviction ({conviction_date})"
+                    );
+                    if classified.is_some() {
+                        between.push(described);
+                    } else if is_named() {
+                        between_named.push(described);
                     }
                 }
                 Some(prior_date) => match classified {
@@ -695,7 +699,7 @@ impl Rules<'_> {
                         entry.form.as_deref().unwrap_or_default()
                     )),
                     None => {
-                        if self.is_named_prior(prior_section, flags) {
+                        if self.is_named_prior(prior_section) {
                             named_priors.push(prior_date);
                         }
                     }
@@ -720,6 +724,10 @@ impl Rules<'_> {
             }
         }
         if named_priors.len() >= 2 {
+            if &*self.section.section == "11358" {
+                // Counted as cultivation over six plants (HS 11358(c)) without a plant count.
+                flags.push(Flag::PriorPlantsUnknown);
+            }
             named_priors.sort_unstable();
             let mut dates = String::new();
             for (index, date) in named_priors.iter().enumerate() {
@@ -743,6 +751,9 @@ impl Rules<'_> {
                     named_priors.len(),
                 ),
             ));
+        }
+        if named_priors.len() + between_named.len() >= 2 {
+            between.extend(between_named);
         }
         // What the record leaves open, most specific first: each goes to review with its flag.
         let open_questions = [

@@ -42,6 +42,9 @@ pub struct Statistics {
     pub relief_resting_on_presumption: u64,
     /// The same, by the fact presumed (`presumed_plants` → count).
     pub relief_resting_on_presumption_by_fact: BTreeMap<&'static str, u64>,
+    /// Counts granted relief whose court case number is not recorded: no paper is filed for
+    /// them; they go to the office's review list.
+    pub relief_without_case_number: u64,
     pub impact: Impact,
     /// The same figures if every Prop 64 conviction in the county were dismissed.
     pub impact_if_all_prop64_dismissed: Impact,
@@ -104,6 +107,14 @@ pub fn statistics(
             .or_default() += 1;
         for flag in &determination.flags {
             *statistics.by_flag.entry(flag.as_str()).or_default() += 1;
+        }
+        if determination.outcome().grants_relief()
+            && determination
+                .person(people)
+                .case_numbers(conviction.count_key.case_key())
+                .is_empty()
+        {
+            statistics.relief_without_case_number += 1;
         }
         if determination.outcome().grants_relief() {
             let mut presumed = determination
@@ -215,6 +226,7 @@ impl Statistics {
         add_counts(&mut self.by_rule, other.by_rule);
         add_counts(&mut self.by_flag, other.by_flag);
         self.relief_resting_on_presumption += other.relief_resting_on_presumption;
+        self.relief_without_case_number += other.relief_without_case_number;
         add_counts(
             &mut self.relief_resting_on_presumption_by_fact,
             other.relief_resting_on_presumption_by_fact,

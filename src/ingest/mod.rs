@@ -376,7 +376,7 @@ pub fn read_doj_files(
                 line: Some(line),
                 column: None,
                 field: None,
-                message: "the file is not valid UTF-8 from this line on; it was decoded as Windows-1252 (a spreadsheet's \"CSV\" export): check the names, or pass --encoding utf-8 or --encoding windows-1252".into(),
+                message: "rows that are not valid UTF-8 (the first on this line) were decoded as Windows-1252 (a spreadsheet's \"CSV\" export): check the names, or pass --encoding utf-8 or --encoding windows-1252".into(),
             });
         }
         if compatibility == Compatibility::Clearance

@@ -290,7 +290,15 @@ impl OutputDir {
     }
 }
 
+/// Atomically exchanges two paths (Linux `renameat2` with `RENAME_EXCHANGE`). Elsewhere it
+/// reports "not supported", and the commit takes its two-rename path.
+#[cfg(not(target_os = "linux"))]
+fn exchange(_first: &Path, _second: &Path) -> io::Result<()> {
+    Err(io::Error::from_raw_os_error(libc::ENOSYS))
+}
+
 /// Atomically exchanges two paths (Linux `renameat2` with `RENAME_EXCHANGE`).
+#[cfg(target_os = "linux")]
 fn exchange(first: &Path, second: &Path) -> io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let to_c = |path: &Path| {

@@ -221,13 +221,58 @@ pub struct Plans {
     pub omnibus: OmnibusPlan,
     /// Mailable letters first, sorted by language, ZIP code and name; then the others.
     pub letters: Vec<LetterPlan>,
+    /// Counts with relief whose court case number is not recorded: no paper can be filed for
+    /// them, so they go to the office's review list instead of any motion, exhibit or letter.
+    pub needs_case_number: Vec<ReviewItem>,
 }
+
+/// A count the office must look at before anything can be filed for it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ReviewItem {
+    pub subject_id: String,
+    pub cii: String,
+    /// "FIRST M LAST".
+    pub name: String,
+    pub count_key: String,
+    pub statute: String,
+    pub level: String,
+    pub conviction_date: Option<Date>,
+    /// The relief the determination would give (`dismiss_and_seal`, ...).
+    pub outcome: String,
+    pub source_file: String,
+    pub source_line: u32,
+    pub reason: &'static str,
+}
+
+/// Why a count without a case number is on the review list.
+pub const NO_CASE_NUMBER: &str = "the court case number (OFN) is not recorded: no motion can be filed until the court's number is found";
 
 /// Plans documents for determination records.
 pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: bool) -> Plans {
-    // Court cases: one per person and case number(s) with relief.
+    // Court cases: one per person and case number(s) with relief. A count without a case
+    // number gets no paper: it goes to the review list.
+    let (records, without_number): (Vec<&DeterminationRecord>, Vec<&DeterminationRecord>) = records
+        .iter()
+        .partition(|record| !record.case_numbers.is_empty());
+    let needs_case_number: Vec<ReviewItem> = without_number
+        .into_iter()
+        .filter(|record| Relief::from_outcome(&record.outcome).is_some())
+        .map(|record| ReviewItem {
+            subject_id: record.subject_id.clone(),
+            cii: record.cii.clone(),
+            name: PersonName(record.name.clone()).natural_order(),
+            count_key: record.count_key.clone(),
+            statute: record.statute.clone(),
+            level: record.level.clone(),
+            conviction_date: record.conviction_date,
+            outcome: record.outcome.clone(),
+            source_file: record.source_file.clone(),
+            source_line: record.source_line,
+            reason: NO_CASE_NUMBER,
+        })
+        .collect();
     let mut cases: BTreeMap<(String, String, String), CasePlan> = BTreeMap::new();
-    for record in records {
+    for &record in &records {
         let Some(relief) = Relief::from_outcome(&record.outcome) else {
             continue;
         };
@@ -242,7 +287,15 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
             serving: record.track == "serving",
             policy_basis: record.basis == "policy",
             authority: record.authority.clone(),
-            seal: record.seal && relief == Relief::DismissAndSeal,
+            // The statute seals a dismissal on the application track (§ 11361.8(f)), whatever
+            // the file says (an older or hand-edited determinations.json may lack the field);
+            // a policy seals only when it says so.
+            seal: relief == Relief::DismissAndSeal
+                && if record.basis == "policy" {
+                    record.seal
+                } else {
+                    record.track != "serving"
+                },
             reason: record.reason.clone(),
             statutory_outcome: record.statutory_outcome.clone(),
         };
@@ -278,7 +331,7 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
 
     let omnibus = plan_omnibus(&cases);
     let letters = if with_letters {
-        plan_letters(records, contacts)
+        plan_letters(&records, contacts)
     } else {
         Vec::new()
     };
@@ -286,6 +339,7 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
         cases,
         omnibus,
         letters,
+        needs_case_number,
     }
 }
 
@@ -345,9 +399,9 @@ fn plan_omnibus(cases: &[CasePlan]) -> OmnibusPlan {
     }
 }
 
-fn plan_letters(records: &[DeterminationRecord], contacts: &Contacts) -> Vec<LetterPlan> {
+fn plan_letters(records: &[&DeterminationRecord], contacts: &Contacts) -> Vec<LetterPlan> {
     let mut by_person: BTreeMap<&str, Vec<&DeterminationRecord>> = BTreeMap::new();
-    for record in records
+    for &record in records
         .iter()
         .filter(|record| Relief::from_outcome(&record.outcome).is_some())
     {
@@ -521,7 +575,9 @@ mod tests {
             .iter()
             .map(|case| case.file_stem.as_str())
             .collect();
-        assert_eq!(stems, ["SCN1", "SCN2", "nocase-3-001002"]);
+        assert_eq!(stems, ["SCN1", "SCN2"], "no paper without a case number");
+        assert_eq!(plans.needs_case_number.len(), 1);
+        assert_eq!(plans.needs_case_number[0].subject_id, "3");
         assert_eq!(plans.cases[1].counts.len(), 2);
         assert_eq!(
             plans.cases[1].counts[0].count_key, "001002001000",
@@ -533,10 +589,10 @@ mod tests {
             .iter()
             .map(|(section, rows)| (section.id(), rows.len()))
             .collect();
-        assert_eq!(sections, [("A-1", 1), ("A-2", 1), ("A-4", 1), ("A-5", 1)]);
-        assert_eq!(plans.omnibus.people, 3);
+        assert_eq!(sections, [("A-1", 1), ("A-2", 1), ("A-4", 1)]);
+        assert_eq!(plans.omnibus.people, 2);
         // Unknown language and no address: both languages, listed after mailable letters.
-        assert_eq!(plans.letters.len(), 6);
+        assert_eq!(plans.letters.len(), 4);
         assert!(
             plans
                 .letters

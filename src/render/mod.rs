@@ -75,6 +75,10 @@ const BUILT_IN_TEMPLATES: &[(&str, &str)] = &[
     ("summary.typ", include_str!("../../templates/summary.typ")),
     ("cover.typ", include_str!("../../templates/cover.typ")),
     (
+        "review-list.typ",
+        include_str!("../../templates/review-list.typ"),
+    ),
+    (
         "wording/case-intro.hbs",
         include_str!("../../templates/wording/case-intro.hbs"),
     ),

@@ -836,3 +836,98 @@ fn render_dates_documents_from_the_file_or_as_of_never_the_clock() {
         "{stderr}"
     );
 }
+
+/// An order finds a count "presumed eligible under § 11361.8" only when the statute gives it
+/// relief; relief only a policy gives is decreed in its own paragraph on the policy's
+/// authority, and sealed only when the policy seals.
+#[test]
+fn orders_never_find_policy_only_relief_eligible_under_the_statute() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        Row::conviction("M", "001002001000", "19950101", "187 PC-MURDER", "FELONY"),
+        // Kept a felony by the prior murder: the statute gives nothing.
+        Row::conviction(
+            "M",
+            "002002001000",
+            "20100101",
+            "11360(A) HS-SELL",
+            "FELONY",
+        )
+        .case_number("SCNM"),
+        // In the same case, possession the statute dismisses and seals.
+        Row::conviction("M", "002002002000", "20100101", POSSESS, "MISDEMEANOR")
+            .case_number("SCNM"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.write(
+        "policy.toml",
+        b"name = \"dismiss all\"\ndisqualifiers-block-policy-relief = false\n\
+          [[rule]]\nid = \"all\"\nwhen.section = [\"11360\"]\naction = \"dismiss\"\n\
+          authority = \"Test authority 1\"\nseal = false\n",
+    );
+    workspace
+        .run(&["doj.csv"], &["--no-letters", "--policy", "policy.toml"])
+        .assert()
+        .success();
+    let text = workspace.pdf("out/cases/SCNM.pdf").text();
+    assert!(
+        text.contains("For count 2, the defendant is presumed eligible for relief under Health and Safety Code section 11361.8"),
+        "{text}"
+    );
+    assert!(
+        text.contains("For count 1, Health and Safety Code section 11361.8 gives no relief"),
+        "{text}"
+    );
+    assert!(
+        text.contains("The conviction in count 1 is dismissed (Test authority 1)."),
+        "{text}"
+    );
+    assert!(
+        text.contains("The Court's record of conviction for count 2 is ordered sealed"),
+        "{text}"
+    );
+    assert!(!text.contains("for count 1 is ordered sealed"), "{text}");
+}
+
+/// No paper without a case number: the count goes to the office's review list (CSV and PDF),
+/// the summary counts it, and no motion, exhibit row or letter is made for it.
+#[test]
+fn a_count_without_a_case_number_gets_no_paper_but_a_review_entry() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        Row::conviction("N", "001002001000", "20100101", POSSESS, "MISDEMEANOR").name("NONUM,NORA"),
+        Row::conviction("W", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
+            .name("WITH,WALT")
+            .case_number("SCNW"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.run(&["doj.csv"], &[]).assert().success();
+    let cases = workspace.files_under("out/cases");
+    assert_eq!(cases.into_iter().collect::<Vec<_>>(), ["SCNW.pdf"]);
+    let review = workspace.csv_rows("out/review/needs-case-number.csv");
+    assert_eq!(review.len(), 2, "{review:?}");
+    assert_eq!(review[1][0], "N");
+    assert!(
+        review[1]
+            .last()
+            .unwrap()
+            .contains("case number (OFN) is not recorded")
+    );
+    let list = workspace.pdf("out/review/needs-case-number.pdf").text();
+    assert!(
+        list.contains("NORA NONUM") && list.contains("not for filing"),
+        "{list}"
+    );
+    let filing = workspace.pdf("out/bundles/filing.pdf").text();
+    assert!(
+        !filing.contains("NONUM") && !filing.contains("NORA"),
+        "{filing}"
+    );
+    assert!(
+        filing.contains("To be assigned by the clerk"),
+        "the filing's own number"
+    );
+    assert!(!workspace.exists("out/letters/N.en.pdf"));
+    let summary = workspace.json("out/summary.json");
+    assert_eq!(summary["statistics"]["relief_without_case_number"], 1);
+}

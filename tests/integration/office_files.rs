@@ -74,15 +74,23 @@ fn contacts_saved_as_csv_utf8_with_a_byte_order_mark_and_headers_as_people_write
 #[test]
 fn contacts_saved_as_windows_csv_keep_their_accents() {
     let workspace = Workspace::new();
-    workspace.write("doj.csv", &csv(&doj_rows(), true));
-    // "PEÑA, JOSÉ" in Windows-1252.
-    let contacts = b"subject_id,cii,mailing_name,address_1,address_2,city,state,zip,language\n\
-        S1,,PE\xd1A JOS\xc9,1 Main St,,San Francisco,CA,94103,en\n";
-    workspace.write("contacts.csv", contacts);
+    let mut rows = doj_rows();
+    rows.push(
+        Row::conviction("S2", "001002001000", "20100304", POSSESS, "MISDEMEANOR")
+            .name("NUNEZ,ANA")
+            .case_number("SCN200"),
+    );
+    workspace.write("doj.csv", &csv(&rows, true));
+    // "PEÑA, JOSÉ" in Windows-1252, and a line already in UTF-8 that must stay as it is.
+    let mut contacts = b"subject_id,cii,mailing_name,address_1,address_2,city,state,zip,language\n\
+        S1,,PE\xd1A JOS\xc9,1 Main St,,San Francisco,CA,94103,en\n"
+        .to_vec();
+    contacts.extend_from_slice("S2,,Ana Núñez,2 Main St,,San Francisco,CA,94103,en\n".as_bytes());
+    workspace.write("contacts.csv", &contacts);
     let assert = run(&workspace, &["--contacts", "contacts.csv"]).success();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("contacts.csv:2: the file is not valid UTF-8")
+        stderr.contains("contacts.csv:2: lines that are not valid UTF-8")
             && stderr.contains("decoded as Windows-1252"),
         "{stderr}"
     );
