@@ -523,3 +523,126 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         .map_err(|source| AssembleError::Write { name, source })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Date;
+    use crate::render::{PdfSettings, Renderer, Templates};
+
+    /// A chunk of `entries` packets-index rows (36 to a page), rendered for real.
+    fn chunk(renderer: &Renderer, name: &str, entries: usize) -> ParsedChunk {
+        let rows: Vec<serde_json::Value> = (0..entries)
+            .map(|index| {
+                serde_json::json!({"case_numbers": format!("SCN{index}"), "defendant": "A B",
+                    "counts": 1, "page": index + 1})
+            })
+            .collect();
+        let pages: Vec<&[serde_json::Value]> = rows.chunks(36).collect();
+        let data = serde_json::json!({"title": "t", "subtitle": "s", "agency": "a",
+            "columns": ["Case", "Defendant", "Counts", "Page"], "first": true, "pages": pages});
+        let (pdf, count) = renderer
+            .render(
+                "packets-index.typ",
+                &serde_json::to_vec(&data).unwrap(),
+                &PdfSettings::untagged(name.to_string()),
+            )
+            .expect("render");
+        ParsedChunk::parse(RenderedChunk {
+            name: name.into(),
+            pdf,
+            page_numbers: (1..=count as u64).collect(),
+            stamps: Vec::new(),
+        })
+        .expect("parse")
+    }
+
+    fn labels(pdf: &[u8]) -> Vec<(i64, Vec<u8>, i64)> {
+        let document = Document::load_mem(pdf).unwrap();
+        let catalog = document.catalog().unwrap();
+        let labels = catalog.get(b"PageLabels").unwrap();
+        let labels = match labels {
+            Object::Reference(id) => document.get_dictionary(*id).unwrap(),
+            Object::Dictionary(dictionary) => dictionary,
+            _ => panic!("page labels"),
+        };
+        labels
+            .get(b"Nums")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .chunks(2)
+            .map(|pair| {
+                let label = match &pair[1] {
+                    Object::Reference(id) => document.get_dictionary(*id).unwrap(),
+                    Object::Dictionary(dictionary) => dictionary,
+                    _ => panic!("label"),
+                };
+                (
+                    pair[0].as_i64().unwrap(),
+                    label.get(b"S").unwrap().as_name().unwrap().to_vec(),
+                    label.get(b"St").map_or(1, |first| first.as_i64().unwrap()),
+                )
+            })
+            .collect()
+    }
+
+    /// Bundle pages: labelled 1, 2, 3 through every appended chunk, after a roman front matter
+    /// that is prepended at the end; bookmarks follow the pages they point at.
+    #[test]
+    fn bundle_pages_run_on_through_chunks_after_a_prepended_index() {
+        let renderer = Renderer::new(&Templates::built_in(), Date::from_ymd_const(2020, 7, 1))
+            .expect("renderer");
+        let stamp_font = renderer.stamp_font().expect("stamp font");
+        let first = chunk(&renderer, "first", 1);
+        let second = chunk(&renderer, "second", 40);
+        let front = chunk(&renderer, "front", 1);
+        let mut out = Vec::new();
+        let mut writer = BundleWriter::new("test", &mut out, Some(&stamp_font)).unwrap();
+        let entry = |bookmark: &str, pages: Range<usize>| BundleEntry {
+            bookmark: bookmark.into(),
+            children: Vec::new(),
+            pages,
+        };
+        writer
+            .append(&first, &[entry("first", 0..1)], PageLabelStyle::BundlePages)
+            .unwrap();
+        writer
+            .append(
+                &second,
+                &[entry("second", 0..2)],
+                PageLabelStyle::BundlePages,
+            )
+            .unwrap();
+        assert_eq!(writer.page_count(), 3);
+        writer
+            .prepend(&[front], "Index", PageLabelStyle::Roman)
+            .unwrap();
+        writer.finish("bundle").unwrap();
+        assert_eq!(
+            labels(&out),
+            [(0, b"r".to_vec(), 1), (1, b"D".to_vec(), 1)],
+            "roman front matter, then 1, 2, 3 with no restart at the second chunk"
+        );
+        let document = Document::load_mem(&out).unwrap();
+        assert_eq!(document.get_pages().len(), 4);
+    }
+
+    /// Printed numbers: a new label range wherever the numbers restart, none where they run on.
+    #[test]
+    fn printed_labels_restart_with_each_paper_and_run_on_otherwise() {
+        let renderer = Renderer::new(&Templates::built_in(), Date::from_ymd_const(2020, 7, 1))
+            .expect("renderer");
+        let paper = chunk(&renderer, "paper", 40);
+        let mut out = Vec::new();
+        let mut writer = BundleWriter::new("test", &mut out, None).unwrap();
+        writer.append(&paper, &[], PageLabelStyle::Printed).unwrap();
+        writer.append(&paper, &[], PageLabelStyle::Printed).unwrap();
+        writer.finish("bundle").unwrap();
+        assert_eq!(
+            labels(&out),
+            [(0, b"D".to_vec(), 1), (2, b"D".to_vec(), 1)],
+            "pages 1-2, then 1-2 again"
+        );
+    }
+}
