@@ -58,6 +58,9 @@ pub struct CountPlan {
     pub authority: String,
     /// A dismissal that also seals the record.
     pub seal: bool,
+    /// HS 11361.5(a): the record is one the court must destroy (old 11357(b)-(e), 11360(b), more
+    /// than two years old).
+    pub records_destruction: bool,
     pub reason: String,
     /// What the statute alone gives, when policy changed it (`redesignate_misdemeanor`, ...).
     pub statutory_outcome: Option<String>,
@@ -296,6 +299,10 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
                 } else {
                     record.track != "serving"
                 },
+            records_destruction: record
+                .flags
+                .iter()
+                .any(|flag| flag == "records_destruction_11361_5"),
             reason: record.reason.clone(),
             statutory_outcome: record.statutory_outcome.clone(),
         };

@@ -126,6 +126,30 @@ pub(crate) fn count_number(count: &CountPlan, position: usize) -> String {
     }
 }
 
+/// A count as the court knows it: "count 1 (HS 11357(b), misdemeanor, convicted August 25,
+/// 2013)".
+fn described_count(count: &CountPlan, position: usize) -> String {
+    let convicted = count.conviction_date.map_or_else(
+        || "date of conviction not recorded".to_string(),
+        |date| format!("convicted {}", date.format_long()),
+    );
+    format!(
+        "count {} ({}, {}, {convicted})",
+        count_number(count, position),
+        count.statute,
+        count.level
+    )
+}
+
+/// "a", "a and b", "a, b and c".
+fn joined(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// Counts that share relief, track, basis, authority, sealing and statutory outcome, worded
 /// together.
 struct CountGroup {
@@ -136,6 +160,8 @@ struct CountGroup {
     seal: bool,
     statutory_outcome: Option<String>,
     numbers: Vec<String>,
+    /// Each count as the court knows it, for the decrees.
+    described: Vec<String>,
 }
 
 /// Counts grouped by relief, track and basis, in order of first appearance, for the wording.
@@ -143,6 +169,7 @@ fn groups(case: &CasePlan) -> Vec<Value> {
     let mut groups: Vec<CountGroup> = Vec::new();
     for (position, count) in case.counts.iter().enumerate() {
         let number = count_number(count, position);
+        let described = described_count(count, position);
         let found = groups.iter_mut().find(|group| {
             group.relief == count.relief
                 && group.serving == count.serving
@@ -152,7 +179,10 @@ fn groups(case: &CasePlan) -> Vec<Value> {
                 && group.seal == count.seal
         });
         match found {
-            Some(group) => group.numbers.push(number),
+            Some(group) => {
+                group.numbers.push(number);
+                group.described.push(described);
+            }
             None => groups.push(CountGroup {
                 relief: count.relief,
                 serving: count.serving,
@@ -161,6 +191,7 @@ fn groups(case: &CasePlan) -> Vec<Value> {
                 seal: count.seal,
                 statutory_outcome: count.statutory_outcome.clone(),
                 numbers: vec![number],
+                described: vec![described],
             }),
         }
     }
@@ -168,10 +199,13 @@ fn groups(case: &CasePlan) -> Vec<Value> {
         .into_iter()
         .map(|group| {
             let counts = counts_phrase(&group.numbers);
+            let described = joined(&group.described);
             let plural = group.numbers.len() > 1;
             json!({
                 "counts": counts,
-                "capitalized": if plural { format!("The convictions in {counts}") } else { format!("The conviction in {counts}") },
+                // Decrees name each count as the court knows it: statute, level, date.
+                "described": described,
+                "capitalized": if plural { format!("The convictions in {described}") } else { format!("The conviction in {described}") },
                 "plural": plural,
                 "dismiss": group.relief == Relief::DismissAndSeal,
                 "misdemeanor": group.relief == Relief::RedesignateMisdemeanor,
@@ -268,6 +302,10 @@ fn case_json(
             "presumed_counts": counts_where(case, |count| !beyond_statute(count)),
             "beyond_statute_counts": counts_where(case, beyond_statute),
             "serving_counts": counts_where(case, |count| count.serving),
+            // The filed order identifies the person for the DOJ's records.
+            "dob": case.dob.map(Date::format_long).unwrap_or_default(),
+            "cii": case.cii,
+            "destruction_counts": counts_where(case, |count| count.records_destruction),
         }),
     );
     let counts: Vec<Value> = case

@@ -523,6 +523,7 @@ impl Renderer {
             Vec::new(),
         );
         let result = typst_pdf::pdf(&compiled.document, &options)
+            .map(without_false_suspects)
             .map_err(|diagnostics| self.error(&world, template, &diagnostics));
         typst::comemo::evict(MEMO_CACHE_MAX_AGE);
         result
@@ -625,6 +626,22 @@ impl Renderer {
     }
 }
 
+/// A tagged PDF's catalog says `/MarkInfo<</Marked true/Suspects false>>`, which is valid but
+/// which poppler (`pdfinfo`, `pdftotext`) reports as a syntax error. `/Suspects false` is the
+/// default, so it is blanked out with spaces of the same length: no offset moves.
+fn without_false_suspects(mut pdf: Vec<u8>) -> Vec<u8> {
+    const ENTRY: &[u8] = b"/Suspects false";
+    const MARK_INFO: &[u8] = b"/MarkInfo<</Marked true/Suspects false>>";
+    if let Some(start) = pdf
+        .windows(MARK_INFO.len())
+        .rposition(|window| window == MARK_INFO)
+    {
+        let entry = start + MARK_INFO.len() - 2 - ENTRY.len();
+        pdf[entry..entry + ENTRY.len()].fill(b' ');
+    }
+    pdf
+}
+
 /// The characters of typst's PDF/A "the text `\"…\"` could not be displayed with font" error,
 /// named with their code points: `张 (U+5F20)`.
 fn missing_glyphs(message: &str) -> Option<String> {
@@ -642,6 +659,17 @@ fn missing_glyphs(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn false_suspects_are_blanked_without_moving_offsets() {
+        let pdf = b"1 0 obj<</MarkInfo<</Marked true/Suspects false>>>>endobj".to_vec();
+        let fixed = without_false_suspects(pdf.clone());
+        assert_eq!(fixed.len(), pdf.len());
+        assert_eq!(
+            fixed,
+            b"1 0 obj<</MarkInfo<</Marked true               >>>>endobj".to_vec()
+        );
+    }
 
     #[test]
     fn characters_no_shipped_font_has_are_found_before_rendering() {

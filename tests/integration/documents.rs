@@ -134,6 +134,13 @@ fn run_on_the_shipped_sample_writes_court_ready_documents() {
     ] {
         assert!(workspace.exists(file), "{file} missing");
     }
+    // poppler reads every PDF without a syntax error (it rejects `/Suspects false`).
+    let summary_bytes = std::fs::read(workspace.path("out/summary.pdf")).unwrap();
+    assert!(
+        !summary_bytes
+            .windows(15)
+            .any(|window| window == b"/Suspects false")
+    );
     // Every document rendered: errors.json holds only the sample's invalid-DOB warnings.
     let report = workspace.json("out/errors.json");
     assert_eq!(report["errors"], 0, "{report}");
@@ -879,7 +886,9 @@ fn orders_never_find_policy_only_relief_eligible_under_the_statute() {
         "{text}"
     );
     assert!(
-        text.contains("The conviction in count 1 is dismissed (Test authority 1)."),
+        text.contains(
+            "The conviction in count 1 (HS 11360(a), felony, convicted January 1, 2010) is dismissed (Test authority 1)."
+        ),
         "{text}"
     );
     assert!(
@@ -887,6 +896,21 @@ fn orders_never_find_policy_only_relief_eligible_under_the_statute() {
         "{text}"
     );
     assert!(!text.contains("for count 1 is ordered sealed"), "{text}");
+    // The filed order identifies the person for the DOJ's records, and asks for the records
+    // HS 11361.5 does not allow to be kept to be destroyed.
+    assert!(
+        text.contains("The defendant is JANE Q DOE, born January 1, 1970, California Criminal Identification Index (CII) number 0123456789."),
+        "{text}"
+    );
+    assert!(
+        text.contains("for count 2 are records Health and Safety Code section 11361.5"),
+        "{text}"
+    );
+    let redacted = workspace.pdf("out/bundles/filing-redacted.pdf").text();
+    assert!(
+        !redacted.contains("0123456789") && !redacted.contains("1970"),
+        "{redacted}"
+    );
 }
 
 /// No paper without a case number: the count goes to the office's review list (CSV and PDF),
