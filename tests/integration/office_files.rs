@@ -266,24 +266,28 @@ fn init_writes_a_starter_that_is_refused_until_edited() {
         .args(["init", "--county", "san francisco", "office"])
         .assert()
         .code(1);
-    let unedited = workspace
-        .clearance()
-        .args([
-            "run",
-            "doj.csv",
-            "--county",
-            "SAN FRANCISCO",
-            "--as-of",
-            "2020-07-01",
-        ])
-        .args([
-            "--office",
-            "office/office.toml",
-            "--policy",
-            "office/policy.toml",
-        ])
-        .assert()
-        .code(1);
+    // `run` with the files `init` wrote.
+    let run_with_starter = || {
+        let mut command = workspace.clearance();
+        command
+            .args([
+                "run",
+                "doj.csv",
+                "--county",
+                "SAN FRANCISCO",
+                "--as-of",
+                "2020-07-01",
+            ])
+            .args([
+                "--office",
+                "office/office.toml",
+                "--policy",
+                "office/policy.toml",
+            ])
+            .args(["--contacts", "office/contacts.csv"]);
+        command.assert()
+    };
+    let unedited = run_with_starter().code(1);
     let stderr = String::from_utf8_lossy(&unedited.get_output().stderr).into_owned();
     assert!(
         stderr.contains("office/office.toml: still has placeholder values")
@@ -309,24 +313,6 @@ fn init_writes_a_starter_that_is_refused_until_edited() {
     edited.push_str(rest);
     let edited = edited.replace("\"000000\"", "\"654321\"");
     workspace.write("office/office.toml", edited.as_bytes());
-    workspace
-        .clearance()
-        .args([
-            "run",
-            "doj.csv",
-            "--county",
-            "SAN FRANCISCO",
-            "--as-of",
-            "2020-07-01",
-        ])
-        .args([
-            "--office",
-            "office/office.toml",
-            "--policy",
-            "office/policy.toml",
-        ])
-        .args(["--contacts", "office/contacts.csv"])
-        .assert()
-        .success();
+    run_with_starter().success();
     assert!(workspace.exists("out/cases/SCN100.pdf"));
 }
