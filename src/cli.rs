@@ -331,12 +331,7 @@ fn load_office(
         ),
     };
     let (office, office_sha256) = config::load_office(path)?;
-    let office_county = office
-        .court
-        .county
-        .trim()
-        .trim_start_matches("County of ")
-        .to_uppercase();
+    let office_county = config::county_of_court(&office.court.county).to_uppercase();
     if let Some(county) = county
         && office_county != county.name()
     {

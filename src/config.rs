@@ -976,9 +976,13 @@ pub struct Attorney {
     pub state_bar_number: String,
     /// Electronic signature, e.g. "/s/ Jane Q. Prosecutor" (CRC 2.257).
     pub signature: String,
-    /// The elected head of office shown above the attorney, e.g. "ALEX RIVERA, District Attorney".
+    /// The elected head of office, first in the attorney block, e.g. "ALEX RIVERA, District
+    /// Attorney".
     #[serde(default)]
     pub head_of_office: Option<String>,
+    /// The head of office's State Bar number, printed beside the name when given.
+    #[serde(default)]
+    pub head_of_office_state_bar_number: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -1112,6 +1116,16 @@ fn office_placeholders(office: &OfficeProfile) -> Vec<String> {
         found.push("attorney.state-bar-number".into());
     }
     found
+}
+
+/// The county a court's county line names: "County of San Francisco" and "City and County of
+/// San Francisco" both name San Francisco.
+pub fn county_of_court(county_line: &str) -> &str {
+    let line = county_line.trim();
+    line.strip_prefix("City and County of ")
+        .or_else(|| line.strip_prefix("County of "))
+        .unwrap_or(line)
+        .trim()
 }
 
 /// The files `clearance init` writes for an office to edit: (file name, contents).

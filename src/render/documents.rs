@@ -18,14 +18,20 @@ impl Letterhead<'_> {
     /// Attorney block for pleading lines 1-7 (rule 2.111(1)).
     fn caption_lines(&self) -> Vec<String> {
         let office = self.office;
-        let mut lines = vec![format!(
+        // The head of office first, then the filing attorney, each with a State Bar number
+        // where the profile has one.
+        let mut lines = Vec::new();
+        if let Some(head) = &office.attorney.head_of_office {
+            lines.push(match &office.attorney.head_of_office_state_bar_number {
+                Some(number) => format!("{head} (SBN {number})"),
+                None => head.clone(),
+            });
+        }
+        lines.push(format!(
             "{} (SBN {})",
             office.attorney.name.to_uppercase(),
             office.attorney.state_bar_number
-        )];
-        if let Some(head) = &office.attorney.head_of_office {
-            lines.push(head.clone());
-        }
+        ));
         lines.push(office.attorney.title.clone());
         lines.push(office.agency.name.clone());
         lines.extend(office.agency.address.iter().cloned());
@@ -336,7 +342,13 @@ fn case_json(
         "case_numbers": case.case_numbers_text(),
         "motion_title": "People's motion for relief from cannabis convictions",
         "order_title": "[Proposed] order granting relief from cannabis convictions",
-        "subtitle": format!("{track} (Health & Saf. Code, §§ 11361.8, 11361.9)"),
+        // The caption says whether a hearing is asked for: none on an application
+        // (§ 11361.8(g)); a petition leaves the hearing's date, time and department to the clerk.
+        "subtitle": if serving {
+            format!("{track} (Health & Saf. Code, §§ 11361.8, 11361.9)\nHearing date: ____________\nTime: ____________")
+        } else {
+            format!("{track} (Health & Saf. Code, §§ 11361.8, 11361.9)\nNo hearing requested")
+        },
         "motion_intro": renderer.paragraphs("case-intro", &context)?,
         "counts": counts,
         "motion_request": renderer.paragraphs("case-request", &context)?,
@@ -990,7 +1002,7 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
         _ => format!("County policy \"{}\"{}, applied after the statute; policy adds relief or sends counts to review, never removes statutory relief.", facts.rules_name, facts.rules_sha256.map_or_else(String::new, |hash| format!(" (SHA-256 {})", &hash[..16]))),
     };
     let data = json!({
-        "title": format!("Prop 64 relief: summary for {} County", letterhead.office.court.county.trim_start_matches("County of ")),
+        "title": format!("Prop 64 relief: summary for {} County", crate::config::county_of_court(&letterhead.office.court.county)),
         "subtitle": format!("As of {} · {}", letterhead.as_of.format_long(), letterhead.office.agency.name),
         "agency": letterhead.office.agency.name,
         "processed": [

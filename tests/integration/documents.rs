@@ -955,3 +955,68 @@ fn a_count_without_a_case_number_gets_no_paper_but_a_review_entry() {
     let summary = workspace.json("out/summary.json");
     assert_eq!(summary["statistics"]["relief_without_case_number"], 1);
 }
+
+/// CRC 2.111(1): the head of office first, then the filing attorney with the State Bar number;
+/// the court title as the office writes it ("City and County of San Francisco"); the caption
+/// says whether a hearing is asked for.
+#[test]
+fn attorney_block_court_title_and_hearing_line_in_the_caption() {
+    let workspace = Workspace::new();
+    let office = std::fs::read_to_string(office())
+        .unwrap()
+        .replace(
+            "county = \"County of San Francisco\"",
+            "county = \"City and County of San Francisco\"",
+        )
+        .replace(
+            "head-of-office = \"ALEX RIVERA, District Attorney\"",
+            "head-of-office = \"ALEX RIVERA, District Attorney\"\nhead-of-office-state-bar-number = \"111111\"",
+        );
+    workspace.write("office.toml", office.as_bytes());
+    let rows = vec![
+        Row::conviction("A", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
+            .case_number("SCNA"),
+        // Still serving: a petition, with the hearing left to the clerk.
+        Row::conviction("B", "001002001000", "20190101", "11359 HS-SALE", "FELONY")
+            .set("CYC_DATE", "20160101")
+            .sentence("5", "Y")
+            .case_number("SCNB"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace
+        .clearance()
+        .args([
+            "run",
+            "doj.csv",
+            "--county",
+            "SAN FRANCISCO",
+            "--as-of",
+            "2020-07-01",
+        ])
+        .args(["--office", "office.toml", "--no-letters"])
+        .assert()
+        .success();
+    let application = workspace.pdf("out/cases/SCNA.pdf").text();
+    assert!(
+        application.contains(
+            "ALEX RIVERA, District Attorney (SBN 111111) JANE Q. PROSECUTOR (SBN 123456) Assistant District Attorney"
+        ),
+        "{application}"
+    );
+    assert!(
+        application.contains("CITY AND COUNTY OF SAN FRANCISCO"),
+        "{application}"
+    );
+    assert!(
+        application.contains("No hearing requested"),
+        "{application}"
+    );
+    let petition = workspace.pdf("out/cases/SCNB.pdf").text();
+    assert!(petition.contains("Hearing date:"), "{petition}");
+    assert!(!petition.contains("No hearing requested"), "{petition}");
+    assert!(!petition.contains("No hearing is necessary"), "{petition}");
+    assert!(
+        petition.contains("unreasonable risk of danger to public safety"),
+        "{petition}"
+    );
+}
