@@ -1019,4 +1019,14 @@ fn attorney_block_court_title_and_hearing_line_in_the_caption() {
         petition.contains("unreasonable risk of danger to public safety"),
         "{petition}"
     );
+    // The order finds no unreasonable risk and leaves the new term to the court, bounded by the
+    // original (§ 11361.8(d)), instead of inventing one.
+    assert!(
+        petition.contains("the Court finds that resentencing or dismissal would not pose an unreasonable risk"),
+        "{petition}"
+    );
+    assert!(
+        petition.contains("resentenced to a misdemeanor: a term of ____________, no longer than the original sentence"),
+        "{petition}"
+    );
 }
