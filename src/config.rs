@@ -952,7 +952,22 @@ pub struct OfficeProfile {
     pub agency: Agency,
     pub attorney: Attorney,
     pub court: Court,
+    pub service: Service,
     pub letters: LetterContacts,
+}
+
+/// How the public defender is served with notice (HS 11361.9(d)): the declarant of every
+/// paper's proof of service, and where and how it is served.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Service {
+    /// The person who serves and signs the proof of service.
+    pub declarant: String,
+    pub declarant_title: String,
+    /// "by electronic service to pdnotice@example.org", "by personal delivery".
+    pub method: String,
+    /// The public defender's service address, lines.
+    pub public_defender_address: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]

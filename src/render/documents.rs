@@ -54,7 +54,33 @@ impl Letterhead<'_> {
                 office.attorney.title,
                 office.agency.name,
             ],
+            "service_signature": [
+                "______________________________",
+                office.service.declarant,
+                office.service.declarant_title,
+            ],
         })
+    }
+
+    /// The proof of service of `documents` on the public defender, dated with the as-of date.
+    fn proof_of_service(
+        &self,
+        renderer: &Renderer,
+        documents: &str,
+    ) -> Result<Vec<String>, RenderError> {
+        let office = self.office;
+        let context = merge(
+            self.wording_base(),
+            json!({
+                "declarant": office.service.declarant,
+                "agency_address": office.agency.address.join(", "),
+                "service_address": office.service.public_defender_address.join(", "),
+                "method": office.service.method,
+                "served_on": self.as_of.format_long(),
+                "documents": documents,
+            }),
+        );
+        renderer.paragraphs("proof-of-service", &context)
     }
 
     pub(crate) fn court_json(&self) -> Value {
@@ -350,6 +376,10 @@ fn case_json(
             format!("{track} (Health & Saf. Code, §§ 11361.8, 11361.9)\nNo hearing requested")
         },
         "motion_intro": renderer.paragraphs("case-intro", &context)?,
+        "proof_of_service": letterhead.proof_of_service(
+            renderer,
+            "the People's motion for relief from cannabis convictions and the [proposed] order in this case",
+        )?,
         "counts": counts,
         "motion_request": renderer.paragraphs("case-request", &context)?,
         "order_findings": renderer.paragraphs("case-findings", &context)?,
@@ -377,6 +407,7 @@ pub fn case_chunk(
             "counts_heading": "Convictions",
             "count_columns": ["Count", "Statute", "Level", "Convicted", "Relief requested"],
             "so_ordered": "IT IS SO ORDERED.",
+            "proof_of_service": "Proof of service",
         },
         "cases": cases,
     });
@@ -646,6 +677,10 @@ pub fn omnibus(
         "request_paragraphs": renderer.paragraphs("omnibus-request", &context)?,
         "order_findings": renderer.paragraphs("omnibus-findings", &context)?,
         "order_decrees": renderer.paragraphs("omnibus-decrees", &context)?,
+        "proof_of_service": letterhead.proof_of_service(
+            renderer,
+            "the People's omnibus notice of non-challenge and motion, its Exhibit A and the [proposed] omnibus order",
+        )?,
         "labels": {
             // The filing's own number: the office's when it has one, else the clerk's to assign.
             "case_numbers": letterhead.office.court.omnibus_case_number.clone().unwrap_or_else(|| "To be assigned by the clerk".into()),
@@ -655,6 +690,7 @@ pub fn omnibus(
             "page": "page",
             "of": "of",
             "motion": "Notice of non-challenge and motion",
+            "proof_of_service": "Proof of service",
             "order": "[Proposed] order",
             "so_ordered": "IT IS SO ORDERED.",
         },

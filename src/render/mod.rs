@@ -122,6 +122,10 @@ const BUILT_IN_TEMPLATES: &[(&str, &str)] = &[
         "wording/letter-es.hbs",
         include_str!("../../templates/wording/letter-es.hbs"),
     ),
+    (
+        "wording/proof-of-service.hbs",
+        include_str!("../../templates/wording/proof-of-service.hbs"),
+    ),
 ];
 
 /// The built-in fonts, in `fonts/`.
