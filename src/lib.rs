@@ -838,6 +838,14 @@ pub fn write_documents(
         let data = render::documents::review_list(&run.letterhead, &plans.needs_case_number);
         run.write_single("review/needs-case-number.pdf", "review-list.typ", &data)?;
     }
+    if !plans.challenges.is_empty() {
+        let data = render::documents::notice_of_challenge(
+            run.renderer,
+            &run.letterhead,
+            &plans.challenges,
+        )?;
+        run.write_single("bundles/notice-of-challenge.pdf", "challenge.typ", &data)?;
+    }
     let started = std::time::Instant::now();
     run.write_cases(&plans.cases)?;
     timings.push(("case documents and packets bundle", started.elapsed()));

@@ -227,6 +227,59 @@ pub struct Plans {
     /// Counts with relief whose court case number is not recorded: no paper can be filed for
     /// them, so they go to the office's review list instead of any motion, exhibit or letter.
     pub needs_case_number: Vec<ReviewItem>,
+    /// Counts the People challenge (HS 11361.9(d)): not eligible, in case-number order.
+    pub challenges: Vec<ChallengeItem>,
+}
+
+/// A conviction the People determined not eligible, for the notice of challenge.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ChallengeItem {
+    /// "SCN1; SCN2", or "(not recorded)".
+    pub case_numbers: String,
+    /// "FIRST M LAST".
+    pub defendant: String,
+    pub count_number: u32,
+    pub statute: String,
+    pub level: String,
+    pub conviction_date: Option<Date>,
+    /// Why the conviction is not eligible, as the determination says.
+    pub reason: String,
+}
+
+/// Not-eligible counts the notice of challenge lists: every one but those outside Prop 64's
+/// reach altogether (an offence under current law is no conviction § 11361.8 could relieve).
+fn plan_challenges(records: &[DeterminationRecord]) -> Vec<ChallengeItem> {
+    let mut items: Vec<ChallengeItem> = records
+        .iter()
+        .filter(|record| {
+            record.outcome == "not_eligible"
+                && !matches!(
+                    record.rule_id.as_str(),
+                    "statute.post_prop64_offense" | "statute.post_prop64_subsection"
+                )
+        })
+        .map(|record| ChallengeItem {
+            case_numbers: if record.case_numbers.is_empty() {
+                "(not recorded)".into()
+            } else {
+                record.case_numbers.join("; ")
+            },
+            defendant: PersonName(record.name.clone()).natural_order(),
+            count_number: record.count_number,
+            statute: record.statute.clone(),
+            level: record.level.clone(),
+            conviction_date: record.conviction_date,
+            reason: record.reason.clone(),
+        })
+        .collect();
+    items.sort_by(|a, b| {
+        (&a.case_numbers, &a.defendant, a.count_number).cmp(&(
+            &b.case_numbers,
+            &b.defendant,
+            b.count_number,
+        ))
+    });
+    items
 }
 
 /// A count the office must look at before anything can be filed for it.
@@ -252,6 +305,7 @@ pub const NO_CASE_NUMBER: &str = "the court case number (OFN) is not recorded: n
 
 /// Plans documents for determination records.
 pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: bool) -> Plans {
+    let all_records = records;
     // Court cases: one per person and case number(s) with relief. A count without a case
     // number gets no paper: it goes to the review list.
     let (records, without_number): (Vec<&DeterminationRecord>, Vec<&DeterminationRecord>) = records
@@ -347,6 +401,7 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
         omnibus,
         letters,
         needs_case_number,
+        challenges: plan_challenges(all_records),
     }
 }
 

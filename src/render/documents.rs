@@ -1067,6 +1067,88 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
     serde_json::to_vec(&data).expect("JSON values serialize")
 }
 
+/// The data of the People's notice of challenge (`challenge.typ`): every challenged conviction
+/// with its reason, served on the public defender.
+pub fn notice_of_challenge(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    items: &[crate::plan::ChallengeItem],
+) -> Result<Vec<u8>, RenderError> {
+    let people: std::collections::BTreeSet<(&str, &str)> = items
+        .iter()
+        .map(|item| (item.case_numbers.as_str(), item.defendant.as_str()))
+        .collect();
+    let people = people
+        .iter()
+        .map(|(_, name)| *name)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let plural = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
+    let context = merge(
+        letterhead.wording_base(),
+        json!({
+            "counts": items.len(),
+            "people": people,
+            // "the 67 convictions of 53 people", "the 1 conviction of 1 person".
+            "listed": format!(
+                "the {} of {}",
+                plural(items.len(), "conviction", "convictions"),
+                plural(people, "person", "people")
+            ),
+        }),
+    );
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| {
+            vec![
+                item.case_numbers.clone(),
+                item.defendant.clone(),
+                format!(
+                    "{} ({}), count {}",
+                    item.statute,
+                    capitalized_level(&item.level),
+                    item.count_number
+                ),
+                item.conviction_date
+                    .map_or_else(|| "unknown".to_string(), Date::format_us),
+                item.reason.clone(),
+            ]
+        })
+        .collect();
+    let data = json!({
+        "title": "People's notice of challenge",
+        "office": letterhead.office_json(),
+        "court": letterhead.court_json(),
+        "dated": letterhead.as_of.format_long(),
+        "footer_title": "People's notice of challenge (HS § 11361.9, subd. (d))",
+        "caption_left": [
+            "In re Cannabis Convictions Identified Under Health and Safety Code Section 11361.9",
+            "",
+            "THE PEOPLE OF THE STATE OF CALIFORNIA,",
+            "Plaintiff,",
+            "v.",
+            "THE DEFENDANTS LISTED BELOW,",
+            "Defendants.",
+        ],
+        "case_numbers": "See the list below",
+        "paper_title": "People's notice of challenge",
+        "subtitle": "(Health & Saf. Code, § 11361.9, subd. (d))",
+        "intro": renderer.paragraphs("challenge", &context)?,
+        "table_heading": "Convictions challenged",
+        "columns": ["Case No.", "Defendant", "Conviction", "Convicted", "Why not eligible"],
+        "widths": [1.0, 1.1, 1.25, 0.8, 0.0],
+        "rows": rows,
+        "proof_of_service": letterhead.proof_of_service(
+            renderer,
+            "the People's notice of challenge",
+        )?,
+        "labels": {"proof_of_service": "Proof of service"},
+    });
+    Ok(serde_json::to_vec(&data).expect("JSON values serialize"))
+}
+
 /// The data of the office's review list of counts with relief but no case number
 /// (`review-list.typ`).
 pub fn review_list(letterhead: &Letterhead<'_>, items: &[crate::plan::ReviewItem]) -> Vec<u8> {

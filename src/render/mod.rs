@@ -79,6 +79,10 @@ const BUILT_IN_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/review-list.typ"),
     ),
     (
+        "challenge.typ",
+        include_str!("../../templates/challenge.typ"),
+    ),
+    (
         "wording/case-intro.hbs",
         include_str!("../../templates/wording/case-intro.hbs"),
     ),
@@ -121,6 +125,10 @@ const BUILT_IN_TEMPLATES: &[(&str, &str)] = &[
     (
         "wording/letter-es.hbs",
         include_str!("../../templates/wording/letter-es.hbs"),
+    ),
+    (
+        "wording/challenge.hbs",
+        include_str!("../../templates/wording/challenge.hbs"),
     ),
     (
         "wording/proof-of-service.hbs",

@@ -1022,11 +1022,55 @@ fn attorney_block_court_title_and_hearing_line_in_the_caption() {
     // The order finds no unreasonable risk and leaves the new term to the court, bounded by the
     // original (§ 11361.8(d)), instead of inventing one.
     assert!(
-        petition.contains("the Court finds that resentencing or dismissal would not pose an unreasonable risk"),
+        petition.contains(
+            "the Court finds that resentencing or dismissal would not pose an unreasonable risk"
+        ),
         "{petition}"
     );
     assert!(
         petition.contains("resentenced to a misdemeanor: a term of ____________, no longer than the original sentence"),
         "{petition}"
     );
+}
+
+/// HS 11361.9(d): the People tell the court and the public defender which convictions they
+/// challenge and why, and serve the notice; offences under current law are not listed.
+#[test]
+fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        Row::conviction("C", "001002001000", "19950101", "187 PC-MURDER", "FELONY"),
+        Row::conviction(
+            "C",
+            "002002001000",
+            "20100101",
+            "11360(A) HS-SELL",
+            "FELONY",
+        )
+        .case_number("SCNC"),
+        // An offence after Prop 64: not a conviction the statute could relieve; not listed.
+        Row::conviction("P", "001002001000", "20180101", POSSESS, "MISDEMEANOR")
+            .case_number("SCNP"),
+        Row::conviction("R", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
+            .case_number("SCNR"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace
+        .run(&["doj.csv"], &["--no-letters"])
+        .assert()
+        .success();
+    let notice = workspace.pdf("out/bundles/notice-of-challenge.pdf");
+    notice.assert_court_ready();
+    let text = notice.text();
+    assert!(text.contains("PEOPLE'S NOTICE OF CHALLENGE"), "{text}");
+    assert!(
+        text.contains("challenge relief for the 1 conviction of 1 person listed below"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SCNC") && text.contains("PC 667(e)(2)(C)(iv)(IV)"),
+        "{text}"
+    );
+    assert!(!text.contains("SCNP") && !text.contains("SCNR"), "{text}");
+    assert!(text.contains("PROOF OF SERVICE"), "{text}");
 }
