@@ -45,6 +45,8 @@ pub struct Statistics {
     /// Counts granted relief whose court case number is not recorded: no paper is filed for
     /// them; they go to the office's review list.
     pub relief_without_case_number: u64,
+    /// Counts the notice of challenge lists: not eligible, other than offences under current law.
+    pub challenged: u64,
     pub impact: Impact,
     /// The same figures if every Prop 64 conviction in the county were dismissed.
     pub impact_if_all_prop64_dismissed: Impact,
@@ -107,6 +109,14 @@ pub fn statistics(
             .or_default() += 1;
         for flag in &determination.flags {
             *statistics.by_flag.entry(flag.as_str()).or_default() += 1;
+        }
+        if determination.outcome() == Outcome::NotEligible
+            && !matches!(
+                determination.decision.rule_id.as_ref(),
+                "statute.post_prop64_offense" | "statute.post_prop64_subsection"
+            )
+        {
+            statistics.challenged += 1;
         }
         if determination.outcome().grants_relief()
             && determination
@@ -227,6 +237,7 @@ impl Statistics {
         add_counts(&mut self.by_flag, other.by_flag);
         self.relief_resting_on_presumption += other.relief_resting_on_presumption;
         self.relief_without_case_number += other.relief_without_case_number;
+        self.challenged += other.challenged;
         add_counts(
             &mut self.relief_resting_on_presumption_by_fact,
             other.relief_resting_on_presumption_by_fact,

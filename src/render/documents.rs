@@ -1051,6 +1051,8 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
             {"label": "Prop 64 convictions in other counties (priors only)", "value": thousands(statistics.prop64_convictions_in_other_counties)},
             {"label": "Counts decided", "value": thousands(statistics.determinations)},
             {"label": "Counts with relief but no case number (review/needs-case-number.csv; no paper filed)", "value": thousands(statistics.relief_without_case_number)},
+            {"label": "Counts still being served (petitions, heard by the court)", "value": thousands(statistics.by_track.get("serving").copied().unwrap_or_default())},
+            {"label": "Convictions challenged (notice of challenge)", "value": thousands(statistics.challenged)},
             {"label": "Relief resting on the presumption of eligibility (grams, plants or age not in the record)", "value": thousands(statistics.relief_resting_on_presumption)},
         ],
         "rules_text": rules_text,
