@@ -797,6 +797,7 @@ pub fn write_documents(
         failures: std::sync::Mutex::default(),
         written: std::sync::Mutex::default(),
     };
+    let started = std::time::Instant::now();
     if !plans.needs_case_number.is_empty() {
         // No paper without a case number: the office's review list instead, as a spreadsheet
         // and as a PDF.
@@ -846,6 +847,7 @@ pub fn write_documents(
         )?;
         run.write_single("bundles/notice-of-challenge.pdf", "challenge.typ", &data)?;
     }
+    timings.push(("review list and notice of challenge", started.elapsed()));
     let started = std::time::Instant::now();
     run.write_cases(&plans.cases)?;
     timings.push(("case documents and packets bundle", started.elapsed()));
