@@ -1074,3 +1074,104 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
     assert!(!text.contains("SCNP") && !text.contains("SCNR"), "{text}");
     assert!(text.contains("PROOF OF SERVICE"), "{text}");
 }
+
+/// What an order grants one count, from the paper's own words: relief and whether it is the
+/// petition's (sentence) or the People's policy's.
+fn relief_class(words: &str) -> &'static str {
+    let words = words.to_ascii_lowercase();
+    if words.contains("people's policy") || words.starts_with("dismissed (") {
+        if words.contains("misdemeanor") {
+            "policy misdemeanor"
+        } else if words.contains("infraction") {
+            "policy infraction"
+        } else {
+            "policy dismissal"
+        }
+    } else if words.contains("misdemeanor") {
+        "misdemeanor"
+    } else if words.contains("infraction") {
+        "infraction"
+    } else {
+        "dismissal"
+    }
+}
+
+/// The per-case orders and the omnibus order's exhibits, rendered for the same determinations,
+/// grant every count the same relief (compared count by count, from the PDFs' text).
+#[test]
+fn per_case_orders_and_the_omnibus_exhibits_agree_count_by_count() {
+    use std::collections::BTreeMap;
+    let workspace = Workspace::new();
+    let policy = repository()
+        .join("samples/policies/los-angeles-2019.toml")
+        .display()
+        .to_string();
+    let sample = repository()
+        .join("samples/doj_sample.csv")
+        .display()
+        .to_string();
+    workspace
+        .run(&[&sample], &["--no-letters", "--policy", &policy])
+        .assert()
+        .success();
+    // The exhibits of the redacted filing: case number, count, statute, level, date, relief.
+    let exhibit_row = regex::Regex::new(
+        r"(SCSF\d+) (\d+) ((?:PC 664/)?(?:[A-Z]{2} )?\S+) (?:Felony|Misdemeanor|Infraction|Unknown) (?:\d\d/\d\d/\d{4}|unknown) (Dismiss and seal \(legally invalid\)|Dismiss sentence \(legally invalid\)|Redesignate as misdemeanor|Redesignate as infraction|Recall and resentence as misdemeanor|Recall and resentence as infraction|Dismiss and seal \(People's policy\)|Dismiss \(People's policy\)|Reduce to misdemeanor \(People's policy\)|Reduce to infraction \(People's policy\))",
+    )
+    .unwrap();
+    let filing = workspace.pdf("out/bundles/filing-redacted.pdf").text();
+    let mut exhibits: BTreeMap<(String, String), &str> = BTreeMap::new();
+    for row in exhibit_row.captures_iter(&filing) {
+        exhibits.insert(
+            (row[1].to_string(), row[2].to_string()),
+            relief_class(&row[4]),
+        );
+    }
+    assert!(exhibits.len() > 100, "{} exhibit rows read", exhibits.len());
+    // The decrees of every per-case order.
+    let decree = regex::Regex::new(
+        r"(?:The convictions? in|The sentence for) (.+?) (?:is|are) (dismissed and sealed|dismissed as legally invalid|dismissed \(|redesignated as (?:an? )?(?:misdemeanors?|infractions?)|reduced to (?:an? )?(?:misdemeanors?|infractions?)|recalled and the defendant is resentenced to (?:an? )?(?:misdemeanor|infraction))",
+    )
+    .unwrap();
+    let count = regex::Regex::new(r"count (\d+) \(").unwrap();
+    let mut orders: BTreeMap<(String, String), &str> = BTreeMap::new();
+    for file in workspace.files_under("out/cases") {
+        let case = file.trim_end_matches(".pdf").to_string();
+        let text = workspace.pdf(&format!("out/cases/{file}")).text();
+        let order = &text[text.find("[PROPOSED] ORDER").expect("an order")..];
+        for found in decree.captures_iter(order) {
+            let mut class = relief_class(&found[2]);
+            if found[2].starts_with("dismissed (") {
+                class = "policy dismissal";
+            } else if found[2].starts_with("reduced to") {
+                class = if found[2].contains("misdemeanor") {
+                    "policy misdemeanor"
+                } else {
+                    "policy infraction"
+                };
+            }
+            for number in count.captures_iter(&found[1]) {
+                orders.insert((case.clone(), number[1].to_string()), class);
+            }
+        }
+    }
+    let differing: Vec<_> = exhibits
+        .iter()
+        .filter(|(key, class)| orders.get(*key) != Some(*class))
+        .map(|(key, class)| (key, *class, orders.get(key).copied()))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} differ, e.g. {:?}",
+        differing.len(),
+        &differing[..differing.len().min(5)]
+    );
+    let missing: Vec<_> = orders
+        .keys()
+        .filter(|key| !exhibits.contains_key(*key))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ordered but not read from an exhibit: {missing:?}"
+    );
+}
