@@ -5,35 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::pdf::Pdf;
-use crate::support::{Row, Workspace, csv, field_of_each, repository};
+use crate::support::{Row, Workspace, csv, field_of_each, repository, sample_office};
 
 const POSSESS: &str = "11357(B) HS-POSSESS MARIJUANA 28.5 GRMS OR LESS";
 const SALE: &str = "11359 HS-POSSESS MARIJUANA FOR SALE";
 
 fn office() -> String {
-    repository()
-        .join("samples/office.toml")
-        .display()
-        .to_string()
+    sample_office()
 }
 
 impl Workspace {
-    /// `clearance run FILE --county "SAN FRANCISCO" --as-of 2020-07-01 --out out --office …`
-    /// plus extras.
-    pub(crate) fn run(&self, inputs: &[&str], extra: &[&str]) -> assert_cmd::Command {
-        let mut command = self.clearance();
-        command
-            .arg("run")
-            .args(inputs)
-            .args(["--county", "SAN FRANCISCO", "--as-of", "2020-07-01"])
-            .args(["--office", &office()]);
-        if !extra.contains(&"--out") {
-            command.args(["--out", "out"]);
-        }
-        command.args(extra);
-        command
-    }
-
     /// `clearance sample --people N --seed S -o doj.csv --contacts contacts.csv`.
     fn sample(&self, people: u32, seed: u32) {
         self.clearance()
@@ -984,16 +965,7 @@ fn attorney_block_court_title_and_hearing_line_in_the_caption() {
     ];
     workspace.write("doj.csv", &csv(&rows, true));
     workspace
-        .clearance()
-        .args([
-            "run",
-            "doj.csv",
-            "--county",
-            "SAN FRANCISCO",
-            "--as-of",
-            "2020-07-01",
-        ])
-        .args(["--office", "office.toml", "--no-letters"])
+        .run(&["doj.csv"], &["--office", "office.toml", "--no-letters"])
         .assert()
         .success();
     let application = workspace.pdf("out/cases/SCNA.pdf").text();

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Row, Workspace, csv, repository};
+use crate::support::{Row, Workspace, csv, sample_office};
 
 /// Every file under `folder` (relative path → bytes).
 fn tree(folder: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -183,10 +183,7 @@ fn kill_9_during_check_leaves_the_old_or_the_new_output_and_the_next_run_cleans_
 fn kill_9_during_run_leaves_the_old_or_the_new_output_and_the_next_run_cleans_up() {
     let workspace = Workspace::new();
     big_input(&workspace, 150);
-    let office = repository()
-        .join("samples/office.toml")
-        .display()
-        .to_string();
+    let office = sample_office();
     let arguments = |as_of: &str, out: &str| {
         run_args(&office, as_of, out)
             .into_iter()
@@ -321,23 +318,7 @@ fn cells_a_spreadsheet_would_run_are_neutralised_in_clearances_own_csvs_only() {
             true,
         ),
     );
-    let office = repository()
-        .join("samples/office.toml")
-        .display()
-        .to_string();
-    workspace
-        .clearance()
-        .args([
-            "run",
-            "doj.csv",
-            "--county",
-            "SAN FRANCISCO",
-            "--as-of",
-            "2020-07-01",
-        ])
-        .args(["--office", &office])
-        .assert()
-        .success();
+    workspace.run(&["doj.csv"], &[]).assert().success();
     let determinations = workspace.csv_rows("out/results/determinations.csv");
     let name_column = determinations[0]
         .iter()

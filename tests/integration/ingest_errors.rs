@@ -222,25 +222,7 @@ fn a_missing_input_file_is_an_error_naming_it() {
 #[test]
 fn exit_codes_are_the_ones_the_readme_lists() {
     let workspace = Workspace::new();
-    let office = crate::support::repository()
-        .join("samples/office.toml")
-        .display()
-        .to_string();
-    let run = |inputs: &str, extra: &[&str]| {
-        let mut command = workspace.clearance();
-        command
-            .args([
-                "run",
-                inputs,
-                "--county",
-                "SAN FRANCISCO",
-                "--as-of",
-                "2020-07-01",
-            ])
-            .args(["--office", &office])
-            .args(extra);
-        command.assert()
-    };
+    let run = |inputs: &str, extra: &[&str]| workspace.run(&[inputs], extra).assert();
     workspace.write("good.csv", &csv(&[good("1", "001002001000")], true));
     // 2: run refuses a file with bad rows; only errors.json is written.
     workspace.write(

@@ -3,16 +3,9 @@
 //! with `clearance init`.
 
 use crate::pdf::Pdf;
-use crate::support::{Row, Workspace, csv, repository};
+use crate::support::{Row, Workspace, csv};
 
 const POSSESS: &str = "11357(B) HS-POSSESS MARIJUANA";
-
-fn office() -> String {
-    repository()
-        .join("samples/office.toml")
-        .display()
-        .to_string()
-}
 
 /// One person with a Spanish name, convicted in San Francisco.
 fn doj_rows() -> Vec<Row> {
@@ -24,19 +17,7 @@ fn doj_rows() -> Vec<Row> {
 }
 
 fn run(workspace: &Workspace, extra: &[&str]) -> assert_cmd::assert::Assert {
-    workspace
-        .clearance()
-        .args([
-            "run",
-            "doj.csv",
-            "--county",
-            "SAN FRANCISCO",
-            "--as-of",
-            "2020-07-01",
-        ])
-        .args(["--office", &office()])
-        .args(extra)
-        .assert()
+    workspace.run(&["doj.csv"], extra).assert()
 }
 
 fn letter_text(workspace: &Workspace) -> String {
@@ -104,27 +85,18 @@ fn contacts_saved_as_windows_csv_keep_their_accents() {
     );
 
     // Told the file is UTF-8, it is refused, naming the line.
-    let refused = workspace
-        .clearance()
-        .args(["--encoding", "utf-8"])
-        .args([
-            "run",
-            "doj.csv",
-            "--county",
-            "SAN FRANCISCO",
-            "--as-of",
-            "2020-07-01",
-        ])
-        .args([
-            "--office",
-            &office(),
+    let refused = run(
+        &workspace,
+        &[
+            "--encoding",
+            "utf-8",
             "--contacts",
             "contacts.csv",
             "--out",
             "refused",
-        ])
-        .assert()
-        .code(1);
+        ],
+    )
+    .code(1);
     let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
     assert!(
         stderr.contains("contacts.csv:2: not valid UTF-8"),
@@ -205,17 +177,7 @@ fn doj_files_with_a_byte_order_mark_or_a_windows_1252_name() {
 
     // With --encoding utf-8 the row is refused, naming the line.
     let refused = workspace
-        .clearance()
-        .args(["--encoding", "utf-8"])
-        .args([
-            "check",
-            "latin.csv",
-            "--county",
-            "SAN FRANCISCO",
-            "--as-of",
-            "2020-07-01",
-        ])
-        .args(["--out", "strict"])
+        .check(&["latin.csv"], &["--encoding", "utf-8", "--out", "strict"])
         .assert()
         .code(2);
     let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
@@ -268,24 +230,19 @@ fn init_writes_a_starter_that_is_refused_until_edited() {
         .code(1);
     // `run` with the files `init` wrote.
     let run_with_starter = || {
-        let mut command = workspace.clearance();
-        command
-            .args([
-                "run",
-                "doj.csv",
-                "--county",
-                "SAN FRANCISCO",
-                "--as-of",
-                "2020-07-01",
-            ])
-            .args([
-                "--office",
-                "office/office.toml",
-                "--policy",
-                "office/policy.toml",
-            ])
-            .args(["--contacts", "office/contacts.csv"]);
-        command.assert()
+        workspace
+            .run(
+                &["doj.csv"],
+                &[
+                    "--office",
+                    "office/office.toml",
+                    "--policy",
+                    "office/policy.toml",
+                    "--contacts",
+                    "office/contacts.csv",
+                ],
+            )
+            .assert()
     };
     let unedited = run_with_starter().code(1);
     let stderr = String::from_utf8_lossy(&unedited.get_output().stderr).into_owned();

@@ -166,6 +166,26 @@ impl Workspace {
         command
     }
 
+    /// `clearance run FILE --county "SAN FRANCISCO" --as-of 2020-07-01` plus extras, with the
+    /// sample office profile and `--out out` unless the extras give their own.
+    pub(crate) fn run(&self, inputs: &[&str], extra: &[&str]) -> Command {
+        let mut command = self.clearance();
+        command.arg("run").args(inputs).args([
+            "--county",
+            "SAN FRANCISCO",
+            "--as-of",
+            "2020-07-01",
+        ]);
+        if !extra.contains(&"--office") {
+            command.args(["--office", &sample_office()]);
+        }
+        if !extra.contains(&"--out") {
+            command.args(["--out", "out"]);
+        }
+        command.args(extra);
+        command
+    }
+
     /// A JSON file the run wrote.
     pub(crate) fn json(&self, relative: &str) -> serde_json::Value {
         serde_json::from_str(&self.read(relative))
@@ -208,6 +228,14 @@ pub(crate) fn field_of_each<'a>(list: &'a serde_json::Value, field: &str) -> Vec
         .iter()
         .map(|item| item[field].as_str().expect("a string field"))
         .collect()
+}
+
+/// The shipped example office profile.
+pub(crate) fn sample_office() -> String {
+    repository()
+        .join("samples/office.toml")
+        .display()
+        .to_string()
 }
 
 /// The repository root (for `samples/`).
