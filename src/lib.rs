@@ -935,10 +935,6 @@ fn characters_no_font_can_draw(
         let Some(affected) = documents.get(subject_id) else {
             return;
         };
-        let named: Vec<String> = missing
-            .iter()
-            .map(|character| format!("{character} (U+{:04X})", u32::from(*character)))
-            .collect();
         warnings.push(Diagnostic {
             severity: ingest::Severity::Warning,
             file: file.to_string(),
@@ -947,31 +943,26 @@ fn characters_no_font_can_draw(
             field: column.map(|(_, name)| name),
             message: format!(
                 "{} cannot be shown in the fonts clearance embeds, so these documents will not be rendered: {}",
-                named.join(", "),
+                render::with_code_points(&missing),
                 affected.iter().cloned().collect::<Vec<_>>().join(", ")
             ),
         });
     };
-    let column = |name: &'static str| {
-        ingest::doj::COLUMN_NAMES
-            .iter()
-            .position(|column| *column == name)
-            .map(|index| (index, name))
-    };
+    let column = |index: usize| Some((index, ingest::doj::COLUMN_NAMES[index]));
     for record in records {
         let line = u64::from(record.source_line);
         check(
             &record.subject_id,
             &record.source_file,
             line,
-            column("PRI_NAME"),
+            column(ingest::doj::column::PRI_NAME),
             &record.name,
         );
         check(
             &record.subject_id,
             &record.source_file,
             line,
-            column("OFFENSE_DESCR"),
+            column(ingest::doj::column::OFFENSE_DESCR),
             &record.offense_text,
         );
         for case_number in &record.case_numbers {
@@ -979,7 +970,7 @@ fn characters_no_font_can_draw(
                 &record.subject_id,
                 &record.source_file,
                 line,
-                column("OFN"),
+                column(ingest::doj::column::OFN),
                 case_number,
             );
         }

@@ -653,7 +653,6 @@ impl Rules<'_> {
                 })
             };
             let classified = matchers::prior_offense(prior_section, shows_form);
-            let is_named = || self.is_named_prior(prior_section);
             match prior.date {
                 None => {
                     if let Some(found) = classified {
@@ -671,7 +670,7 @@ impl Rules<'_> {
                     );
                     if classified.is_some() {
                         between.push(described);
-                    } else if is_named() {
+                    } else if self.is_named_prior(prior_section) {
                         between_named.push(described);
                     }
                 }
@@ -706,13 +705,12 @@ impl Rules<'_> {
                 },
             }
         }
-        let cutoff = offense_date;
         for registration in &self.person.pc290_registrations {
             match registration {
-                Some(date) if *date >= cutoff && *date < conviction_date => between.push(format!(
+                Some(date) if *date >= offense_date && *date < conviction_date => between.push(format!(
                     "PC 290 registration on {date}, after the offence ({offense_date}) and before this conviction ({conviction_date})"
                 )),
-                Some(date) if *date < cutoff => {
+                Some(date) if *date < offense_date => {
                     return Some(self.disqualified(
                         "statute.disqualified.pc290_registration",
                         &format!("{prior_offense_authority}; PC 290(c)(1)"),
@@ -729,13 +727,11 @@ impl Rules<'_> {
                 flags.push(Flag::PriorPlantsUnknown);
             }
             named_priors.sort_unstable();
-            let mut dates = String::new();
-            for (index, date) in named_priors.iter().enumerate() {
-                if index > 0 {
-                    dates.push_str(", ");
-                }
-                let _ = write!(dates, "{date}");
-            }
+            let dates = named_priors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
             let named = match &*self.section.section {
                 "11358" => {
                     "HS 11358 (cultivation; the plant counts are not recorded, and each is counted as over six plants under HS 11358(c))"

@@ -287,17 +287,6 @@ fn distinct_authorities<'a>(counts: impl Iterator<Item = &'a CountPlan>) -> Stri
 
 /// The counts whose record the order seals, by the statute (§ 11361.8(f)) or by the policy's
 /// own choice: "count 1", or "" when none.
-fn sealed_phrase(case: &CasePlan, policy: bool) -> String {
-    let numbers: Vec<String> = case
-        .counts
-        .iter()
-        .enumerate()
-        .filter(|(_, count)| count.seal && count.policy_basis == policy)
-        .map(|(position, count)| count_number(count, position))
-        .collect();
-    counts_phrase(&numbers)
-}
-
 fn merge(mut base: Value, extra: Value) -> Value {
     if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
         base.extend(extra);
@@ -324,8 +313,8 @@ fn case_json(
             "defendant": case.defendant,
             "case_numbers": case.case_numbers_text(),
             "groups": groups(case),
-            "sealed_by_statute": sealed_phrase(case, false),
-            "sealed_by_policy": sealed_phrase(case, true),
+            "sealed_by_statute": counts_where(case, |count| count.seal && !count.policy_basis),
+            "sealed_by_policy": counts_where(case, |count| count.seal && count.policy_basis),
             "any_serving": serving,
             "any_completed": completed,
             // Counts the statute itself gives relief (presumed eligible) and counts only the

@@ -661,11 +661,17 @@ fn missing_glyphs(message: &str) -> Option<String> {
         return None;
     }
     let quoted = message.split('`').nth(1)?.trim_matches('"');
-    let named: Vec<String> = quoted
-        .chars()
-        .map(|character| format!("{character} (U+{:04X})", u32::from(character)))
-        .collect();
-    Some(format!("the text {}", named.join(", ")))
+    let characters: Vec<char> = quoted.chars().collect();
+    Some(format!("the text {}", with_code_points(&characters)))
+}
+
+/// Characters named for a clerk who must find them: `张 (U+5F20), 伟 (U+4F1F)`.
+pub fn with_code_points(characters: &[char]) -> String {
+    characters
+        .iter()
+        .map(|character| format!("{character} (U+{:04X})", u32::from(*character)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
