@@ -457,10 +457,10 @@ pub fn to_determinations(
 /// an offence it does not reach (current law, unknown dates).
 fn statute_denies(person: &Person, conviction_index: usize, as_of: Date) -> Option<String> {
     let conviction = &person.convictions[conviction_index];
-    let prop64 = conviction.offense.as_ref().is_some_and(|section| {
-        super::matchers::is_prop64(section)
-            || super::matchers::is_prop64_with_unexpected_code(section)
-    });
+    let prop64 = conviction
+        .offense
+        .as_ref()
+        .is_some_and(super::matchers::is_prop64_section_any_code);
     if !prop64 {
         return Some(format!(
             "{} is not a Prop 64 offence (HS 11361.8 reaches HS 11357-11360 and 11362.1 only)",

@@ -26,6 +26,12 @@ pub fn is_prop64(section: &CodeSection) -> bool {
         && matches!(section.code, None | Some(LawCode::HealthAndSafety))
 }
 
+/// A Prop 64 section under any code: clearance's own (`is_prop64`) or recorded under another
+/// code (`is_prop64_with_unexpected_code`).
+pub fn is_prop64_section_any_code(section: &CodeSection) -> bool {
+    PROP64_SECTIONS.contains(&&*section.section)
+}
+
 /// A Prop 64 section recorded under another code (`11357(A)PC`): treated as Prop 64, flagged.
 pub fn is_prop64_with_unexpected_code(section: &CodeSection) -> bool {
     PROP64_SECTIONS.contains(&&*section.section)

@@ -37,6 +37,16 @@ pub enum Outcome {
     NeedsReview,
 }
 
+/// Whether a determination's rule found the offence to be under current law (committed after
+/// Prop 64, or a subsection it created): no conviction § 11361.8 could relieve, so the notice of
+/// challenge leaves it out of the People's challenges.
+pub fn is_offense_under_current_law(rule_id: &str) -> bool {
+    matches!(
+        rule_id,
+        "statute.post_prop64_offense" | "statute.post_prop64_subsection"
+    )
+}
+
 impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -298,7 +308,7 @@ pub fn evaluate(
             let Some(section) = &conviction.offense else {
                 continue;
             };
-            if !matchers::is_prop64(section) && !matchers::is_prop64_with_unexpected_code(section) {
+            if !matchers::is_prop64_section_any_code(section) {
                 continue;
             }
             let statutory = statute::decide(person, conviction_index, as_of);

@@ -40,17 +40,6 @@ pub enum PolicyAction {
     Review,
 }
 
-impl PolicyAction {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            PolicyAction::Dismiss { .. } => "dismiss",
-            PolicyAction::Reduce { .. } => "reduce",
-            PolicyAction::Statutory => "statutory",
-            PolicyAction::Review => "review",
-        }
-    }
-}
-
 /// Conditions of a rule; every one that is set must hold. Boolean conditions hold when the fact
 /// equals the value (`deceased = false` holds for the living).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -166,14 +155,11 @@ impl Conditions {
         // A condition holds only on a fact the record has: an unknown fact (no date of birth,
         // an undated conviction, a sentence that cannot be read) never gives policy relief,
         // whichever value the rule asks for.
-        let equals = |wanted: Option<bool>, actual: Option<bool>| {
-            wanted.is_none_or(|want| actual == Some(want))
+        // Each fact is looked up only when the rule asks about it: the person-wide ones scan every
+        // conviction, and this runs for every rule on every Prop 64 count.
+        let equals = |wanted: Option<bool>, actual: &dyn Fn() -> Option<bool>| {
+            wanted.is_none_or(|want| actual() == Some(want))
         };
-        let under_21 = match (person.dob, conviction.date) {
-            (Some(dob), Some(date)) => Some(dob.add_years_normalized(21) > date),
-            _ => None,
-        };
-        let all_dated = person.convictions.iter().all(|other| other.date.is_some());
         (self.sections.is_empty()
             || self
                 .sections
@@ -191,7 +177,13 @@ impl Conditions {
             && self.track.is_none_or(|track| track == facts.track)
             && (self.statutory_outcomes.is_empty()
                 || self.statutory_outcomes.contains(&facts.statutory_outcome))
-            && equals(self.under_21_at_conviction, under_21)
+            && equals(
+                self.under_21_at_conviction,
+                &|| match (person.dob, conviction.date) {
+                    (Some(dob), Some(date)) => Some(dob.add_years_normalized(21) > date),
+                    _ => None,
+                },
+            )
             && self.age_at_least.is_none_or(|years| {
                 person
                     .dob
@@ -203,20 +195,18 @@ impl Conditions {
                     .is_some_and(|date| date <= facts.as_of.add_years_normalized(-(years as i32)))
             })
             && self.crime_free_years.is_none_or(|years| {
-                all_dated
+                person.convictions.iter().all(|other| other.date.is_some())
                     && person.most_recent_conviction_date().is_some_and(|latest| {
                         latest < facts.as_of.add_years_normalized(-(years as i32))
                     })
             })
-            && equals(
-                self.only_prop64_convictions,
-                Some(only_prop64_convictions(person)),
-            )
-            && equals(
-                self.all_sentences_completed,
-                all_sentences_completed(person, facts.as_of),
-            )
-            && equals(self.deceased, Some(person.deceased))
+            && equals(self.only_prop64_convictions, &|| {
+                Some(only_prop64_convictions(person))
+            })
+            && equals(self.all_sentences_completed, &|| {
+                all_sentences_completed(person, facts.as_of)
+            })
+            && equals(self.deceased, &|| Some(person.deceased))
     }
 
     /// The conditions in words, for the reason: `HS 11359; felony; 50 or older on 2020-07-01`.
@@ -328,9 +318,9 @@ fn only_prop64_convictions(person: &Person) -> bool {
 fn all_sentences_completed(person: &Person, as_of: Date) -> Option<bool> {
     let mut unknown = false;
     for conviction in &person.convictions {
-        match conviction.date {
-            Some(date) if conviction.sentence.end_date(date) > as_of => return Some(false),
-            Some(_) if !conviction.sentence.is_uncertain() => {}
+        match track_of(conviction, as_of) {
+            (Track::Serving, _) => return Some(false),
+            (Track::Completed, Some(_)) if !conviction.sentence.is_uncertain() => {}
             _ => unknown = true,
         }
     }
@@ -493,7 +483,7 @@ pub(crate) fn add_related_charges(
         let Some(section) = &conviction.offense else {
             continue;
         };
-        if matchers::is_prop64(section) || matchers::is_prop64_with_unexpected_code(section) {
+        if matchers::is_prop64_section_any_code(section) {
             continue;
         }
         let is_related =

@@ -103,18 +103,19 @@ pub fn statistics(
             .by_basis
             .entry(determination.basis.as_str())
             .or_default() += 1;
-        *statistics
-            .by_rule
-            .entry(determination.decision.rule_id.to_string())
-            .or_default() += 1;
+        // Looked up before inserting: a key is allocated once per rule, not once per count.
+        let rule_id: &str = &determination.decision.rule_id;
+        match statistics.by_rule.get_mut(rule_id) {
+            Some(counted) => *counted += 1,
+            None => {
+                statistics.by_rule.insert(rule_id.to_owned(), 1);
+            }
+        }
         for flag in &determination.flags {
             *statistics.by_flag.entry(flag.as_str()).or_default() += 1;
         }
         if determination.outcome() == Outcome::NotEligible
-            && !matches!(
-                determination.decision.rule_id.as_ref(),
-                "statute.post_prop64_offense" | "statute.post_prop64_subsection"
-            )
+            && !super::is_offense_under_current_law(&determination.decision.rule_id)
         {
             statistics.challenged += 1;
         }

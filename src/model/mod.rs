@@ -315,13 +315,6 @@ impl Sentence {
         supervision_end.max(probation_end).max(unknown_end)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.custody.is_empty()
-            && self.probation.is_empty()
-            && self.supervision.is_empty()
-            && self.unknown_kind.is_empty()
-    }
-
     /// True when some part's kind or length could not be read: the end date may be wrong.
     pub fn is_uncertain(&self) -> bool {
         self.has_unreadable_part || !self.unknown_kind.is_empty()
