@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::{Contact, Contacts, Language};
+use crate::eligibility::{Flag, Outcome, is_offense_under_current_law};
 use crate::model::{Date, PersonName};
 use crate::output::{DeterminationRecord, safe_file_stem};
 
@@ -83,11 +84,16 @@ pub struct CasePlan {
 impl CasePlan {
     /// Case numbers as printed: "SCN123456; MCN9", or a note that none was recorded.
     pub fn case_numbers_text(&self) -> String {
-        if self.case_numbers.is_empty() {
-            "(not recorded)".to_string()
-        } else {
-            self.case_numbers.join("; ")
-        }
+        case_numbers_text(&self.case_numbers)
+    }
+}
+
+/// Case numbers as printed: "SCN123456; MCN9", or "(not recorded)".
+fn case_numbers_text(numbers: &[String]) -> String {
+    if numbers.is_empty() {
+        "(not recorded)".to_string()
+    } else {
+        numbers.join("; ")
     }
 }
 
@@ -252,18 +258,11 @@ fn plan_challenges(records: &[DeterminationRecord]) -> Vec<ChallengeItem> {
     let mut items: Vec<ChallengeItem> = records
         .iter()
         .filter(|record| {
-            record.outcome == "not_eligible"
-                && !matches!(
-                    record.rule_id.as_str(),
-                    "statute.post_prop64_offense" | "statute.post_prop64_subsection"
-                )
+            record.outcome == Outcome::NotEligible.as_str()
+                && !is_offense_under_current_law(&record.rule_id)
         })
         .map(|record| ChallengeItem {
-            case_numbers: if record.case_numbers.is_empty() {
-                "(not recorded)".into()
-            } else {
-                record.case_numbers.join("; ")
-            },
+            case_numbers: case_numbers_text(&record.case_numbers),
             defendant: PersonName(record.name.clone()).natural_order(),
             count_number: record.count_number,
             statute: record.statute.clone(),
@@ -328,7 +327,7 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
             reason: NO_CASE_NUMBER,
         })
         .collect();
-    let mut cases: BTreeMap<(String, String, String), CasePlan> = BTreeMap::new();
+    let mut cases: BTreeMap<(String, String), CasePlan> = BTreeMap::new();
     for &record in &records {
         let Some(relief) = Relief::from_outcome(&record.outcome) else {
             continue;
@@ -356,23 +355,11 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
             records_destruction: record
                 .flags
                 .iter()
-                .any(|flag| flag == "records_destruction_11361_5"),
+                .any(|flag| flag == Flag::RecordsDestruction113615.as_str()),
             reason: record.reason.clone(),
             statutory_outcome: record.statutory_outcome.clone(),
         };
-        let case_numbers = record.case_numbers.join("; ");
-        // Without a recorded case number, the DOJ cycle and step identify the case.
-        let case_identity = if case_numbers.is_empty() {
-            record.count_key.chars().take(6).collect()
-        } else {
-            String::new()
-        };
-        let sort_number = if case_numbers.is_empty() {
-            format!("~{}", record.subject_id)
-        } else {
-            case_numbers.clone()
-        };
-        let key = (sort_number, record.subject_id.clone(), case_identity);
+        let key = (record.case_numbers.join("; "), record.subject_id.clone());
         let case = cases.entry(key).or_insert_with(|| CasePlan {
             file_stem: String::new(),
             subject_id: record.subject_id.clone(),
@@ -406,20 +393,12 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
 }
 
 /// `<case number>`, or `<case number>-<subject id>` when several people (co-defendants, or
-/// several cycles) share a case number; `nocase-<subject id>-<cycle+step>` without one.
+/// several cycles) share a case number. Every case has a number: counts without one are on
+/// the review list, not in a case.
 fn assign_file_stems(cases: &mut [CasePlan]) {
     let mut uses: BTreeMap<String, usize> = BTreeMap::new();
-    let base = |case: &CasePlan| match case.case_numbers.first() {
-        Some(number) => safe_file_stem(number),
-        None => format!(
-            "nocase-{}-{}",
-            safe_file_stem(&case.subject_id),
-            case.counts
-                .first()
-                .map(|count| count.count_key.chars().take(6).collect::<String>())
-                .unwrap_or_default()
-        ),
-    };
+    let base =
+        |case: &CasePlan| safe_file_stem(case.case_numbers.first().map_or("", String::as_str));
     for case in cases.iter() {
         *uses.entry(base(case)).or_default() += 1;
     }
@@ -490,11 +469,7 @@ fn plan_letters(records: &[&DeterminationRecord], contacts: &Contacts) -> Vec<Le
         let mut items: Vec<LetterItem> = person_records
             .iter()
             .map(|record| LetterItem {
-                case_numbers: if record.case_numbers.is_empty() {
-                    "(not recorded)".into()
-                } else {
-                    record.case_numbers.join("; ")
-                },
+                case_numbers: case_numbers_text(&record.case_numbers),
                 statute: record.statute.clone(),
                 description: record.offense_description.clone(),
                 conviction_date: record.conviction_date,

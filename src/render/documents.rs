@@ -142,10 +142,10 @@ fn statutory_phrase(outcome: Option<&str>) -> &'static str {
 
 /// "count 1", "counts 1 and 3", "counts 1, 2 and 4".
 pub(crate) fn counts_phrase(numbers: &[String]) -> String {
-    match numbers {
-        [] => String::new(),
-        [one] => format!("count {one}"),
-        [rest @ .., last] => format!("counts {} and {last}", rest.join(", ")),
+    match numbers.len() {
+        0 => String::new(),
+        1 => format!("count {}", joined(numbers)),
+        _ => format!("counts {}", joined(numbers)),
     }
 }
 
@@ -285,8 +285,6 @@ fn distinct_authorities<'a>(counts: impl Iterator<Item = &'a CountPlan>) -> Stri
     authorities.join("; ")
 }
 
-/// The counts whose record the order seals, by the statute (§ 11361.8(f)) or by the policy's
-/// own choice: "count 1", or "" when none.
 fn merge(mut base: Value, extra: Value) -> Value {
     if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
         base.extend(extra);
@@ -299,6 +297,7 @@ fn case_json(
     renderer: &Renderer,
     letterhead: &Letterhead<'_>,
     case: &CasePlan,
+    proof_of_service: &Value,
 ) -> Result<Value, RenderError> {
     let serving = case.counts.iter().any(|count| count.serving);
     let completed = case.counts.iter().any(|count| !count.serving);
@@ -365,10 +364,7 @@ fn case_json(
             format!("{track} (Health & Saf. Code, §§ 11361.8, 11361.9)\nNo hearing requested")
         },
         "motion_intro": renderer.paragraphs("case-intro", &context)?,
-        "proof_of_service": letterhead.proof_of_service(
-            renderer,
-            "the People's motion for relief from cannabis convictions and the [proposed] order in this case",
-        )?,
+        "proof_of_service": proof_of_service,
         "counts": counts,
         "motion_request": renderer.paragraphs("case-request", &context)?,
         "order_findings": renderer.paragraphs("case-findings", &context)?,
@@ -383,9 +379,14 @@ pub fn case_chunk(
     cases: &[CasePlan],
     title: &str,
 ) -> Result<Vec<u8>, RenderError> {
+    // The same for every case (office, date, documents served): rendered once per chunk.
+    let proof_of_service = Value::from(letterhead.proof_of_service(
+        renderer,
+        "the People's motion for relief from cannabis convictions and the [proposed] order in this case",
+    )?);
     let cases: Vec<Value> = cases
         .iter()
-        .map(|case| case_json(renderer, letterhead, case))
+        .map(|case| case_json(renderer, letterhead, case, &proof_of_service))
         .collect::<Result<_, _>>()?;
     let data = json!({
         "title": title,

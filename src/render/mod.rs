@@ -535,7 +535,14 @@ impl Renderer {
             Vec::new(),
         );
         let result = typst_pdf::pdf(&compiled.document, &options)
-            .map(without_false_suspects)
+            // Only a tagged PDF has a `/MarkInfo` (typst writes it with the structure tree).
+            .map(|pdf| {
+                if settings.tagged {
+                    without_false_suspects(pdf)
+                } else {
+                    pdf
+                }
+            })
             .map_err(|diagnostics| self.error(&world, template, &diagnostics));
         typst::comemo::evict(MEMO_CACHE_MAX_AGE);
         result
