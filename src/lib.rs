@@ -730,10 +730,8 @@ fn manifest_header(
 pub fn check_templates(config: &DocumentConfig) -> Result<DocumentsReport, PipelineError> {
     let as_of = Date::from_ymd_const(2020, 7, 1);
     let (records, contacts) = sample::template_records(as_of);
-    let scratch =
-        std::env::temp_dir().join(format!("clearance-templates-check-{}", std::process::id()));
-    // Never committed: dropping the folder removes everything rendered into it.
-    let output = OutputDir::create(&scratch, output::OutputOptions::default())?;
+    // Never committed: dropping it removes everything rendered into it.
+    let scratch = output::ScratchOutput::create("clearance-templates-check-")?;
     let config = DocumentConfig {
         office: config.office.clone(),
         office_sha256: config.office_sha256.clone(),
@@ -757,7 +755,7 @@ pub fn check_templates(config: &DocumentConfig) -> Result<DocumentsReport, Pipel
         documents: Vec::new(),
     };
     write_documents(
-        &output,
+        &scratch.output,
         &records,
         as_of,
         &config,

@@ -65,6 +65,29 @@ pub(crate) fn write_error_for(path: &str) -> impl FnOnce(io::Error) -> OutputErr
     }
 }
 
+/// An output folder whose files are thrown away (`templates check`). It lives, lock file
+/// included, in a private temporary folder removed on drop, so checks leave nothing behind.
+pub struct ScratchOutput {
+    // Dropped first (fields drop in order): the uncommitted folder is discarded, then the
+    // temporary parent with the lock file goes.
+    pub output: OutputDir,
+    _parent: tempfile::TempDir,
+}
+
+impl ScratchOutput {
+    pub fn create(prefix: &str) -> Result<ScratchOutput, OutputError> {
+        let parent = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .map_err(write_error(&std::env::temp_dir()))?;
+        let output = OutputDir::create(&parent.path().join("out"), OutputOptions::default())?;
+        Ok(ScratchOutput {
+            output,
+            _parent: parent,
+        })
+    }
+}
+
 /// How a run takes its output folder.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OutputOptions {

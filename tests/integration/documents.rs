@@ -683,9 +683,11 @@ fn render_from_determinations_gives_the_same_documents_as_run() {
 fn templates_check_names_the_template_and_line_of_an_error() {
     let workspace = Workspace::new();
     let office = office();
+    std::fs::create_dir_all(workspace.path("tmp")).unwrap();
     let templates_check = |overrides: &[&str]| {
         let mut command = workspace.clearance();
         command
+            .env("TMPDIR", workspace.path("tmp"))
             .args(["templates", "check", "--office", &office])
             .args(overrides);
         command.assert()
@@ -693,6 +695,11 @@ fn templates_check_names_the_template_and_line_of_an_error() {
     templates_check(&[])
         .success()
         .stdout(predicates::str::contains("templates ok"));
+    let left: Vec<_> = std::fs::read_dir(workspace.path("tmp")).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "the scratch folder and its lock file are removed: {left:?}"
+    );
 
     let mut broken = std::fs::read_to_string(repository().join("templates/case.typ")).unwrap();
     broken.push_str("\n#let broken = (\n");
