@@ -802,36 +802,11 @@ pub fn write_documents(
         output.write(
             "review/needs-case-number.csv",
             &output::spreadsheet_csv(
-                &[
-                    "subject_id",
-                    "cii",
-                    "name",
-                    "count_key",
-                    "statute",
-                    "level",
-                    "conviction_date",
-                    "outcome",
-                    "source_file",
-                    "source_line",
-                    "reason",
-                ],
-                plans.needs_case_number.iter().map(|item| {
-                    [
-                        item.subject_id.clone(),
-                        item.cii.clone(),
-                        item.name.clone(),
-                        item.count_key.clone(),
-                        item.statute.clone(),
-                        item.level.clone(),
-                        item.conviction_date
-                            .map(|date| date.to_string())
-                            .unwrap_or_default(),
-                        item.outcome.clone(),
-                        item.source_file.clone(),
-                        item.source_line.to_string(),
-                        item.reason.to_string(),
-                    ]
-                }),
+                &plan::ReviewItem::CSV_COLUMNS,
+                plans
+                    .needs_case_number
+                    .iter()
+                    .map(plan::ReviewItem::csv_values),
             ),
         )?;
         let data = render::documents::review_list(&run.letterhead, &plans.needs_case_number);

@@ -401,15 +401,21 @@ impl<'f, W: Write> BundleWriter<'f, W> {
             self.identity = Some((parsed.identity.clone(), intents));
         }
         for index in range {
-            let mut stamps = parsed.chunk.stamps_of(index).to_vec();
-            if stamp_bundle_pages {
-                stamps.push(pdf::bundle_page_number(self.kids.len() as u64 + 1));
-            }
+            let own = parsed.chunk.stamps_of(index);
+            // Copied only when the bundle numbers its pages: most pages take their own stamps.
+            let with_bundle_number;
+            let stamps = if stamp_bundle_pages {
+                with_bundle_number =
+                    [own, &[pdf::bundle_page_number(self.kids.len() as u64 + 1)]].concat();
+                &with_bundle_number[..]
+            } else {
+                own
+            };
             let kid = copier
                 .copy_page(
                     parsed.pages[index],
                     self.pages_root,
-                    &stamps,
+                    stamps,
                     self.stamp_font.as_mut(),
                     &mut self.writer,
                 )
@@ -420,6 +426,18 @@ impl<'f, W: Write> BundleWriter<'f, W> {
             self.kids.push(kid);
         }
         Ok(())
+    }
+
+    /// Adds a label range, unless it only continues the decimal range before (it adds nothing).
+    fn push_label(&mut self, label: LabelRange) {
+        let continues = self.labels.last().is_some_and(|last| {
+            last.numbering == LabelNumbering::Decimal
+                && last.prefix.is_none()
+                && last.first + (label.start - last.start) as u64 == label.first
+        });
+        if !continues {
+            self.labels.push(label);
+        }
     }
 
     /// Labels and bookmarks for pages `range` of a chunk, written at `offset` in the bundle.
@@ -434,15 +452,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         match labels {
             PageLabelStyle::Printed => {
                 for label in label_ranges(&parsed.chunk.page_numbers[range.clone()], offset) {
-                    // A range that only continues the one before adds nothing.
-                    let continues = self.labels.last().is_some_and(|last| {
-                        last.numbering == LabelNumbering::Decimal
-                            && last.prefix.is_none()
-                            && last.first + (label.start - last.start) as u64 == label.first
-                    });
-                    if !continues {
-                        self.labels.push(label);
-                    }
+                    self.push_label(label);
                 }
             }
             PageLabelStyle::Roman => self.labels.push(LabelRange {
@@ -458,21 +468,12 @@ impl<'f, W: Write> BundleWriter<'f, W> {
                 prefix: Some(name),
             }),
             PageLabelStyle::Sequential => {}
-            PageLabelStyle::BundlePages => {
-                let continues = self.labels.last().is_some_and(|last| {
-                    last.numbering == LabelNumbering::Decimal
-                        && last.prefix.is_none()
-                        && last.first + (offset - last.start) as u64 == offset as u64 + 1
-                });
-                if !continues {
-                    self.labels.push(LabelRange {
-                        start: offset,
-                        first: offset as u64 + 1,
-                        numbering: LabelNumbering::Decimal,
-                        prefix: None,
-                    });
-                }
-            }
+            PageLabelStyle::BundlePages => self.push_label(LabelRange {
+                start: offset,
+                first: offset as u64 + 1,
+                numbering: LabelNumbering::Decimal,
+                prefix: None,
+            }),
         }
         let appended = range.len();
         for entry in entries {

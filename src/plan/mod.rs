@@ -296,7 +296,42 @@ pub struct ReviewItem {
     pub outcome: String,
     pub source_file: String,
     pub source_line: u32,
-    pub reason: &'static str,
+}
+
+impl ReviewItem {
+    /// The columns of `review/needs-case-number.csv`.
+    pub const CSV_COLUMNS: [&str; 11] = [
+        "subject_id",
+        "cii",
+        "name",
+        "count_key",
+        "statute",
+        "level",
+        "conviction_date",
+        "outcome",
+        "source_file",
+        "source_line",
+        "reason",
+    ];
+
+    /// One row of `review/needs-case-number.csv`, in [`ReviewItem::CSV_COLUMNS`] order.
+    pub fn csv_values(&self) -> [String; 11] {
+        [
+            self.subject_id.clone(),
+            self.cii.clone(),
+            self.name.clone(),
+            self.count_key.clone(),
+            self.statute.clone(),
+            self.level.clone(),
+            self.conviction_date
+                .map(|date| date.to_string())
+                .unwrap_or_default(),
+            self.outcome.clone(),
+            self.source_file.clone(),
+            self.source_line.to_string(),
+            NO_CASE_NUMBER.to_string(),
+        ]
+    }
 }
 
 /// Why a count without a case number is on the review list.
@@ -324,7 +359,6 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
             outcome: record.outcome.clone(),
             source_file: record.source_file.clone(),
             source_line: record.source_line,
-            reason: NO_CASE_NUMBER,
         })
         .collect();
     let mut cases: BTreeMap<(String, String), CasePlan> = BTreeMap::new();

@@ -173,6 +173,23 @@ fn described_count(count: &CountPlan, position: usize) -> String {
     )
 }
 
+/// "12 convictions of 9 people", "1 conviction of 1 person".
+fn convictions_of_people(convictions: usize, people: usize) -> String {
+    let plural = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
+    format!(
+        "{} of {}",
+        plural(convictions, "conviction", "convictions"),
+        plural(people, "person", "people")
+    )
+}
+
+/// A date in a table cell: `08/29/2014`, or "unknown" when the record has none.
+fn us_date_or_unknown(date: Option<Date>) -> String {
+    date.map_or_else(|| "unknown".to_string(), Date::format_us)
+}
+
 /// "a", "a and b", "a, b and c".
 fn joined(items: &[String]) -> String {
     match items {
@@ -576,29 +593,11 @@ pub fn omnibus(
             cells.push(count_number(&row.count, position));
             cells.push(row.count.statute.clone());
             cells.push(capitalized_level(&row.count.level));
-            cells.push(
-                row.count
-                    .conviction_date
-                    .map_or_else(|| "unknown".to_string(), Date::format_us),
-            );
+            cells.push(us_date_or_unknown(row.count.conviction_date));
             cells.push(relief_label(&row.count).to_string());
         }
         let first = rows.first().map(|row| &row.count);
-        let count_line = format!(
-            "{} {} of {} {}",
-            rows.len(),
-            if rows.len() == 1 {
-                "conviction"
-            } else {
-                "convictions"
-            },
-            people.len(),
-            if people.len() == 1 {
-                "person"
-            } else {
-                "people"
-            }
-        );
+        let count_line = convictions_of_people(rows.len(), people.len());
         sections.push((
             json!({
                 "id": section.id(),
@@ -1075,20 +1074,13 @@ pub fn notice_of_challenge(
         .map(|(_, name)| *name)
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    let plural = |count: usize, one: &str, many: &str| {
-        format!("{count} {}", if count == 1 { one } else { many })
-    };
     let context = merge(
         letterhead.wording_base(),
         json!({
             "counts": items.len(),
             "people": people,
             // "the 67 convictions of 53 people", "the 1 conviction of 1 person".
-            "listed": format!(
-                "the {} of {}",
-                plural(items.len(), "conviction", "convictions"),
-                plural(people, "person", "people")
-            ),
+            "listed": format!("the {}", convictions_of_people(items.len(), people)),
         }),
     );
     let rows: Vec<Vec<String>> = items
@@ -1103,8 +1095,7 @@ pub fn notice_of_challenge(
                     capitalized_level(&item.level),
                     item.count_number
                 ),
-                item.conviction_date
-                    .map_or_else(|| "unknown".to_string(), Date::format_us),
+                us_date_or_unknown(item.conviction_date),
                 item.reason.clone(),
             ]
         })
@@ -1152,8 +1143,7 @@ pub fn review_list(letterhead: &Letterhead<'_>, items: &[crate::plan::ReviewItem
                 item.name.clone(),
                 item.count_key.clone(),
                 format!("{} ({})", item.statute, item.level),
-                item.conviction_date
-                    .map_or_else(|| "unknown".to_string(), Date::format_us),
+                us_date_or_unknown(item.conviction_date),
                 format!("{}:{}", item.source_file, item.source_line),
             ]
         })
