@@ -240,6 +240,8 @@ pub struct Plans {
 /// A conviction the People determined not eligible, for the notice of challenge.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ChallengeItem {
+    /// Who it is (two people can share a name).
+    pub subject_id: String,
     /// "SCN1; SCN2", or "(not recorded)".
     pub case_numbers: String,
     /// "FIRST M LAST".
@@ -262,6 +264,7 @@ fn plan_challenges(records: &[DeterminationRecord]) -> Vec<ChallengeItem> {
                 && !is_offense_under_current_law(&record.rule_id)
         })
         .map(|record| ChallengeItem {
+            subject_id: record.subject_id.clone(),
             case_numbers: case_numbers_text(&record.case_numbers),
             defendant: PersonName(record.name.clone()).natural_order(),
             count_number: record.count_number,

@@ -1058,6 +1058,15 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
     serde_json::to_vec(&data).expect("JSON values serialize")
 }
 
+/// How many people the challenged convictions belong to: by person, not by name.
+fn people_challenged(items: &[crate::plan::ChallengeItem]) -> usize {
+    items
+        .iter()
+        .map(|item| item.subject_id.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
 /// The data of the People's notice of challenge (`challenge.typ`): every challenged conviction
 /// with its reason, served on the public defender.
 pub fn notice_of_challenge(
@@ -1065,15 +1074,7 @@ pub fn notice_of_challenge(
     letterhead: &Letterhead<'_>,
     items: &[crate::plan::ChallengeItem],
 ) -> Result<Vec<u8>, RenderError> {
-    let people: std::collections::BTreeSet<(&str, &str)> = items
-        .iter()
-        .map(|item| (item.case_numbers.as_str(), item.defendant.as_str()))
-        .collect();
-    let people = people
-        .iter()
-        .map(|(_, name)| *name)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
+    let people = people_challenged(items);
     let context = merge(
         letterhead.wording_base(),
         json!({
@@ -1195,5 +1196,26 @@ mod tests {
         let date = Date::from_ymd_const(2020, 7, 1);
         assert_eq!(long_date(date, Language::Es), "1 de julio de 2020");
         assert_eq!(long_date(date, Language::En), "July 1, 2020");
+    }
+
+    #[test]
+    fn people_challenged_are_counted_by_person_not_by_name() {
+        let item = |subject_id: &str, case_numbers: &str| crate::plan::ChallengeItem {
+            subject_id: subject_id.into(),
+            case_numbers: case_numbers.into(),
+            defendant: "JOHN SMITH".into(),
+            count_number: 1,
+            statute: "HS 11357(c)".into(),
+            level: "misdemeanor".into(),
+            conviction_date: None,
+            reason: "remains a misdemeanor".into(),
+        };
+        // Two people named John Smith, one of them with two challenged cases.
+        let items = [item("A", "SCN1"), item("A", "SCN2"), item("B", "SCN3")];
+        assert_eq!(people_challenged(&items), 2);
+        assert_eq!(
+            format!("the {}", convictions_of_people(items.len(), 2)),
+            "the 3 convictions of 2 people"
+        );
     }
 }
