@@ -1297,10 +1297,7 @@ pub fn load_contacts(
     } else {
         let line = encoding::first_non_utf8_line(body).unwrap_or(1);
         if encoding == Encoding::Utf8 {
-            return Err(invalid(
-                line,
-                "not valid UTF-8, and --encoding utf-8 was given (a spreadsheet's \"CSV\" export is Windows-1252: pass --encoding windows-1252 or auto)".into(),
-            ));
+            return Err(invalid(line, encoding::NOT_UTF8_AS_TOLD.into()));
         }
         contacts.warnings.push(format!(
             "{display}:{line}: lines that are not valid UTF-8 (the first here) were decoded as Windows-1252 (a spreadsheet's \"CSV\" export): check the names, or pass --encoding"

@@ -54,23 +54,23 @@ pub enum AgeBand {
     Under18,
     From18To20,
     AtLeast21,
-    Unknown,
 }
 
 /// Age at the offence: from DOB and the offence date (see [`Conviction::offense_date`]), else the
-/// recorded age at the cycle.
-pub fn age_band(person: &Person, conviction: &Conviction) -> AgeBand {
+/// recorded age at the cycle. `None` when the record cannot tell (decided for every band, see
+/// `with_unknown_age`).
+pub fn age_band(person: &Person, conviction: &Conviction) -> Option<AgeBand> {
     let age = match (person.dob, conviction.offense_date()) {
         (Some(dob), Some((offense_date, _))) => Some(dob.whole_years_until(offense_date)),
         _ => conviction.age_at_cycle.map(i32::from),
     };
     match age {
         // An offence before the recorded birth is an impossible record, not a child's offence.
-        None => AgeBand::Unknown,
-        Some(age) if age < 0 => AgeBand::Unknown,
-        Some(age) if age < 18 => AgeBand::Under18,
-        Some(age) if age < 21 => AgeBand::From18To20,
-        Some(_) => AgeBand::AtLeast21,
+        None => None,
+        Some(age) if age < 0 => None,
+        Some(age) if age < 18 => Some(AgeBand::Under18),
+        Some(age) if age < 21 => Some(AgeBand::From18To20),
+        Some(_) => Some(AgeBand::AtLeast21),
     }
 }
 
@@ -299,8 +299,8 @@ impl Rules<'_> {
             );
         }
         match age_band(self.person, self.conviction) {
-            AgeBand::Unknown => self.with_unknown_age(flags),
-            known => self.by_section(known, flags),
+            None => self.with_unknown_age(flags),
+            Some(known) => self.by_section(known, flags),
         }
     }
 
@@ -374,7 +374,7 @@ impl Rules<'_> {
                     flags.push(Flag::PresumedGrams);
                 }
                 match age {
-                    AgeBand::AtLeast21 | AgeBand::Unknown => self.relief(
+                    AgeBand::AtLeast21 => self.relief(
                         Outcome::DismissAndSeal,
                         "statute.11357.no_subsection",
                         "HS 11362.1(a)(1)",
@@ -385,7 +385,7 @@ impl Rules<'_> {
                 }
             }
             Some("a") => match age {
-                AgeBand::AtLeast21 | AgeBand::Unknown => {
+                AgeBand::AtLeast21 => {
                     flags.push(Flag::PresumedGrams);
                     self.relief(
                         Outcome::DismissAndSeal,
@@ -401,7 +401,7 @@ impl Rules<'_> {
                 AgeBand::Under18 => self.to_infraction(level, "statute.11357a.minor", "HS 11357(a)(1)", "possession of concentrated cannabis under age 18 is now an infraction whatever the amount (HS 11357(a)(1), (b)(1))"),
             },
             Some("b") => match age {
-                AgeBand::AtLeast21 | AgeBand::Unknown => self.relief(
+                AgeBand::AtLeast21 => self.relief(
                     Outcome::DismissAndSeal,
                     "statute.11357b.adult_lawful",
                     "HS 11362.1(a)(1)",
@@ -529,7 +529,7 @@ impl Rules<'_> {
         let level = self.conviction.level;
         match self.section.first_subsection() {
             Some("b") => match age {
-                AgeBand::AtLeast21 | AgeBand::Unknown => self.relief(
+                AgeBand::AtLeast21 => self.relief(
                     Outcome::DismissAndSeal,
                     "statute.11360b.adult_lawful",
                     "HS 11362.1(a)(1)",

@@ -35,6 +35,9 @@ impl Encoding {
     }
 }
 
+/// Why bytes that are not UTF-8 are refused under `--encoding utf-8`, and what to pass instead.
+pub const NOT_UTF8_AS_TOLD: &str = "not valid UTF-8, and --encoding utf-8 was given (a spreadsheet's \"CSV\" export is Windows-1252: pass --encoding windows-1252 or auto)";
+
 /// The UTF-8 byte order mark.
 pub const BOM: &[u8] = b"\xef\xbb\xbf";
 

@@ -11,7 +11,7 @@ use std::io::{self, BufRead};
 
 use super::csv::{self, RawRecord};
 use super::doj::{self, DojRow, FIELD_COUNT, SentenceUnit, column};
-use super::encoding::{Encoding, decode_windows_1252};
+use super::encoding::{Encoding, NOT_UTF8_AS_TOLD, decode_windows_1252};
 use super::{
     Compatibility, CountyTable, Diagnostic, HeaderLine, RejectedRow, RowStream, Severity,
     StreamItem,
@@ -119,7 +119,7 @@ impl PeopleBuilder {
                     } else if self.encoding == Encoding::Utf8
                         && std::str::from_utf8(record.bytes()).is_err()
                     {
-                        let message = "the row is not valid UTF-8, and --encoding utf-8 was given (a spreadsheet's \"CSV\" export is Windows-1252: pass --encoding windows-1252 or auto)".to_string();
+                        let message = format!("the row is {NOT_UTF8_AS_TOLD}");
                         self.diagnostics.push(Diagnostic {
                             severity: Severity::Error,
                             file: display_name.to_string(),
