@@ -24,6 +24,7 @@ use std::fmt::Write as _;
 use super::{Decision, Flag, Outcome, Track, matchers, track_of};
 use crate::model::{
     CodeSection, Conviction, Date, Level, OffenseDateSource, PROP64_EFFECTIVE_DATE, Person,
+    contains_ignoring_ascii_case,
 };
 
 /// The statutory result for one conviction.
@@ -649,7 +650,10 @@ impl Rules<'_> {
                 let case = prior.count_key.case_key();
                 self.person.convictions.iter().any(|count| {
                     count.count_key.case_key() == case
-                        && count.offense_text.to_ascii_uppercase().contains(marker)
+                        && contains_ignoring_ascii_case(
+                            count.offense_text.as_bytes(),
+                            marker.as_bytes(),
+                        )
                 })
             };
             let classified = matchers::prior_offense(prior_section, shows_form);

@@ -246,11 +246,19 @@ pub enum SentenceKind {
     Unknown,
 }
 
+/// Whether `haystack` contains `needle` in any ASCII case, without allocating an upper-cased
+/// copy (this runs on every sentence row and every prior's offence text).
+pub fn contains_ignoring_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle))
+}
+
 impl SentenceKind {
     /// Classifies `SENT_LOC_DESCR` (`JAIL`, `PROBATION`, `PRISON`, `PAROLE`, `PRCS`, ...).
     pub fn from_location(location: &[u8]) -> SentenceKind {
-        let upper = location.trim_ascii().to_ascii_uppercase();
-        let has = |word: &[u8]| upper.windows(word.len()).any(|window| window == word);
+        let has = |word: &[u8]| contains_ignoring_ascii_case(location, word);
         if has(b"PROB") {
             SentenceKind::Probation
         } else if has(b"PAROLE") || has(b"PRCS") || has(b"SUPERVISION") || has(b"POST RELEASE") {
@@ -495,6 +503,9 @@ mod tests {
             (b"MANDATORY SUPERVISION", SentenceKind::Supervision),
             (b"", SentenceKind::Unknown),
             (b"FINE", SentenceKind::Unknown),
+            // Hand-typed lists: any case, any padding.
+            (b" county jail ", SentenceKind::Custody),
+            (b"Prcs", SentenceKind::Supervision),
         ] {
             assert_eq!(SentenceKind::from_location(location), kind, "{location:?}");
         }
