@@ -340,14 +340,9 @@ struct RelatedChargesFile {
     seal: Option<bool>,
 }
 
-/// The authority and seal choice of a dismissal (both required), or the authority of a
-/// reduction. `key` names the table for the message.
-fn relief_authority(
-    key: &str,
-    action: &str,
-    authority: Option<&String>,
-    seal: Option<bool>,
-) -> Result<(String, Option<bool>), String> {
+/// The legal authority a dismissal or a reduction names (required). `key` names the table for
+/// the message.
+fn relief_authority(key: &str, action: &str, authority: Option<&String>) -> Result<String, String> {
     let authority = authority
         .map(|text| text.trim().to_string())
         .unwrap_or_default();
@@ -356,12 +351,14 @@ fn relief_authority(
             "{key}: action \"{action}\" gives relief beyond the statute and must name its legal authority (authority = \"...\"); clearance does not choose one (PC 17(b)/(d) reach only wobblers and listed misdemeanors, PC 1385 no completed sentence)"
         ));
     }
-    if action == "dismiss" && seal.is_none() {
-        return Err(format!(
-            "{key}: a dismissal must say whether it seals the record (seal = true or false)"
-        ));
-    }
-    Ok((authority, seal))
+    Ok(authority)
+}
+
+/// Whether a dismissal seals the record: required, clearance does not choose.
+fn dismissal_seal(key: &str, seal: Option<bool>) -> Result<bool, String> {
+    seal.ok_or_else(|| {
+        format!("{key}: a dismissal must say whether it seals the record (seal = true or false)")
+    })
 }
 
 fn parse_conditions(when: ConditionsFile, key: &str) -> Result<Conditions, String> {
@@ -494,15 +491,16 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
             )));
         }
         let action = match rule.action.as_str() {
-            "dismiss" | "reduce" => {
-                let (authority, seal) =
-                    relief_authority(&key, &rule.action, rule.authority.as_ref(), rule.seal)
-                        .map_err(invalid)?;
-                match (rule.action.as_str(), seal) {
-                    ("dismiss", Some(seal)) => PolicyAction::Dismiss { authority, seal },
-                    _ => PolicyAction::Reduce { authority },
-                }
+            "dismiss" => {
+                let authority =
+                    relief_authority(&key, "dismiss", rule.authority.as_ref()).map_err(invalid)?;
+                let seal = dismissal_seal(&key, rule.seal).map_err(invalid)?;
+                PolicyAction::Dismiss { authority, seal }
             }
+            "reduce" => PolicyAction::Reduce {
+                authority: relief_authority(&key, "reduce", rule.authority.as_ref())
+                    .map_err(invalid)?,
+            },
             "statutory" | "review" => {
                 if rule.authority.is_some() || rule.seal.is_some() {
                     return Err(invalid(format!(
@@ -543,15 +541,13 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
                 }
             };
             let (authority, seal) = if action == RelatedChargesAction::Dismiss {
-                relief_authority(
-                    "related-charges",
-                    "dismiss",
-                    related.authority.as_ref(),
-                    related.seal,
+                (
+                    relief_authority("related-charges", "dismiss", related.authority.as_ref())
+                        .map_err(invalid)?,
+                    dismissal_seal("related-charges", related.seal).map_err(invalid)?,
                 )
-                .map_err(invalid)?
             } else {
-                (String::new(), None)
+                (String::new(), false)
             };
             let sections = match &related.sections {
                 None => RelatedCharges::default().sections,
@@ -570,7 +566,7 @@ pub fn parse_policy(text: &str, path: &str) -> Result<Policy, ConfigError> {
                 action,
                 sections,
                 authority,
-                seal: seal.unwrap_or(false),
+                seal,
             }
         }
     };
