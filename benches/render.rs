@@ -96,6 +96,7 @@ fn main() {
     let letterhead = Letterhead {
         office: &office,
         as_of,
+        letter_mode: &clearance::plan::LetterMode::Notice,
     };
 
     // Single documents.

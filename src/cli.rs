@@ -92,6 +92,14 @@ struct DocumentArgs {
     /// Do not write notification letters.
     #[arg(long)]
     no_letters: bool,
+    /// Write the letters for after the judge signed: the date of the court's order,
+    /// YYYY-MM-DD. Without it the letters are notices sent at filing ("the District Attorney
+    /// has asked the court to ...").
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    order_date: Option<String>,
+    /// The judge who signed the order, named in the post-order letters.
+    #[arg(long, value_name = "NAME", requires = "order_date")]
+    judge: Option<String>,
     /// Write only the redacted filing (case numbers only), not the one with full exhibits.
     #[arg(long)]
     redacted_exhibits: bool,
@@ -375,12 +383,26 @@ fn document_config(
     // is read, naming its file, line and column; `templates check` renders to find the rest.
     let templates = templates_from(arguments.templates.as_deref())?;
     templates.check_syntax()?;
+    let letter_mode = match &arguments.order_date {
+        None => crate::plan::LetterMode::Notice,
+        Some(text) => crate::plan::LetterMode::PostOrder {
+            order_date: config::parse_as_of(text)
+                .map_err(|error| anyhow::anyhow!("--order-date: {error}"))?,
+            judge: arguments
+                .judge
+                .as_deref()
+                .map(str::trim)
+                .filter(|judge| !judge.is_empty())
+                .map(str::to_string),
+        },
+    };
     Ok(crate::DocumentConfig {
         office,
         office_sha256,
         contacts,
         templates,
         letters: !arguments.no_letters,
+        letter_mode,
         full_exhibits: !arguments.redacted_exhibits,
         volume_limit_bytes: (arguments.volume_limit_mb * 1e6).round() as u64,
         jobs,
@@ -505,6 +527,7 @@ fn check_templates(
         contacts: config::Contacts::default(),
         templates,
         letters: true,
+        letter_mode: crate::plan::LetterMode::Notice,
         full_exhibits: true,
         volume_limit_bytes: crate::VOLUME_LIMIT_BYTES,
         jobs: crate::ingest::default_jobs(),

@@ -34,6 +34,10 @@ pub enum ConfigError {
     },
     #[error("invalid date {text:?}: expected YYYY-MM-DD")]
     InvalidDate { text: String },
+    #[error(
+        "--order-date {order_date} is after the documents' date {as_of}: a letter cannot report an order not yet made (pass --as-of on or after the order date)"
+    )]
+    OrderAfterDocuments { order_date: Date, as_of: Date },
 }
 
 fn suggestions_text(suggestions: &[String]) -> String {
@@ -1030,6 +1034,13 @@ pub struct LetterContacts {
     pub signer: String,
     pub signer_title_en: String,
     pub signer_title_es: String,
+    /// The public defender's number for free legal help: the first line of the letters'
+    /// legal-help list ([`Agency::public_defender`] names the office). The prosecutor's
+    /// own unit is never on that list (Rules Prof. Conduct, rule 4.3); its number is only for
+    /// questions about the letter.
+    pub public_defender_phone: String,
+    #[serde(default)]
+    pub public_defender_website: Option<String>,
     #[serde(default)]
     pub legal_aid: Vec<LegalAid>,
 }

@@ -22,9 +22,8 @@ use crate::assemble::{
     self, BundleEntry, BundleWriter, PageLabelStyle, ParsedChunk, Piece, RenderedChunk, Stamp,
     StampAlign, StampFont, pleading_page_number,
 };
-use crate::config::Language;
 use crate::output::{DocumentFailure, OutputDir, OutputDocument, write_error_for};
-use crate::plan::{CasePlan, LetterPlan, MailingStatus, OmnibusPlan};
+use crate::plan::{CasePlan, LetterLanguage, LetterPlan, MailingStatus, OmnibusPlan};
 use crate::render::documents::{Letterhead, OmnibusData, case_chunk, cover, letter_chunk, omnibus};
 use crate::render::{Compiled, PdfSettings, RenderError, Renderer};
 
@@ -790,7 +789,7 @@ impl DocumentRun<'_> {
                 .into_iter()
                 .filter(|range| letters[range.start].status != MailingStatus::Deceased)
                 .collect();
-        let mut bundles: Vec<(Language, Mutex<StreamingBundle<'_>>)> = Vec::new();
+        let mut bundles: Vec<(LetterLanguage, Mutex<StreamingBundle<'_>>)> = Vec::new();
         // Each chunk's bundle (by index into `bundles`) and sequence number within it.
         let mut destinations: Vec<Option<(usize, usize)>> = Vec::with_capacity(ranges.len());
         for range in &ranges {
@@ -851,8 +850,11 @@ impl DocumentRun<'_> {
                 placed.insert(index, (path.clone(), page + 1));
             }
             let title = match language {
-                Language::En => "Notification letters (English), by ZIP code",
-                Language::Es => "Cartas de notificación (español), por código postal",
+                LetterLanguage::English => "Notification letters (English), by ZIP code",
+                LetterLanguage::Spanish => "Cartas de notificación (español), por código postal",
+                LetterLanguage::EnglishThenSpanish => {
+                    "Notification letters in English and Spanish, by ZIP code / Cartas en inglés y español, por código postal"
+                }
             };
             let pages = bundle.finish(title)?;
             self.wrote(path, pages, "letter.typ");

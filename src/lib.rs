@@ -373,6 +373,8 @@ pub struct DocumentConfig {
     pub templates: render::Templates,
     /// Write notification letters.
     pub letters: bool,
+    /// Notices at filing, or letters after the order.
+    pub letter_mode: plan::LetterMode,
     /// Also write the filing with full (unredacted) exhibits, to be lodged under seal.
     pub full_exhibits: bool,
     /// Court bundles larger than this are split into volumes.
@@ -712,6 +714,18 @@ fn manifest_header(
         }),
         office_sha256: documents.office_sha256.clone(),
         contacts_sha256: documents.contacts.sha256.clone(),
+        letters: match &documents.letter_mode {
+            plan::LetterMode::Notice => serde_json::json!({
+                "written": documents.letters,
+                "mode": "notice",
+            }),
+            plan::LetterMode::PostOrder { order_date, judge } => serde_json::json!({
+                "written": documents.letters,
+                "mode": "post-order",
+                "order_date": order_date.to_string(),
+                "judge": judge,
+            }),
+        },
         templates: documents
             .templates
             .files
@@ -738,6 +752,7 @@ pub fn check_templates(config: &DocumentConfig) -> Result<DocumentsReport, Pipel
         contacts,
         templates: config.templates.clone(),
         letters: true,
+        letter_mode: plan::LetterMode::Notice,
         full_exhibits: true,
         volume_limit_bytes: config.volume_limit_bytes,
         jobs: config.jobs,
@@ -754,14 +769,29 @@ pub fn check_templates(config: &DocumentConfig) -> Result<DocumentsReport, Pipel
         rejected_rows: 0,
         documents: Vec::new(),
     };
-    write_documents(
+    let report = write_documents(
         &scratch.output,
         &records,
         as_of,
         &config,
         Some(facts),
         &mut Vec::new(),
-    )
+    )?;
+    // The letters' wording in the other mode too (after the order, with a judge), so a field
+    // misspelt in a branch only that mode takes is found here, not on the day of the order.
+    let plans = plan::plan(&records, &config.contacts, true);
+    let renderer = render::Renderer::new(&config.templates, as_of)?;
+    let post_order = plan::LetterMode::PostOrder {
+        order_date: as_of,
+        judge: Some("Sample Judge".into()),
+    };
+    let letterhead = render::documents::Letterhead {
+        office: &config.office,
+        as_of,
+        letter_mode: &post_order,
+    };
+    render::documents::letter_chunk(&renderer, &letterhead, &plans.letters)?;
+    Ok(report)
 }
 
 /// Plans and renders every document for `records` into `output`: per-case motions and orders,
@@ -776,6 +806,15 @@ pub fn write_documents(
     timings: &mut Vec<(&'static str, std::time::Duration)>,
 ) -> Result<DocumentsReport, PipelineError> {
     let started = std::time::Instant::now();
+    if let plan::LetterMode::PostOrder { order_date, .. } = &config.letter_mode
+        && *order_date > as_of
+    {
+        return Err(config::ConfigError::OrderAfterDocuments {
+            order_date: *order_date,
+            as_of,
+        }
+        .into());
+    }
     let plans = plan::plan(records, &config.contacts, config.letters);
     let warnings = characters_no_font_can_draw(records, &config.contacts, &plans);
     let renderer = render::Renderer::new(&config.templates, as_of)?;
@@ -790,6 +829,7 @@ pub fn write_documents(
         letterhead: render::documents::Letterhead {
             office: &config.office,
             as_of,
+            letter_mode: &config.letter_mode,
         },
         jobs: config.jobs,
         failures: std::sync::Mutex::default(),

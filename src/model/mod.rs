@@ -65,6 +65,48 @@ impl PersonName {
             _ => self.0.trim().to_string(),
         }
     }
+
+    /// `First M Last` for letters: the DOJ's capitals are how a records system shouts, not how
+    /// a person writes their name. Words are capitalised after spaces, hyphens and apostrophes
+    /// ("O'Brien", "Garcia-Lopez"), "Mc" keeps its capital ("McDonald"), roman-numeral suffixes
+    /// stay capitals ("III"). A name already in mixed case is the person's own spelling: kept.
+    pub fn natural_case(&self) -> String {
+        let natural = self.natural_order();
+        if natural.chars().any(char::is_lowercase) {
+            return natural;
+        }
+        natural
+            .split(' ')
+            .filter(|word| !word.is_empty())
+            .map(natural_case_word)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn natural_case_word(word: &str) -> String {
+    if matches!(word, "II" | "III" | "IV" | "VI" | "VII" | "VIII") {
+        return word.to_string();
+    }
+    let mut out = String::with_capacity(word.len());
+    let mut start_of_part = true;
+    for character in word.chars() {
+        if start_of_part {
+            out.extend(character.to_uppercase());
+        } else {
+            out.extend(character.to_lowercase());
+        }
+        start_of_part = matches!(character, '-' | '\'' | '’');
+    }
+    // "Mcdonald" → "McDonald" (but not "Mc" alone).
+    if out.len() > 2 && out.starts_with("Mc") {
+        let (head, tail) = out.split_at(2);
+        let mut rest = tail.chars();
+        if let Some(first) = rest.next() {
+            return format!("{head}{}{}", first.to_uppercase(), rest.as_str());
+        }
+    }
+    out
 }
 
 /// The count key `CNT_ORDER`, normally 12 digits `CCCSSSNNNxxx`: cycle, step, count.
@@ -422,6 +464,21 @@ impl Person {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_in_natural_case() {
+        for (doj, natural) in [
+            ("SMITH,JOHN Q", "John Q Smith"),
+            ("O'BRIEN, MARY-KATE", "Mary-Kate O'Brien"),
+            ("MCDONALD,RONALD III", "Ronald III McDonald"),
+            ("GARCIA-LOPEZ,JOSÉ", "José Garcia-Lopez"),
+            ("MC,AL", "Al Mc"),
+            ("de la Cruz, Ana", "Ana de la Cruz"),
+            ("PRINCE", "Prince"),
+        ] {
+            assert_eq!(PersonName(doj.into()).natural_case(), natural, "{doj}");
+        }
+    }
 
     #[test]
     fn count_keys_are_twelve_digits() {

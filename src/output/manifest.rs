@@ -55,6 +55,8 @@ pub struct ManifestHeader {
     pub rules: serde_json::Value,
     pub office_sha256: String,
     pub contacts_sha256: Option<String>,
+    /// Whether letters were written, and in which mode (notice, or post-order with its date).
+    pub letters: serde_json::Value,
     pub templates: Vec<ManifestTemplate>,
 }
 

@@ -171,15 +171,63 @@ impl OmnibusPlan {
     }
 }
 
-/// One item of a letter: a conviction and what the court was asked to do.
+/// One item of a letter: a conviction and what the court was asked to do (the same count the
+/// motion and the order name, so the letter can never tell a different story).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct LetterItem {
     pub case_numbers: String,
-    pub statute: String,
-    pub description: String,
-    pub conviction_date: Option<Date>,
-    pub relief: Relief,
-    pub serving: bool,
+    pub count: CountPlan,
+}
+
+/// The languages of one letter: the contact's language, or, when it is not known, one letter
+/// in English and then Spanish, mailed in one envelope (never two mailings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum LetterLanguage {
+    English,
+    Spanish,
+    EnglishThenSpanish,
+}
+
+impl LetterLanguage {
+    /// "en", "es" or "en-es": in file names and the mailing list.
+    pub fn code(self) -> &'static str {
+        match self {
+            LetterLanguage::English => "en",
+            LetterLanguage::Spanish => "es",
+            LetterLanguage::EnglishThenSpanish => "en-es",
+        }
+    }
+
+    /// The languages the letter is written in, in the order printed.
+    pub fn parts(self) -> &'static [Language] {
+        match self {
+            LetterLanguage::English => &[Language::En],
+            LetterLanguage::Spanish => &[Language::Es],
+            LetterLanguage::EnglishThenSpanish => &[Language::En, Language::Es],
+        }
+    }
+
+    fn of(language: Option<Language>) -> LetterLanguage {
+        match language {
+            Some(Language::En) => LetterLanguage::English,
+            Some(Language::Es) => LetterLanguage::Spanish,
+            None => LetterLanguage::EnglishThenSpanish,
+        }
+    }
+}
+
+/// When the letters are mailed, which decides what they can say.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LetterMode {
+    /// At filing: the District Attorney has asked the court; nothing is decided yet.
+    #[default]
+    Notice,
+    /// After the judge signed the order: what the court ordered, and when.
+    PostOrder {
+        order_date: Date,
+        /// The judge who signed, when the office wants the letter to name them.
+        judge: Option<String>,
+    },
 }
 
 /// Why a letter cannot be mailed as is.
@@ -193,15 +241,15 @@ pub enum MailingStatus {
     Deceased,
 }
 
-/// A notification letter to one person, in one language.
+/// A notification letter to one person.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct LetterPlan {
     pub subject_id: String,
     pub cii: String,
-    /// "FIRST M LAST" (the contact's mailing name when given).
+    /// "First M Last" in natural case (the contact's mailing name, as written, when given).
     pub name: String,
     pub contact: Option<Contact>,
-    pub language: Language,
+    pub language: LetterLanguage,
     pub status: MailingStatus,
     pub items: Vec<LetterItem>,
 }
@@ -369,33 +417,7 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
         let Some(relief) = Relief::from_outcome(&record.outcome) else {
             continue;
         };
-        let count = CountPlan {
-            count_key: record.count_key.clone(),
-            count_number: record.count_number,
-            statute: record.statute.clone(),
-            description: record.offense_description.clone(),
-            level: record.level.clone(),
-            conviction_date: record.conviction_date,
-            relief,
-            serving: record.track == "serving",
-            policy_basis: record.basis == "policy",
-            authority: record.authority.clone(),
-            // The statute seals a dismissal on the application track (§ 11361.8(f)), whatever
-            // the file says (an older or hand-edited determinations.json may lack the field);
-            // a policy seals only when it says so.
-            seal: relief == Relief::DismissAndSeal
-                && if record.basis == "policy" {
-                    record.seal
-                } else {
-                    record.track != "serving"
-                },
-            records_destruction: record
-                .flags
-                .iter()
-                .any(|flag| flag == Flag::RecordsDestruction113615.as_str()),
-            reason: record.reason.clone(),
-            statutory_outcome: record.statutory_outcome.clone(),
-        };
+        let count = count_plan(record, relief);
         let key = (record.case_numbers.join("; "), record.subject_id.clone());
         let case = cases.entry(key).or_insert_with(|| CasePlan {
             file_stem: String::new(),
@@ -426,6 +448,36 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
         letters,
         needs_case_number,
         challenges: plan_challenges(all_records),
+    }
+}
+
+fn count_plan(record: &DeterminationRecord, relief: Relief) -> CountPlan {
+    CountPlan {
+        count_key: record.count_key.clone(),
+        count_number: record.count_number,
+        statute: record.statute.clone(),
+        description: record.offense_description.clone(),
+        level: record.level.clone(),
+        conviction_date: record.conviction_date,
+        relief,
+        serving: record.track == "serving",
+        policy_basis: record.basis == "policy",
+        authority: record.authority.clone(),
+        // The statute seals a dismissal on the application track (§ 11361.8(f)), whatever
+        // the file says (an older or hand-edited determinations.json may lack the field);
+        // a policy seals only when it says so.
+        seal: relief == Relief::DismissAndSeal
+            && if record.basis == "policy" {
+                record.seal
+            } else {
+                record.track != "serving"
+            },
+        records_destruction: record
+            .flags
+            .iter()
+            .any(|flag| flag == Flag::RecordsDestruction113615.as_str()),
+        reason: record.reason.clone(),
+        statutory_outcome: record.statutory_outcome.clone(),
     }
 }
 
@@ -502,36 +554,33 @@ fn plan_letters(records: &[&DeterminationRecord], contacts: &Contacts) -> Vec<Le
         let name = contact
             .as_ref()
             .and_then(|contact| contact.mailing_name.clone())
-            .unwrap_or_else(|| PersonName(first.name.clone()).natural_order());
+            .unwrap_or_else(|| PersonName(first.name.clone()).natural_case());
         let mut items: Vec<LetterItem> = person_records
             .iter()
             .map(|record| LetterItem {
                 case_numbers: case_numbers_text(&record.case_numbers),
-                statute: record.statute.clone(),
-                description: record.offense_description.clone(),
-                conviction_date: record.conviction_date,
-                relief: Relief::from_outcome(&record.outcome).expect("filtered to relief"),
-                serving: record.track == "serving",
+                count: count_plan(
+                    record,
+                    Relief::from_outcome(&record.outcome).expect("filtered to relief"),
+                ),
             })
             .collect();
         items.sort_by(|a, b| {
-            (a.conviction_date, &a.case_numbers).cmp(&(b.conviction_date, &b.case_numbers))
+            (a.count.conviction_date, &a.case_numbers, &a.count.count_key).cmp(&(
+                b.count.conviction_date,
+                &b.case_numbers,
+                &b.count.count_key,
+            ))
         });
-        let languages: Vec<Language> = match contact.as_ref().and_then(|contact| contact.language) {
-            Some(language) => vec![language],
-            None => Language::ALL.to_vec(),
-        };
-        for language in languages {
-            letters.push(LetterPlan {
-                subject_id: subject_id.to_string(),
-                cii: first.cii.clone(),
-                name: name.clone(),
-                contact: contact.clone(),
-                language,
-                status,
-                items: items.clone(),
-            });
-        }
+        letters.push(LetterPlan {
+            subject_id: subject_id.to_string(),
+            cii: first.cii.clone(),
+            name,
+            language: LetterLanguage::of(contact.as_ref().and_then(|contact| contact.language)),
+            contact,
+            status,
+            items,
+        });
     }
     letters.sort_by(|a, b| {
         let mailable = |letter: &LetterPlan| letter.status != MailingStatus::Ready;
@@ -665,14 +714,14 @@ mod tests {
             .collect();
         assert_eq!(sections, [("A-1", 1), ("A-2", 1), ("A-4", 1)]);
         assert_eq!(plans.omnibus.people, 2);
-        // Unknown language and no address: both languages, listed after mailable letters.
-        assert_eq!(plans.letters.len(), 4);
-        assert!(
-            plans
-                .letters
-                .iter()
-                .all(|letter| letter.status == MailingStatus::NoAddress)
-        );
+        // Unknown language and no address: one letter in English then Spanish per person
+        // (one envelope, never two mailings), listed after mailable letters.
+        assert_eq!(plans.letters.len(), 2);
+        assert!(plans.letters.iter().all(|letter| {
+            letter.status == MailingStatus::NoAddress
+                && letter.language == LetterLanguage::EnglishThenSpanish
+                && letter.file_stem().ends_with(".en-es")
+        }));
     }
 
     #[test]

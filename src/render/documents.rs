@@ -12,6 +12,8 @@ use crate::plan::{CasePlan, CountPlan, Relief};
 pub struct Letterhead<'a> {
     pub office: &'a OfficeProfile,
     pub as_of: Date,
+    /// What the letters can say: a notice at filing, or the order once made.
+    pub letter_mode: &'a LetterMode,
 }
 
 impl Letterhead<'_> {
@@ -425,7 +427,9 @@ pub fn case_chunk(
 // The omnibus filing
 
 use crate::config::{Contact, Language};
-use crate::plan::{ExhibitSection, LetterItem, LetterPlan, MailingStatus, OmnibusPlan};
+use crate::plan::{
+    ExhibitSection, LetterItem, LetterLanguage, LetterMode, LetterPlan, MailingStatus, OmnibusPlan,
+};
 
 fn section_text(section: ExhibitSection) -> (&'static str, &'static str, &'static str) {
     match section {
@@ -700,8 +704,105 @@ pub fn omnibus(
 // ---------------------------------------------------------------------------------------------
 // Letters
 
-fn plain_offense(item: &LetterItem, language: Language) -> String {
-    let section = item.statute.rsplit(' ').next().unwrap_or_default();
+/// What a letter says happens to one conviction: the same outcome the order decrees, in the
+/// letter's own words (a serving-track dismissal ends a sentence and seals nothing; a policy
+/// dismissal seals only when the policy says so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum LetterOutcome {
+    DismissedAndSealed,
+    DismissedNotSealed,
+    SentenceDismissed,
+    ReducedToMisdemeanor,
+    ReducedToInfraction,
+    ResentencedAsMisdemeanor,
+    ResentencedAsInfraction,
+}
+
+impl LetterOutcome {
+    const ALL: [LetterOutcome; 7] = [
+        LetterOutcome::DismissedAndSealed,
+        LetterOutcome::DismissedNotSealed,
+        LetterOutcome::SentenceDismissed,
+        LetterOutcome::ReducedToMisdemeanor,
+        LetterOutcome::ReducedToInfraction,
+        LetterOutcome::ResentencedAsMisdemeanor,
+        LetterOutcome::ResentencedAsInfraction,
+    ];
+
+    fn of(count: &CountPlan) -> LetterOutcome {
+        // Policy relief is decreed as the policy words it (dismissed, or reduced, citing its
+        // authority) on any track; the statute's serving track recalls a sentence.
+        let serving_by_statute = count.serving && !count.policy_basis;
+        match (count.relief, serving_by_statute) {
+            (Relief::DismissAndSeal, true) => LetterOutcome::SentenceDismissed,
+            (Relief::DismissAndSeal, false) if count.seal => LetterOutcome::DismissedAndSealed,
+            (Relief::DismissAndSeal, false) => LetterOutcome::DismissedNotSealed,
+            (Relief::RedesignateMisdemeanor, false) => LetterOutcome::ReducedToMisdemeanor,
+            (Relief::RedesignateMisdemeanor, true) => LetterOutcome::ResentencedAsMisdemeanor,
+            (Relief::RedesignateInfraction, false) => LetterOutcome::ReducedToInfraction,
+            (Relief::RedesignateInfraction, true) => LetterOutcome::ResentencedAsInfraction,
+        }
+    }
+
+    /// The key the wording templates see: `any_<key>`, `only_<key>`, `plural_<key>`.
+    fn key(self) -> &'static str {
+        match self {
+            LetterOutcome::DismissedAndSealed => "dismissed_and_sealed",
+            LetterOutcome::DismissedNotSealed => "dismissed_not_sealed",
+            LetterOutcome::SentenceDismissed => "sentence_dismissed",
+            LetterOutcome::ReducedToMisdemeanor => "reduced_to_misdemeanor",
+            LetterOutcome::ReducedToInfraction => "reduced_to_infraction",
+            LetterOutcome::ResentencedAsMisdemeanor => "resentenced_as_misdemeanor",
+            LetterOutcome::ResentencedAsInfraction => "resentenced_as_infraction",
+        }
+    }
+
+    /// The table's result column: what was asked (notice) or what was ordered (post-order).
+    fn label(self, language: Language, ordered: bool) -> &'static str {
+        use LetterOutcome::{
+            DismissedAndSealed, DismissedNotSealed, ReducedToInfraction, ReducedToMisdemeanor,
+            ResentencedAsInfraction, ResentencedAsMisdemeanor, SentenceDismissed,
+        };
+        match (language, ordered, self) {
+            (Language::En, false, DismissedAndSealed) => "Dismiss and seal",
+            (Language::En, false, DismissedNotSealed) => "Dismiss (record not sealed)",
+            (Language::En, false, SentenceDismissed) => "Dismiss the sentence",
+            (Language::En, false, ReducedToMisdemeanor) => "Reduce to a misdemeanor",
+            (Language::En, false, ReducedToInfraction) => "Reduce to an infraction",
+            (Language::En, false, ResentencedAsMisdemeanor) => "New sentence as a misdemeanor",
+            (Language::En, false, ResentencedAsInfraction) => "New sentence as an infraction",
+            (Language::En, true, DismissedAndSealed) => "Dismissed and sealed",
+            (Language::En, true, DismissedNotSealed) => "Dismissed (record not sealed)",
+            (Language::En, true, SentenceDismissed) => "Sentence dismissed",
+            (Language::En, true, ReducedToMisdemeanor) => "Reduced to a misdemeanor",
+            (Language::En, true, ReducedToInfraction) => "Reduced to an infraction",
+            (Language::En, true, ResentencedAsMisdemeanor) => "Resentenced as a misdemeanor",
+            (Language::En, true, ResentencedAsInfraction) => "Resentenced as an infraction",
+            (Language::Es, false, DismissedAndSealed) => "Desestimar y sellar",
+            (Language::Es, false, DismissedNotSealed) => "Desestimar (sin sellar el expediente)",
+            (Language::Es, false, SentenceDismissed) => "Desestimar la sentencia",
+            (Language::Es, false, ReducedToMisdemeanor) => "Reducir a delito menor",
+            (Language::Es, false, ReducedToInfraction) => "Reducir a infracción",
+            (Language::Es, false, ResentencedAsMisdemeanor) => "Nueva sentencia como delito menor",
+            (Language::Es, false, ResentencedAsInfraction) => "Nueva sentencia como infracción",
+            (Language::Es, true, DismissedAndSealed) => "Desestimada y sellada",
+            (Language::Es, true, DismissedNotSealed) => "Desestimada (expediente sin sellar)",
+            (Language::Es, true, SentenceDismissed) => "Sentencia desestimada",
+            (Language::Es, true, ReducedToMisdemeanor) => "Reducida a delito menor",
+            (Language::Es, true, ReducedToInfraction) => "Reducida a infracción",
+            (Language::Es, true, ResentencedAsMisdemeanor) => "Nueva sentencia: delito menor",
+            (Language::Es, true, ResentencedAsInfraction) => "Nueva sentencia: infracción",
+        }
+    }
+}
+
+/// "Possessing marijuana (Health and Safety Code section 11357(b))": the offence in plain words
+/// and its code spelled out (no abbreviation a reader has to know), in the letter's language.
+fn plain_offense(count: &CountPlan, language: Language) -> String {
+    let (code, section) = count
+        .statute
+        .split_once(' ')
+        .unwrap_or(("", count.statute.as_str()));
     let base = section.split('(').next().unwrap_or_default();
     let words = match (base, language) {
         ("11357", Language::En) => "Possessing marijuana",
@@ -717,23 +818,38 @@ fn plain_offense(item: &LetterItem, language: Language) -> String {
         (_, Language::En) => "Marijuana offense",
         (_, Language::Es) => "Delito de marihuana",
     };
-    format!("{words} ({})", item.statute)
+    let code_name = match (code, language) {
+        ("HS", Language::En) => "Health and Safety Code",
+        ("HS", Language::Es) => "Código de Salud y Seguridad",
+        ("PC", Language::En) => "Penal Code",
+        ("PC", Language::Es) => "Código Penal",
+        ("VC", Language::En) => "Vehicle Code",
+        ("VC", Language::Es) => "Código de Vehículos",
+        ("BP", Language::En) => "Business and Professions Code",
+        ("BP", Language::Es) => "Código de Negocios y Profesiones",
+        _ => "",
+    };
+    match (code_name, language) {
+        ("", _) => format!("{words} ({})", count.statute),
+        (name, Language::En) => format!("{words} ({name} section {section})"),
+        (name, Language::Es) => format!("{words} ({name}, sección {section})"),
+    }
 }
 
-fn letter_result(item: &LetterItem, language: Language) -> &'static str {
-    match (item.relief, item.serving, language) {
-        (Relief::DismissAndSeal, false, Language::En) => "Dismissed and sealed",
-        (Relief::DismissAndSeal, true, Language::En) => "Sentence dismissed",
-        (Relief::RedesignateMisdemeanor, false, Language::En) => "Reduced to a misdemeanor",
-        (Relief::RedesignateMisdemeanor, true, Language::En) => "Resentenced as a misdemeanor",
-        (Relief::RedesignateInfraction, false, Language::En) => "Reduced to an infraction",
-        (Relief::RedesignateInfraction, true, Language::En) => "Resentenced as an infraction",
-        (Relief::DismissAndSeal, false, Language::Es) => "Desestimada y sellada",
-        (Relief::DismissAndSeal, true, Language::Es) => "Sentencia desestimada",
-        (Relief::RedesignateMisdemeanor, false, Language::Es) => "Reducida a delito menor",
-        (Relief::RedesignateMisdemeanor, true, Language::Es) => "Nueva sentencia: delito menor",
-        (Relief::RedesignateInfraction, false, Language::Es) => "Reducida a infracción",
-        (Relief::RedesignateInfraction, true, Language::Es) => "Nueva sentencia: infracción",
+/// "Superior Court of California, County of San Francisco" in the letter's language, from the
+/// court's county line ("County of …" or "City and County of …").
+fn court_name(county_line: &str, language: Language) -> String {
+    let line = county_line.trim();
+    match language {
+        Language::En => format!("Superior Court of California, {line}"),
+        Language::Es => {
+            let county = crate::config::county_of_court(line);
+            if line.starts_with("City and County of") {
+                format!("Tribunal Superior de California, Ciudad y Condado de {county}")
+            } else {
+                format!("Tribunal Superior de California, Condado de {county}")
+            }
+        }
     }
 }
 
@@ -789,34 +905,92 @@ fn recipient_lines(letter: &LetterPlan) -> Vec<String> {
     lines
 }
 
-fn letter_json(
-    renderer: &Renderer,
+/// The wording context of one letter in one language: the mode, the court, and which outcomes
+/// it reports (`any_`, `only_` and `plural_` per [`LetterOutcome`]) so that every sentence
+/// agrees in number with what it reports.
+fn letter_wording_context(
     letterhead: &Letterhead<'_>,
     letter: &LetterPlan,
-) -> Result<Value, RenderError> {
-    let language = letter.language;
+    language: Language,
+) -> Value {
     let office = letterhead.office;
     let contacts = &office.letters;
     let es = language == Language::Es;
-    let reliefs: std::collections::BTreeSet<Relief> =
-        letter.items.iter().map(|item| item.relief).collect();
-    let context = json!({
+    let outcomes: Vec<LetterOutcome> = letter
+        .items
+        .iter()
+        .map(|item| LetterOutcome::of(&item.count))
+        .collect();
+    let (post_order, order_date, judge) = match letterhead.letter_mode {
+        LetterMode::Notice => (false, String::new(), String::new()),
+        LetterMode::PostOrder { order_date, judge } => (
+            true,
+            long_date(*order_date, language),
+            judge.clone().unwrap_or_default(),
+        ),
+    };
+    let policy_items: Vec<&LetterItem> = letter
+        .items
+        .iter()
+        .filter(|item| item.count.policy_basis)
+        .collect();
+    let mut policy_authorities: Vec<&str> = policy_items
+        .iter()
+        .map(|item| item.count.authority.as_str())
+        .collect();
+    policy_authorities.sort_unstable();
+    policy_authorities.dedup();
+    let reduced = |item: &&LetterItem| {
+        matches!(
+            LetterOutcome::of(&item.count),
+            LetterOutcome::ReducedToMisdemeanor | LetterOutcome::ReducedToInfraction
+        )
+    };
+    let mut context = json!({
         "language": language.code(),
+        "notice": !post_order,
+        "post_order": post_order,
+        "order_date": order_date,
+        "judge": judge,
+        "court": court_name(&office.court.county, language),
         "name": letter.name,
         "plural": letter.items.len() > 1,
-        "all_dismissed": reliefs.len() == 1 && reliefs.contains(&Relief::DismissAndSeal),
-        "all_misdemeanor": reliefs.len() == 1 && reliefs.contains(&Relief::RedesignateMisdemeanor),
-        "all_infraction": reliefs.len() == 1 && reliefs.contains(&Relief::RedesignateInfraction),
-        "mixed": reliefs.len() > 1,
-        "any_dismissed": reliefs.contains(&Relief::DismissAndSeal),
-        "any_reduced": reliefs.contains(&Relief::RedesignateMisdemeanor) || reliefs.contains(&Relief::RedesignateInfraction),
-        "any_serving": letter.items.iter().any(|item| item.serving),
+        "mixed": outcomes.iter().any(|outcome| *outcome != outcomes[0]),
+        "any_serving": letter.items.iter().any(|item| item.count.serving),
+        "any_policy": !policy_items.is_empty(),
+        "plural_policy": policy_items.len() > 1,
+        "policy_authorities": policy_authorities.join("; "),
+        "reduced_all_statutory": letter.items.iter().filter(reduced).all(|item| !item.count.policy_basis),
         "unit": contacts.unit,
         "phone": contacts.phone,
         "email": contacts.email,
         "hours": if es { &contacts.hours_es } else { &contacts.hours_en },
         "agency": office.agency.name,
+        "public_defender": office.agency.public_defender,
     });
+    let fields = context.as_object_mut().expect("an object");
+    for outcome in LetterOutcome::ALL {
+        let matching = outcomes.iter().filter(|each| **each == outcome).count();
+        let key = outcome.key();
+        fields.insert(format!("any_{key}"), json!(matching > 0));
+        fields.insert(format!("only_{key}"), json!(matching == outcomes.len()));
+        fields.insert(format!("plural_{key}"), json!(matching > 1));
+    }
+    context
+}
+
+/// One language's part of a letter: everything below the envelope window.
+fn letter_part_json(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    letter: &LetterPlan,
+    language: Language,
+) -> Result<Value, RenderError> {
+    let office = letterhead.office;
+    let contacts = &office.letters;
+    let es = language == Language::Es;
+    let post_order = matches!(letterhead.letter_mode, LetterMode::PostOrder { .. });
+    let context = letter_wording_context(letterhead, letter, language);
     let body: Vec<Value> = renderer
         .paragraphs(&format!("letter-{}", language.code()), &context)?
         .into_iter()
@@ -826,47 +1000,65 @@ fn letter_json(
         })
         .collect();
     let headline = renderer.paragraphs("letter-headline", &context)?.join(" ");
-    let mut contact_lines: Vec<String> = contacts
-        .legal_aid
-        .iter()
-        .map(|aid| match &aid.website {
-            Some(website) => format!("{}: {}, {website}", aid.name, aid.phone),
-            None => format!("{}: {}", aid.name, aid.phone),
-        })
-        .collect();
-    contact_lines.insert(
-        0,
-        format!(
-            "{}, {}: {}",
-            contacts.unit, office.agency.name, contacts.phone
+    // Free legal help: the public defender first, then legal aid. Never the prosecutor's own
+    // unit (Rules Prof. Conduct, rule 4.3): its number is in the "questions" paragraph only.
+    let mut legal_help = vec![match &contacts.public_defender_website {
+        Some(website) => format!(
+            "{}: {}, {website}",
+            office.agency.public_defender, contacts.public_defender_phone
         ),
-    );
-    let court = format!("Superior Court, {}", office.court.county);
+        None => format!(
+            "{}: {}",
+            office.agency.public_defender, contacts.public_defender_phone
+        ),
+    }];
+    legal_help.extend(contacts.legal_aid.iter().map(|aid| match &aid.website {
+        Some(website) => format!("{}: {}, {website}", aid.name, aid.phone),
+        None => format!("{}: {}", aid.name, aid.phone),
+    }));
+    // The table names the court briefly; the headline gives its full name.
+    let court = match language {
+        Language::En => format!("Superior Court, {}", office.court.county.trim()),
+        Language::Es => {
+            court_name(&office.court.county, language).replacen(" de California", "", 1)
+        }
+    };
+    let policy_note = if es {
+        "Política de la Fiscalía"
+    } else {
+        "District Attorney’s policy"
+    };
     let items: Vec<Value> = letter
         .items
         .iter()
         .map(|item| {
+            let outcome = LetterOutcome::of(&item.count);
+            let mut result = outcome.label(language, post_order).to_string();
+            if item.count.policy_basis {
+                result = format!("{result}\n({policy_note})");
+            }
             json!({
                 "case_numbers": format!("{}\n{court}", item.case_numbers),
-                "offense": plain_offense(item, language),
-                "date": item.conviction_date.map_or_else(|| if es { "desconocida".to_string() } else { "unknown".to_string() }, |date| long_date(date, language)),
-                "result": letter_result(item, language),
+                "offense": plain_offense(&item.count, language),
+                "date": item.count.conviction_date.map_or_else(|| if es { "desconocida".to_string() } else { "unknown".to_string() }, |date| long_date(date, language)),
+                "result": result,
             })
         })
         .collect();
+    let result_column = match (es, post_order) {
+        (false, false) => "Asked of the court",
+        (false, true) => "The court's order",
+        (true, false) => "Lo que se pide al tribunal",
+        (true, true) => "Orden del tribunal",
+    };
     Ok(json!({
-        "file_stem": letter.file_stem(),
         "language": language.code(),
-        "return_address": std::iter::once(office.agency.name.clone()).chain(office.agency.address.iter().cloned()).collect::<Vec<_>>(),
-        "date": long_date(letterhead.as_of, language),
-        "confidential": if es { "PERSONAL Y CONFIDENCIAL" } else { "PERSONAL AND CONFIDENTIAL" },
-        "recipient": recipient_lines(letter),
         "salutation": if es { format!("Estimado/a {}:", letter.name) } else { format!("Dear {},", letter.name) },
         "headline": headline,
-        "columns": if es { ["Caso y tribunal", "Delito", "Fecha de condena", "Resultado"] } else { ["Case and court", "Offense", "Convicted", "Result"] },
+        "columns": if es { ["Caso y tribunal", "Delito", "Fecha de la condena", result_column] } else { ["Case and court", "Offense", "Convicted", result_column] },
         "items": items,
         "body": body,
-        "contacts": contact_lines,
+        "legal_help": legal_help,
         "signature": [
             if es { "Atentamente," } else { "Sincerely," },
             contacts.signer.as_str(),
@@ -874,6 +1066,30 @@ fn letter_json(
             office.agency.name.as_str(),
         ],
         "not_legal_advice": if es { "Esta carta no es asesoramiento legal." } else { "This letter is not legal advice." },
+    }))
+}
+
+fn letter_json(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    letter: &LetterPlan,
+) -> Result<Value, RenderError> {
+    let office = letterhead.office;
+    let languages = letter.language.parts();
+    let parts: Vec<Value> = languages
+        .iter()
+        .map(|language| letter_part_json(renderer, letterhead, letter, *language))
+        .collect::<Result<_, _>>()?;
+    Ok(json!({
+        "file_stem": letter.file_stem(),
+        "language": languages[0].code(),
+        "return_address": std::iter::once(office.agency.name.clone()).chain(office.agency.address.iter().cloned()).collect::<Vec<_>>(),
+        "date": languages.iter().map(|language| long_date(letterhead.as_of, *language)).collect::<Vec<_>>(),
+        "confidential": languages.iter().map(|language| match language { Language::En => "PERSONAL AND CONFIDENTIAL", Language::Es => "PERSONAL Y CONFIDENCIAL" }).collect::<Vec<_>>(),
+        "recipient": recipient_lines(letter),
+        // A bilingual letter says at the top, in Spanish, where the Spanish text starts.
+        "bilingual_note": if letter.language == LetterLanguage::EnglishThenSpanish { "Esta carta está en inglés y en español. La versión en español empieza en una página nueva, después de la versión en inglés." } else { "" },
+        "parts": parts,
         "status": match letter.status { MailingStatus::Ready => "ready", MailingStatus::NoAddress => "no_address", MailingStatus::Deceased => "deceased" },
     }))
 }
@@ -1182,6 +1398,7 @@ mod tests {
         let letterhead = Letterhead {
             office: &office,
             as_of,
+            letter_mode: &LetterMode::Notice,
         };
         let data = case_chunk(&renderer, &letterhead, &plans.cases, "snapshot").expect("case data");
         let value: Value = serde_json::from_slice(&data).expect("JSON");
@@ -1189,6 +1406,19 @@ mod tests {
         let letters = letter_chunk(&renderer, &letterhead, &plans.letters).expect("letter data");
         let value: Value = serde_json::from_slice(&letters).expect("JSON");
         insta::assert_json_snapshot!("letter_chunk", value);
+        // After the order: the same letters report what the court did, and when.
+        let order = LetterMode::PostOrder {
+            order_date: Date::from_ymd_const(2020, 6, 15),
+            judge: Some("Ana Ruiz".into()),
+        };
+        let letterhead = Letterhead {
+            office: &office,
+            as_of,
+            letter_mode: &order,
+        };
+        let letters = letter_chunk(&renderer, &letterhead, &plans.letters).expect("letter data");
+        let value: Value = serde_json::from_slice(&letters).expect("JSON");
+        insta::assert_json_snapshot!("letter_chunk_post_order", value);
     }
 
     #[test]

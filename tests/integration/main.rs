@@ -5,6 +5,7 @@ mod documents;
 mod faults;
 mod gogen_compat;
 mod ingest_errors;
+mod letters;
 mod office_files;
 mod parallel;
 mod pdf;

@@ -187,6 +187,11 @@ impl Workspace {
     }
 
     /// A JSON file the run wrote.
+    /// A PDF of the workspace, to read back.
+    pub(crate) fn pdf(&self, relative: &str) -> crate::pdf::Pdf {
+        crate::pdf::Pdf::open(&self.path(relative))
+    }
+
     pub(crate) fn json(&self, relative: &str) -> serde_json::Value {
         serde_json::from_str(&self.read(relative))
             .unwrap_or_else(|error| panic!("{relative}: {error}"))
