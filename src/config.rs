@@ -1015,6 +1015,16 @@ pub struct Court {
     /// caption says the clerk assigns one.
     #[serde(default)]
     pub omnibus_case_number: Option<String>,
+    /// The same for the omnibus petition (sentences still being served).
+    #[serde(default)]
+    pub omnibus_petition_case_number: Option<String>,
+    /// The hearing the court set for petitions ("January 15, 2021"), printed in their captions;
+    /// blank lines for the clerk when absent.
+    #[serde(default)]
+    pub hearing_date: Option<String>,
+    /// "9:00 a.m."
+    #[serde(default)]
+    pub hearing_time: Option<String>,
 }
 
 fn default_judge_title() -> String {

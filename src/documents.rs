@@ -23,7 +23,9 @@ use crate::assemble::{
     StampAlign, StampFont, pleading_page_number,
 };
 use crate::output::{DocumentFailure, OutputDir, OutputDocument, write_error_for};
-use crate::plan::{CasePlan, LetterLanguage, LetterPlan, MailingStatus, OmnibusPlan};
+use crate::plan::{
+    CasePlan, LetterLanguage, LetterPlan, MailingStatus, OmnibusFiling, OmnibusPlan,
+};
 use crate::render::documents::{Letterhead, OmnibusData, case_chunk, cover, letter_chunk, omnibus};
 use crate::render::{Compiled, PdfSettings, RenderError, Renderer};
 
@@ -538,7 +540,8 @@ impl DocumentRun<'_> {
         })
     }
 
-    /// Writes the omnibus filing, `bundles/filing.pdf` (or `filing-redacted.pdf`): the motion,
+    /// Writes an omnibus filing, `bundles/filing.pdf` or `petition.pdf` (or their `-redacted`
+    /// public versions): the motion or petition,
     /// Exhibit A in parts, the order, numbered through; split into volumes of at most
     /// `volume_limit` bytes, each behind a cover, when larger.
     pub(crate) fn write_filing(
@@ -548,10 +551,11 @@ impl DocumentRun<'_> {
         volume_limit: u64,
     ) -> Result<(), PipelineError> {
         let stem = if redacted {
-            "bundles/filing-redacted"
+            format!("bundles/{}-redacted", plan.filing.stem())
         } else {
-            "bundles/filing"
+            format!("bundles/{}", plan.filing.stem())
         };
+        let stem = stem.as_str();
         let parts = match self.render_filing_parts(plan, redacted, stem) {
             Ok(parts) => parts,
             Err(PipelineError::Render(error)) => {
@@ -562,10 +566,19 @@ impl DocumentRun<'_> {
         };
         let (parts, entries) = parts;
         let total: usize = parts.iter().map(ParsedChunk::page_count).sum();
-        let title = if redacted {
-            "People's omnibus motion for relief from cannabis convictions (public version)"
-        } else {
-            "People's omnibus motion for relief from cannabis convictions"
+        let title = match (plan.filing, redacted) {
+            (OmnibusFiling::Application, false) => {
+                "People's omnibus motion for relief from cannabis convictions"
+            }
+            (OmnibusFiling::Application, true) => {
+                "People's omnibus motion for relief from cannabis convictions (public version)"
+            }
+            (OmnibusFiling::Petition, false) => {
+                "People's omnibus petition for recall or dismissal of sentences"
+            }
+            (OmnibusFiling::Petition, true) => {
+                "People's omnibus petition for recall or dismissal of sentences (public version)"
+            }
         };
         let whole = assemble_volume(&parts, 0..total, &entries, None, title, self.stamp_font)?;
         if whole.len() as u64 <= volume_limit {

@@ -865,13 +865,17 @@ pub fn write_documents(
     run.write_cases(&plans.cases)?;
     timings.push(("case documents and packets bundle", started.elapsed()));
     let started = std::time::Instant::now();
-    if plans.omnibus.row_count() > 0 {
-        if config.full_exhibits {
-            run.write_filing(&plans.omnibus, false, config.volume_limit_bytes)?;
+    // The application (completed sentences, no hearing) and the petition (sentences still
+    // being served, heard by the court) are separate filings.
+    for filing in [&plans.omnibus, &plans.petition] {
+        if filing.row_count() > 0 {
+            if config.full_exhibits {
+                run.write_filing(filing, false, config.volume_limit_bytes)?;
+            }
+            run.write_filing(filing, true, config.volume_limit_bytes)?;
         }
-        run.write_filing(&plans.omnibus, true, config.volume_limit_bytes)?;
     }
-    timings.push(("omnibus filing", started.elapsed()));
+    timings.push(("omnibus filings", started.elapsed()));
     let started = std::time::Instant::now();
     if config.letters {
         run.write_letters(&plans.letters)?;
@@ -890,8 +894,12 @@ pub fn write_documents(
                 plans.cases.len() as u64,
             ),
             (
-                "Counts in the omnibus Exhibit A".into(),
+                "Counts in the omnibus application's Exhibit A (no hearing)".into(),
                 plans.omnibus.row_count() as u64,
+            ),
+            (
+                "Counts in the omnibus petition's Exhibit A (hearing)".into(),
+                plans.petition.row_count() as u64,
             ),
             ("Notification letters".into(), letters as u64),
         ];

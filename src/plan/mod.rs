@@ -2,11 +2,13 @@
 //!
 //! - one **case document** (motion + proposed order) per court case with at least one count
 //!   granted relief, in case-number order;
-//! - one **omnibus filing** for the run, its Exhibit A split by category (A-1 dismiss and seal,
-//!   A-2 redesignate as misdemeanor, A-3 as infraction, A-4 serving-track petitions, A-5 relief
-//!   on the policy's basis);
-//! - one **letter** per person with relief and per language (the contact's language, or English
-//!   and Spanish when unknown), mailable letters sorted by ZIP code.
+//! - two **omnibus filings** for the run: the application for completed sentences, decided
+//!   without a hearing (§ 11361.8(g)), its Exhibit A split by category (A-1 dismiss and seal,
+//!   A-2 redesignate as misdemeanor, A-3 as infraction, A-5 relief on the policy's basis); and
+//!   the petition for sentences still being served (§ 11361.8(a)-(d)), heard by the court, its
+//!   Exhibit A-4 (statute) and A-5 (policy) listing those counts;
+//! - one **letter** per person with relief, in the contact's language, or one letter in English
+//!   then Spanish when it is unknown; mailable letters sorted by ZIP code.
 //!
 //! Plans are built from determination records, the same records `determinations.json` holds, so
 //! `clearance render` gives the documents `clearance run` gives.
@@ -108,7 +110,7 @@ pub enum ExhibitSection {
     A3,
     /// still serving: recall and resentence or dismiss the sentence (statute).
     A4,
-    /// relief on the policy's basis (any track).
+    /// relief on the policy's basis (in each filing, the counts of its track).
     A5,
 }
 
@@ -156,9 +158,35 @@ pub struct ExhibitRow {
     pub count: CountPlan,
 }
 
-/// The omnibus filing for the whole run.
+/// Which omnibus filing: completed sentences are an application the court decides without a
+/// hearing (§ 11361.8(e)-(g)); sentences still being served are a petition, heard by the court
+/// (§ 11361.8(a)-(d)). They are separate filings so that the no-hearing motion never carries
+/// counts whose holders keep their right to a hearing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub enum OmnibusFiling {
+    #[default]
+    Application,
+    Petition,
+}
+
+impl OmnibusFiling {
+    /// `bundles/<stem>.pdf` and `bundles/<stem>-redacted.pdf`.
+    pub fn stem(self) -> &'static str {
+        match self {
+            OmnibusFiling::Application => "filing",
+            OmnibusFiling::Petition => "petition",
+        }
+    }
+
+    fn takes(self, count: &CountPlan) -> bool {
+        count.serving == (self == OmnibusFiling::Petition)
+    }
+}
+
+/// One omnibus filing for the whole run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OmnibusPlan {
+    pub filing: OmnibusFiling,
     /// Rows per section, in case-number order; sections without rows are left out.
     pub sections: Vec<(ExhibitSection, Vec<ExhibitRow>)>,
     pub people: usize,
@@ -275,7 +303,10 @@ impl LetterPlan {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plans {
     pub cases: Vec<CasePlan>,
+    /// The application for completed sentences (no hearing).
     pub omnibus: OmnibusPlan,
+    /// The petition for sentences still being served (a hearing).
+    pub petition: OmnibusPlan,
     /// Mailable letters first, sorted by language, ZIP code and name; then the others.
     pub letters: Vec<LetterPlan>,
     /// Counts with relief whose court case number is not recorded: no paper can be filed for
@@ -436,7 +467,8 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
     }
     assign_file_stems(&mut cases);
 
-    let omnibus = plan_omnibus(&cases);
+    let omnibus = plan_omnibus(&cases, OmnibusFiling::Application);
+    let petition = plan_omnibus(&cases, OmnibusFiling::Petition);
     let letters = if with_letters {
         plan_letters(&records, contacts)
     } else {
@@ -445,6 +477,7 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
     Plans {
         cases,
         omnibus,
+        petition,
         letters,
         needs_case_number,
         challenges: plan_challenges(all_records),
@@ -504,12 +537,17 @@ fn assign_file_stems(cases: &mut [CasePlan]) {
     }
 }
 
-fn plan_omnibus(cases: &[CasePlan]) -> OmnibusPlan {
+fn plan_omnibus(cases: &[CasePlan], filing: OmnibusFiling) -> OmnibusPlan {
     let mut sections: BTreeMap<ExhibitSection, Vec<ExhibitRow>> = BTreeMap::new();
     let mut people = std::collections::BTreeSet::new();
+    let mut case_count = 0;
     for case in cases {
+        if !case.counts.iter().any(|count| filing.takes(count)) {
+            continue;
+        }
+        case_count += 1;
         people.insert(case.subject_id.clone());
-        for count in &case.counts {
+        for count in case.counts.iter().filter(|count| filing.takes(count)) {
             sections
                 .entry(ExhibitSection::of(count))
                 .or_default()
@@ -523,9 +561,10 @@ fn plan_omnibus(cases: &[CasePlan]) -> OmnibusPlan {
         }
     }
     OmnibusPlan {
+        filing,
         sections: sections.into_iter().collect(),
         people: people.len(),
-        cases: cases.len(),
+        cases: case_count,
     }
 }
 
@@ -706,14 +745,18 @@ mod tests {
             plans.cases[1].counts[0].count_key, "001002001000",
             "counts in key order"
         );
-        let sections: Vec<(&str, usize)> = plans
-            .omnibus
-            .sections
-            .iter()
-            .map(|(section, rows)| (section.id(), rows.len()))
-            .collect();
-        assert_eq!(sections, [("A-1", 1), ("A-2", 1), ("A-4", 1)]);
-        assert_eq!(plans.omnibus.people, 2);
+        let sections = |plan: &OmnibusPlan| -> Vec<(&str, usize)> {
+            plan.sections
+                .iter()
+                .map(|(section, rows)| (section.id(), rows.len()))
+                .collect()
+        };
+        // Completed sentences in the application, the one still served in the petition.
+        assert_eq!(sections(&plans.omnibus), [("A-1", 1), ("A-2", 1)]);
+        assert_eq!((plans.omnibus.people, plans.omnibus.cases), (1, 1));
+        assert_eq!(plans.petition.filing, OmnibusFiling::Petition);
+        assert_eq!(sections(&plans.petition), [("A-4", 1)]);
+        assert_eq!((plans.petition.people, plans.petition.cases), (1, 1));
         // Unknown language and no address: one letter in English then Spanish per person
         // (one envelope, never two mailings), listed after mailable letters.
         assert_eq!(plans.letters.len(), 2);

@@ -94,6 +94,18 @@ impl Letterhead<'_> {
         })
     }
 
+    /// The hearing lines of a petition's caption: the date and time the office profile gives,
+    /// or blank lines for the clerk.
+    fn hearing_lines(&self) -> String {
+        const BLANK: &str = "____________";
+        let court = &self.office.court;
+        format!(
+            "Hearing date: {}\nTime: {}",
+            court.hearing_date.as_deref().unwrap_or(BLANK),
+            court.hearing_time.as_deref().unwrap_or(BLANK)
+        )
+    }
+
     fn wording_base(&self) -> Value {
         json!({
             "agency": self.office.agency.name,
@@ -378,7 +390,7 @@ fn case_json(
         // The caption says whether a hearing is asked for: none on an application
         // (§ 11361.8(g)); a petition leaves the hearing's date, time and department to the clerk.
         "subtitle": if serving {
-            format!("{track} (Health & Saf. Code, §§ 11361.8, 11361.9)\nHearing date: ____________\nTime: ____________")
+            format!("{track} (Health & Saf. Code, §§ 11361.8, 11361.9)\n{}", letterhead.hearing_lines())
         } else {
             format!("{track} (Health & Saf. Code, §§ 11361.8, 11361.9)\nNo hearing requested")
         },
@@ -428,7 +440,8 @@ pub fn case_chunk(
 
 use crate::config::{Contact, Language};
 use crate::plan::{
-    ExhibitSection, LetterItem, LetterLanguage, LetterMode, LetterPlan, MailingStatus, OmnibusPlan,
+    ExhibitSection, LetterItem, LetterLanguage, LetterMode, LetterPlan, MailingStatus,
+    OmnibusFiling, OmnibusPlan,
 };
 
 fn section_text(section: ExhibitSection) -> (&'static str, &'static str, &'static str) {
@@ -629,6 +642,19 @@ pub fn omnibus(
         }));
     }
     let counts = plan.row_count();
+    let petition = plan.filing == OmnibusFiling::Petition;
+    let statute_exhibits: Vec<String> = plan
+        .sections
+        .iter()
+        .filter(|(section, _)| *section != ExhibitSection::A5)
+        .map(|(section, _)| format!("Exhibit {}", section.id()))
+        .collect();
+    let policy_rows: Vec<&CountPlan> = plan
+        .sections
+        .iter()
+        .filter(|(section, _)| *section == ExhibitSection::A5)
+        .flat_map(|(_, rows)| rows.iter().map(|row| &row.count))
+        .collect();
     let context = merge(
         letterhead.wording_base(),
         json!({
@@ -637,6 +663,13 @@ pub fn omnibus(
             "counts": counts,
             "as_of": letterhead.as_of.format_long(),
             "redacted": redacted,
+            "petition": petition,
+            // "Exhibit A-1 and Exhibit A-2": the exhibits whose counts the statute relieves
+            // (presumed eligible); Exhibit A-5 is the policy's, never found eligible by them.
+            "statute_exhibits": joined(&statute_exhibits),
+            "policy_exhibit": !policy_rows.is_empty(),
+            "policy_beyond_statute": policy_rows.iter().any(|count| beyond_statute(count)),
+            "policy_authorities": distinct_authorities(policy_rows.iter().copied()),
             "sections": section_flags,
             "any_dismissal": plan.sections.iter().any(|(section, _)| *section == ExhibitSection::A1),
             "policy_sealed": plan.sections.iter().any(|(section, rows)| *section == ExhibitSection::A5 && rows.iter().any(|row| row.count.seal)),
@@ -647,8 +680,27 @@ pub fn omnibus(
     } else {
         ""
     };
+    let (motion_title, order_title, subtitle, case_number) = if petition {
+        (
+            "People's omnibus notice of non-challenge and petition for recall or dismissal of sentences still being served",
+            "[Proposed] omnibus order on the People's petition for recall or dismissal of sentences",
+            format!(
+                "(Health & Saf. Code, § 11361.8, subds. (a)-(d); § 11361.9)\n{}",
+                letterhead.hearing_lines()
+            ),
+            letterhead.office.court.omnibus_petition_case_number.clone(),
+        )
+    } else {
+        (
+            "People's omnibus notice of non-challenge and motion for relief from cannabis convictions",
+            "[Proposed] omnibus order granting relief from cannabis convictions",
+            "(Health & Saf. Code, §§ 11361.8, 11361.9) No hearing required (§ 11361.8, subd. (g))"
+                .to_string(),
+            letterhead.office.court.omnibus_case_number.clone(),
+        )
+    };
     let data = json!({
-        "title": format!("People's omnibus notice of non-challenge and motion for relief from cannabis convictions{variant}"),
+        "title": format!("{motion_title}{variant}"),
         "office": letterhead.office_json(),
         "court": letterhead.court_json(),
         "dated": letterhead.as_of.format_long(),
@@ -661,28 +713,32 @@ pub fn omnibus(
             "THE DEFENDANTS LISTED IN EXHIBIT A,",
             "Defendants.",
         ],
-        "motion_title": "People's omnibus notice of non-challenge and motion for relief from cannabis convictions",
-        "order_title": "[Proposed] omnibus order granting relief from cannabis convictions",
-        "subtitle": "(Health & Saf. Code, §§ 11361.8, 11361.9) No hearing required (§ 11361.8, subd. (g))",
-        "motion_footer_title": "People's omnibus motion for relief from cannabis convictions (HS §§ 11361.8, 11361.9)",
-        "order_footer_title": "[Proposed] omnibus order granting relief from cannabis convictions (HS § 11361.8)",
+        "motion_title": motion_title,
+        "order_title": order_title,
+        "subtitle": subtitle,
+        "motion_footer_title": if petition { "People's omnibus petition for recall or dismissal of sentences (HS §§ 11361.8, 11361.9)" } else { "People's omnibus motion for relief from cannabis convictions (HS §§ 11361.8, 11361.9)" },
+        "order_footer_title": if petition { "[Proposed] omnibus order on petition for recall or dismissal of sentences (HS § 11361.8)" } else { "[Proposed] omnibus order granting relief from cannabis convictions (HS § 11361.8)" },
         "motion_paragraphs": renderer.paragraphs("omnibus-motion", &context)?,
         "request_paragraphs": renderer.paragraphs("omnibus-request", &context)?,
         "order_findings": renderer.paragraphs("omnibus-findings", &context)?,
         "order_decrees": renderer.paragraphs("omnibus-decrees", &context)?,
         "proof_of_service": letterhead.proof_of_service(
             renderer,
-            "the People's omnibus notice of non-challenge and motion, its Exhibit A and the [proposed] omnibus order",
+            if petition {
+                "the People's omnibus notice of non-challenge and petition for recall or dismissal of sentences, its Exhibit A and the [proposed] omnibus order"
+            } else {
+                "the People's omnibus notice of non-challenge and motion, its Exhibit A and the [proposed] omnibus order"
+            },
         )?,
         "labels": {
             // The filing's own number: the office's when it has one, else the clerk's to assign.
-            "case_numbers": letterhead.office.court.omnibus_case_number.clone().unwrap_or_else(|| "To be assigned by the clerk".into()),
+            "case_numbers": case_number.unwrap_or_else(|| "To be assigned by the clerk".into()),
             "request_heading": "Convictions in Exhibit A",
             "summary_columns": ["Exhibit", "Relief", "People", "Counts"],
             "exhibit": "Exhibit",
             "page": "page",
             "of": "of",
-            "motion": "Notice of non-challenge and motion",
+            "motion": if petition { "Notice of non-challenge and petition" } else { "Notice of non-challenge and motion" },
             "proof_of_service": "Proof of service",
             "order": "[Proposed] order",
             "so_ordered": "IT IS SO ORDERED.",

@@ -1097,13 +1097,18 @@ fn per_case_orders_and_the_omnibus_exhibits_agree_count_by_count() {
         r"(SCSF\d+) (\d+) ((?:PC 664/)?(?:[A-Z]{2} )?\S+) (?:Felony|Misdemeanor|Infraction|Unknown) (?:\d\d/\d\d/\d{4}|unknown) (Dismiss and seal \(legally invalid\)|Dismiss sentence \(legally invalid\)|Redesignate as misdemeanor|Redesignate as infraction|Recall and resentence as misdemeanor|Recall and resentence as infraction|Dismiss and seal \(People's policy\)|Dismiss \(People's policy\)|Reduce to misdemeanor \(People's policy\)|Reduce to infraction \(People's policy\))",
     )
     .unwrap();
-    let filing = workspace.pdf("out/bundles/filing-redacted.pdf").text();
+    // Both omnibus filings: the application (no hearing) and the petition (still serving); a
+    // count is in exactly one of them.
     let mut exhibits: BTreeMap<(String, String), &str> = BTreeMap::new();
-    for row in exhibit_row.captures_iter(&filing) {
-        exhibits.insert(
-            (row[1].to_string(), row[2].to_string()),
-            relief_class(&row[4]),
-        );
+    for bundle in ["filing-redacted", "petition-redacted"] {
+        let filing = workspace.pdf(&format!("out/bundles/{bundle}.pdf")).text();
+        for row in exhibit_row.captures_iter(&filing) {
+            let previous = exhibits.insert(
+                (row[1].to_string(), row[2].to_string()),
+                relief_class(&row[4]),
+            );
+            assert!(previous.is_none(), "{} count {} twice", &row[1], &row[2]);
+        }
     }
     assert!(exhibits.len() > 100, "{} exhibit rows read", exhibits.len());
     // The decrees of every per-case order.
@@ -1152,4 +1157,60 @@ fn per_case_orders_and_the_omnibus_exhibits_agree_count_by_count() {
         missing.is_empty(),
         "ordered but not read from an exhibit: {missing:?}"
     );
+}
+
+/// Sentences still being served are petitioned in their own omnibus filing, with a hearing
+/// (the office profile's date and time, or blanks for the clerk) and the public-safety finding;
+/// the no-hearing application never carries them.
+#[test]
+fn serving_sentences_are_petitioned_in_their_own_omnibus_filing() {
+    let workspace = Workspace::new();
+    let office = std::fs::read_to_string(office()).unwrap().replace(
+        "judge-title = \"Judge of the Superior Court\"",
+        "judge-title = \"Judge of the Superior Court\"\nhearing-date = \"January 15, 2021\"\nhearing-time = \"9:00 a.m.\"\nomnibus-petition-case-number = \"CPF-21-000123\"",
+    );
+    workspace.write("office.toml", office.as_bytes());
+    let rows = vec![
+        Row::conviction("A", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
+            .case_number("SCNA"),
+        Row::conviction("B", "001002001000", "20190101", SALE, "FELONY")
+            .set("CYC_DATE", "20160101")
+            .sentence("5", "Y")
+            .case_number("SCNB"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace
+        .run(&["doj.csv"], &["--office", "office.toml", "--no-letters"])
+        .assert()
+        .success();
+    let application = workspace.pdf("out/bundles/filing.pdf");
+    application.assert_court_ready();
+    let application = application.text();
+    assert!(application.contains("No hearing required"), "{application}");
+    assert!(application.contains("SCNA"), "{application}");
+    for absent in ["SCNB", "A-4", "Hearing date", "unreasonable risk"] {
+        assert!(!application.contains(absent), "{absent} in {application}");
+    }
+    let petition = workspace.pdf("out/bundles/petition.pdf");
+    petition.assert_court_ready();
+    let petition = petition.text();
+    for expected in [
+        "PETITION FOR RECALL OR DISMISSAL OF SENTENCES",
+        "Case No.: CPF-21-000123",
+        "Hearing date: January 15, 2021",
+        "Time: 9:00 a.m.",
+        "EXHIBIT A-4",
+        "SCNB",
+        "the Court finds that recalling or dismissing each sentence listed in Exhibit A would not pose an unreasonable risk of danger to public safety",
+        "no longer than the original sentence",
+    ] {
+        assert!(petition.contains(expected), "{expected:?} in {petition}");
+    }
+    for absent in ["SCNA", "No hearing required", "No hearing is necessary"] {
+        assert!(!petition.contains(absent), "{absent} in {petition}");
+    }
+    assert!(workspace.exists("out/bundles/petition-redacted.pdf"));
+    // The per-case petition takes the same hearing from the profile.
+    let case = workspace.pdf("out/cases/SCNB.pdf").text();
+    assert!(case.contains("Hearing date: January 15, 2021"), "{case}");
 }
