@@ -1051,6 +1051,15 @@ pub struct LetterContacts {
     pub public_defender_phone: String,
     #[serde(default)]
     pub public_defender_website: Option<String>,
+    /// The Spanish letters' names for the office ("Fiscalía de San Francisco"), the unit
+    /// ("Unidad Clean Slate") and the public defender ("Defensoría Pública de San Francisco");
+    /// the English names when absent.
+    #[serde(default)]
+    pub agency_name_es: Option<String>,
+    #[serde(default)]
+    pub unit_es: Option<String>,
+    #[serde(default)]
+    pub public_defender_name_es: Option<String>,
     #[serde(default)]
     pub legal_aid: Vec<LegalAid>,
 }

@@ -280,6 +280,9 @@ pub struct LetterPlan {
     pub language: LetterLanguage,
     pub status: MailingStatus,
     pub items: Vec<LetterItem>,
+    /// The person has marijuana convictions this letter does not change (not eligible, needing
+    /// review, or without a case number): the letter says so instead of implying a clean slate.
+    pub other_convictions: bool,
 }
 
 impl LetterPlan {
@@ -470,7 +473,7 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
     let omnibus = plan_omnibus(&cases, OmnibusFiling::Application);
     let petition = plan_omnibus(&cases, OmnibusFiling::Petition);
     let letters = if with_letters {
-        plan_letters(&records, contacts)
+        plan_letters(&records, all_records, contacts)
     } else {
         Vec::new()
     };
@@ -568,7 +571,19 @@ fn plan_omnibus(cases: &[CasePlan], filing: OmnibusFiling) -> OmnibusPlan {
     }
 }
 
-fn plan_letters(records: &[&DeterminationRecord], contacts: &Contacts) -> Vec<LetterPlan> {
+fn plan_letters(
+    records: &[&DeterminationRecord],
+    all_records: &[DeterminationRecord],
+    contacts: &Contacts,
+) -> Vec<LetterPlan> {
+    // People with a conviction no letter item covers: no relief, or no case number to file.
+    let not_in_a_letter: std::collections::BTreeSet<&str> = all_records
+        .iter()
+        .filter(|record| {
+            Relief::from_outcome(&record.outcome).is_none() || record.case_numbers.is_empty()
+        })
+        .map(|record| record.subject_id.as_str())
+        .collect();
     let mut by_person: BTreeMap<&str, Vec<&DeterminationRecord>> = BTreeMap::new();
     for &record in records
         .iter()
@@ -619,6 +634,7 @@ fn plan_letters(records: &[&DeterminationRecord], contacts: &Contacts) -> Vec<Le
             contact,
             status,
             items,
+            other_convictions: not_in_a_letter.contains(subject_id),
         });
     }
     letters.sort_by(|a, b| {

@@ -836,18 +836,18 @@ impl LetterOutcome {
             (Language::En, true, ResentencedAsInfraction) => "Resentenced as an infraction",
             (Language::Es, false, DismissedAndSealed) => "Desestimar y sellar",
             (Language::Es, false, DismissedNotSealed) => "Desestimar (sin sellar el expediente)",
-            (Language::Es, false, SentenceDismissed) => "Desestimar la sentencia",
+            (Language::Es, false, SentenceDismissed) => "Dejar sin efecto la pena",
             (Language::Es, false, ReducedToMisdemeanor) => "Reducir a delito menor",
             (Language::Es, false, ReducedToInfraction) => "Reducir a infracción",
-            (Language::Es, false, ResentencedAsMisdemeanor) => "Nueva sentencia como delito menor",
-            (Language::Es, false, ResentencedAsInfraction) => "Nueva sentencia como infracción",
+            (Language::Es, false, ResentencedAsMisdemeanor) => "Nueva pena como delito menor",
+            (Language::Es, false, ResentencedAsInfraction) => "Nueva pena como infracción",
             (Language::Es, true, DismissedAndSealed) => "Desestimada y sellada",
             (Language::Es, true, DismissedNotSealed) => "Desestimada (expediente sin sellar)",
-            (Language::Es, true, SentenceDismissed) => "Sentencia desestimada",
+            (Language::Es, true, SentenceDismissed) => "Pena dejada sin efecto",
             (Language::Es, true, ReducedToMisdemeanor) => "Reducida a delito menor",
             (Language::Es, true, ReducedToInfraction) => "Reducida a infracción",
-            (Language::Es, true, ResentencedAsMisdemeanor) => "Nueva sentencia: delito menor",
-            (Language::Es, true, ResentencedAsInfraction) => "Nueva sentencia: infracción",
+            (Language::Es, true, ResentencedAsMisdemeanor) => "Nueva pena: delito menor",
+            (Language::Es, true, ResentencedAsInfraction) => "Nueva pena: infracción",
         }
     }
 }
@@ -855,11 +855,19 @@ impl LetterOutcome {
 /// "Possessing marijuana (Health and Safety Code section 11357(b))": the offence in plain words
 /// and its code spelled out (no abbreviation a reader has to know), in the letter's language.
 fn plain_offense(count: &CountPlan, language: Language) -> String {
-    let (code, section) = count
-        .statute
-        .split_once(' ')
-        .unwrap_or(("", count.statute.as_str()));
+    // An attempt is recorded as "PC 664/HS 11359": say it is an attempt, and cite both codes.
+    let (attempt, statute) = match count.statute.strip_prefix("PC 664/") {
+        Some(rest) => (true, rest),
+        None => (false, count.statute.as_str()),
+    };
+    let (code, section) = statute.split_once(' ').unwrap_or(("", statute));
     let base = section.split('(').next().unwrap_or_default();
+    // A bare Prop 64 section ("11359") is the Health and Safety Code's.
+    let code = if code.is_empty() && base.starts_with("113") {
+        "HS"
+    } else {
+        code
+    };
     let words = match (base, language) {
         ("11357", Language::En) => "Possessing marijuana",
         ("11358", Language::En) => "Growing marijuana",
@@ -885,10 +893,19 @@ fn plain_offense(count: &CountPlan, language: Language) -> String {
         ("BP", Language::Es) => "Código de Negocios y Profesiones",
         _ => "",
     };
-    match (code_name, language) {
-        ("", _) => format!("{words} ({})", count.statute),
-        (name, Language::En) => format!("{words} ({name} section {section})"),
-        (name, Language::Es) => format!("{words} ({name}, sección {section})"),
+    let citation = match (code_name, language) {
+        ("", _) => statute.to_string(),
+        (name, Language::En) => format!("{name} section {section}"),
+        (name, Language::Es) => format!("{name}, sección {section}"),
+    };
+    match (attempt, language) {
+        (false, _) => format!("{words} ({citation})"),
+        (true, Language::En) => {
+            format!("Attempt: {words} (Penal Code section 664 and {citation})")
+        }
+        (true, Language::Es) => {
+            format!("Intento: {words} (Código Penal, sección 664, y {citation})")
+        }
     }
 }
 
@@ -1002,6 +1019,7 @@ fn letter_wording_context(
             LetterOutcome::ReducedToMisdemeanor | LetterOutcome::ReducedToInfraction
         )
     };
+    let (agency, unit, public_defender) = letter_names(office, language);
     let mut context = json!({
         "language": language.code(),
         "notice": !post_order,
@@ -1017,12 +1035,16 @@ fn letter_wording_context(
         "plural_policy": policy_items.len() > 1,
         "policy_authorities": policy_authorities.join("; "),
         "reduced_all_statutory": letter.items.iter().filter(reduced).all(|item| !item.count.policy_basis),
-        "unit": contacts.unit,
+        "other_convictions": letter.other_convictions,
+        // A dismissal (on the policy's basis) of a conviction whose sentence is still being
+        // served ends that sentence too: the letter says so.
+        "dismissal_ends_sentence": letter.items.iter().any(|item| item.count.serving && matches!(LetterOutcome::of(&item.count), LetterOutcome::DismissedAndSealed | LetterOutcome::DismissedNotSealed)),
+        "unit": unit,
         "phone": contacts.phone,
         "email": contacts.email,
         "hours": if es { &contacts.hours_es } else { &contacts.hours_en },
-        "agency": office.agency.name,
-        "public_defender": office.agency.public_defender,
+        "agency": agency,
+        "public_defender": public_defender,
     });
     let fields = context.as_object_mut().expect("an object");
     for outcome in LetterOutcome::ALL {
@@ -1033,6 +1055,30 @@ fn letter_wording_context(
         fields.insert(format!("plural_{key}"), json!(matching > 1));
     }
     context
+}
+
+/// The office's, the unit's and the public defender's names in the letter's language (the
+/// profile's Spanish names when it gives them).
+fn letter_names(office: &OfficeProfile, language: Language) -> (&str, &str, &str) {
+    let contacts = &office.letters;
+    match language {
+        Language::En => (
+            office.agency.name.as_str(),
+            contacts.unit.as_str(),
+            office.agency.public_defender.as_str(),
+        ),
+        Language::Es => (
+            contacts
+                .agency_name_es
+                .as_deref()
+                .unwrap_or(&office.agency.name),
+            contacts.unit_es.as_deref().unwrap_or(&contacts.unit),
+            contacts
+                .public_defender_name_es
+                .as_deref()
+                .unwrap_or(&office.agency.public_defender),
+        ),
+    }
 }
 
 /// One language's part of a letter: everything below the envelope window.
@@ -1058,27 +1104,18 @@ fn letter_part_json(
     let headline = renderer.paragraphs("letter-headline", &context)?.join(" ");
     // Free legal help: the public defender first, then legal aid. Never the prosecutor's own
     // unit (Rules Prof. Conduct, rule 4.3): its number is in the "questions" paragraph only.
+    let (agency, _, public_defender) = letter_names(office, language);
     let mut legal_help = vec![match &contacts.public_defender_website {
         Some(website) => format!(
-            "{}: {}, {website}",
-            office.agency.public_defender, contacts.public_defender_phone
+            "{public_defender}: {}, {website}",
+            contacts.public_defender_phone
         ),
-        None => format!(
-            "{}: {}",
-            office.agency.public_defender, contacts.public_defender_phone
-        ),
+        None => format!("{public_defender}: {}", contacts.public_defender_phone),
     }];
     legal_help.extend(contacts.legal_aid.iter().map(|aid| match &aid.website {
         Some(website) => format!("{}: {}, {website}", aid.name, aid.phone),
         None => format!("{}: {}", aid.name, aid.phone),
     }));
-    // The table names the court briefly; the headline gives its full name.
-    let court = match language {
-        Language::En => format!("Superior Court, {}", office.court.county.trim()),
-        Language::Es => {
-            court_name(&office.court.county, language).replacen(" de California", "", 1)
-        }
-    };
     let policy_note = if es {
         "Política de la Fiscalía"
     } else {
@@ -1094,7 +1131,8 @@ fn letter_part_json(
                 result = format!("{result}\n({policy_note})");
             }
             json!({
-                "case_numbers": format!("{}\n{court}", item.case_numbers),
+                // The headline names the court; the rows give its case numbers.
+                "case_numbers": item.case_numbers,
                 "offense": plain_offense(&item.count, language),
                 "date": item.count.conviction_date.map_or_else(|| if es { "desconocida".to_string() } else { "unknown".to_string() }, |date| long_date(date, language)),
                 "result": result,
@@ -1111,7 +1149,7 @@ fn letter_part_json(
         "language": language.code(),
         "salutation": if es { format!("Estimado/a {}:", letter.name) } else { format!("Dear {},", letter.name) },
         "headline": headline,
-        "columns": if es { ["Caso y tribunal", "Delito", "Fecha de la condena", result_column] } else { ["Case and court", "Offense", "Convicted", result_column] },
+        "columns": if es { ["Número de caso", "Delito", "Fecha de la condena", result_column] } else { ["Case number", "Offense", "Convicted", result_column] },
         "items": items,
         "body": body,
         "legal_help": legal_help,
@@ -1119,7 +1157,7 @@ fn letter_part_json(
             if es { "Atentamente," } else { "Sincerely," },
             contacts.signer.as_str(),
             if es { contacts.signer_title_es.as_str() } else { contacts.signer_title_en.as_str() },
-            office.agency.name.as_str(),
+            agency,
         ],
         "not_legal_advice": if es { "Esta carta no es asesoramiento legal." } else { "This letter is not legal advice." },
     }))
@@ -1475,6 +1513,35 @@ mod tests {
         let letters = letter_chunk(&renderer, &letterhead, &plans.letters).expect("letter data");
         let value: Value = serde_json::from_slice(&letters).expect("JSON");
         insta::assert_json_snapshot!("letter_chunk_post_order", value);
+    }
+
+    #[test]
+    fn offences_in_letters_spell_out_their_code_and_attempts() {
+        let as_of = Date::from_ymd_const(2020, 7, 1);
+        let (records, contacts) = crate::sample::template_records(as_of);
+        let plans = crate::plan::plan(&records, &contacts, true);
+        let mut count = plans.cases[0].counts[0].clone();
+        for (statute, english, spanish) in [
+            (
+                "PC 664/HS 11359",
+                "Attempt: Possessing marijuana for sale (Penal Code section 664 and Health and Safety Code section 11359)",
+                "Intento: Posesión de marihuana para la venta (Código Penal, sección 664, y Código de Salud y Seguridad, sección 11359)",
+            ),
+            (
+                "11359",
+                "Possessing marijuana for sale (Health and Safety Code section 11359)",
+                "Posesión de marihuana para la venta (Código de Salud y Seguridad, sección 11359)",
+            ),
+            (
+                "HS 11357(b)",
+                "Possessing marijuana (Health and Safety Code section 11357(b))",
+                "Posesión de marihuana (Código de Salud y Seguridad, sección 11357(b))",
+            ),
+        ] {
+            count.statute = statute.into();
+            assert_eq!(plain_offense(&count, Language::En), english);
+            assert_eq!(plain_offense(&count, Language::Es), spanish);
+        }
     }
 
     #[test]

@@ -18,6 +18,12 @@ fn letters_workspace() -> Workspace {
         Row::conviction("A", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
             .name("SMITH,JOHN Q")
             .case_number("SCNA"),
+        // ... and a sale committed after Proposition 64, which nothing relieves: the letter
+        // must not read as if every marijuana conviction were cleared.
+        Row::conviction("A", "002002001000", "20180301", SALE, "FELONY")
+            .name("SMITH,JOHN Q")
+            .set("CYC_DATE", "20180101")
+            .case_number("SCNA2"),
         // S: possession with five years still running on the as-of date: the sentence is
         // dismissed on a petition (§ 11361.8(a)-(b)); nothing is sealed.
         Row::conviction("S", "001002001000", "20190101", POSSESS, "MISDEMEANOR")
@@ -69,17 +75,25 @@ fn notices_at_filing_say_what_was_asked_per_outcome() {
     let text = dismissed.text();
     for expected in [
         "Dear John Q Smith,",
-        "The District Attorney has asked the Superior Court of California, County of San Francisco, to dismiss and seal your marijuana conviction.",
+        "The District Attorney has asked the Superior Court of California, County of San Francisco, to dismiss and seal the marijuana conviction listed below.",
         "Asked of the court",
         "Dismiss and seal",
         "Possessing marijuana (Health and Safety Code section 11357(b))",
         "What it will mean if the court agrees",
         "You do not have to go to court.",
         "Questions about this letter",
+        "This letter is only about the conviction listed above.",
+        "Your record has other marijuana convictions that this letter does not change",
     ] {
         assert!(text.contains(expected), "A: {expected:?} in {text}");
     }
-    for wrong in ["Good news", "has dismissed", "JOHN Q SMITH,", "DOJ"] {
+    for wrong in [
+        "Good news",
+        "has dismissed",
+        "JOHN Q SMITH,",
+        "DOJ",
+        "SCNA2",
+    ] {
         assert!(!text.contains(wrong), "A: {wrong:?} in {text}");
     }
     // Free legal help: the public defender and legal aid, never the prosecutor's unit, whose
@@ -95,14 +109,19 @@ fn notices_at_filing_say_what_was_asked_per_outcome() {
     // may hold a hearing.
     let serving = workspace.pdf("out/letters/S.en.pdf").text();
     for expected in [
-        "to dismiss the sentence you are serving for your marijuana conviction.",
+        "to dismiss the sentence you are serving for the marijuana conviction listed below.",
         "Dismiss the sentence",
         "the court may set a hearing",
         "This does not seal the court record",
     ] {
         assert!(serving.contains(expected), "S: {expected:?} in {serving}");
     }
-    for wrong in ["Dismiss and seal", "Dismissed and sealed", "will be sealed"] {
+    for wrong in [
+        "Dismiss and seal",
+        "Dismissed and sealed",
+        "will be sealed",
+        "other marijuana convictions",
+    ] {
         assert!(!serving.contains(wrong), "S: {wrong:?} in {serving}");
     }
 
@@ -118,23 +137,24 @@ fn notices_at_filing_say_what_was_asked_per_outcome() {
         .expect("Spanish part");
     assert!(english < spanish, "English first");
     for expected in [
-        "to reduce your marijuana conviction to a misdemeanor.",
-        "La Fiscalía ha pedido al Tribunal Superior de California, Condado de San Francisco, que reduzca su condena relacionada con la marihuana a un delito menor (misdemeanor).",
+        "to reduce the marijuana conviction listed below to a misdemeanor.",
+        "La Fiscalía ha pedido al Tribunal Superior de California, Condado de San Francisco, que reduzca la condena relacionada con la marihuana que aparece abajo a un delito menor (misdemeanor).",
+        "Es posible que este cambio no elimine las consecuencias migratorias.",
+        "Llame a Unidad Clean Slate (Fiscalía de San Francisco)",
+        "Defensoría Pública de San Francisco: (415) 555-0144",
         "Posesión de marihuana para la venta (Código de Salud y Seguridad, sección 11359)",
-        "Este cambio podría no eliminar las consecuencias migratorias.",
         "Departamento de Justicia de California",
     ] {
         assert!(text.contains(expected), "U: {expected:?} in {text}");
     }
-    for wrong in [
-        "este alivio",
-        "DOJ",
-        "Superior Court, County of San Francisco Posesión",
-    ] {
+    for wrong in ["este alivio", "DOJ", "sentencia"] {
         assert!(!text.contains(wrong), "U: {wrong:?} in {text}");
     }
     let help = legal_help(&text[spanish..], "Ayuda legal gratuita");
-    assert!(help.contains(PUBLIC_DEFENDER), "{help}");
+    assert!(
+        help.contains("Defensoría Pública de San Francisco"),
+        "{help}"
+    );
     assert!(!help.contains(UNIT_PHONE), "{help}");
 
     let mailing = workspace.csv_rows("out/bundles/mailing-list.csv");
@@ -177,11 +197,11 @@ fn letters_after_the_order_report_its_date_judge_and_outcome() {
     );
     let dismissed = workspace.pdf("post/letters/A.en.pdf").text();
     for expected in [
-        "On June 15, 2020, Judge Ana Ruiz of the Superior Court of California, County of San Francisco, dismissed and sealed your marijuana conviction.",
+        "On June 15, 2020, Judge Ana Ruiz of the Superior Court of California, County of San Francisco, dismissed and sealed the marijuana conviction listed below.",
         "The court's order",
         "Dismissed and sealed",
         "the conviction is dismissed, and the court record is sealed.",
-        "You did not have to do anything",
+        "You do not need to do anything",
     ] {
         assert!(
             dismissed.contains(expected),
@@ -198,7 +218,7 @@ fn letters_after_the_order_report_its_date_judge_and_outcome() {
     assert!(!serving.contains("Dismissed and sealed"), "{serving}");
     let bilingual = workspace.pdf("post/letters/U.en-es.pdf").text();
     assert!(
-        bilingual.contains("El 15 de junio de 2020, el juez o la jueza Ana Ruiz, del Tribunal Superior de California, Condado de San Francisco, redujo su condena relacionada con la marihuana a un delito menor (misdemeanor)."),
+        bilingual.contains("En una orden del 15 de junio de 2020, firmada por Ana Ruiz, el Tribunal Superior de California, Condado de San Francisco, redujo la condena relacionada con la marihuana que aparece abajo a un delito menor (misdemeanor)."),
         "{bilingual}"
     );
 
