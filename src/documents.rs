@@ -24,9 +24,11 @@ use crate::assemble::{
 };
 use crate::output::{DocumentFailure, OutputDir, OutputDocument, write_error_for};
 use crate::plan::{
-    CasePlan, LetterLanguage, LetterPlan, MailingStatus, OmnibusFiling, OmnibusPlan,
+    CasePlan, ChallengeCase, LetterLanguage, LetterPlan, MailingStatus, OmnibusFiling, OmnibusPlan,
 };
-use crate::render::documents::{Letterhead, OmnibusData, case_chunk, cover, letter_chunk, omnibus};
+use crate::render::documents::{
+    Letterhead, OmnibusData, case_chunk, challenge_case_chunk, cover, letter_chunk, omnibus,
+};
 use crate::render::{Compiled, PdfSettings, RenderError, Renderer};
 
 /// Documents per typst compile: large enough to share the per-compile cost and font subsets,
@@ -985,6 +987,57 @@ impl DocumentRun<'_> {
     }
 
     /// Renders a single document (the summary report) to `path`.
+    /// Renders the per-case notices of challenge into `challenges/<file_stem>.pdf`, in chunks
+    /// (the county-wide list is `bundles/notice-of-challenge.pdf`).
+    pub(crate) fn write_challenge_cases(
+        &self,
+        cases: &[ChallengeCase],
+    ) -> Result<(), PipelineError> {
+        const TEMPLATE: &str = "challenge-case.typ";
+        let ranges = chunk_ranges(cases, |_| ());
+        self.render_chunks(
+            &ranges,
+            |index| format!("challenges/{}.pdf", cases[index].file_stem),
+            |range, ident| {
+                let data =
+                    challenge_case_chunk(self.renderer, &self.letterhead, &cases[range.clone()])?;
+                self.render_document_chunk(
+                    &DocumentLayout {
+                        template: TEMPLATE,
+                        start_label: "clearance-challenge",
+                        ident: format!("challenges-{ident}"),
+                        pleading_page_numbers: true,
+                    },
+                    &data,
+                    range,
+                    |_, _| Ok(()),
+                    |(), index, _, pages| {
+                        let case = &cases[index];
+                        let first = &case.items[0];
+                        Described {
+                            piece: Piece {
+                                title: format!(
+                                    "People's notice of challenge, case {}",
+                                    first.case_numbers
+                                ),
+                                pages: pages.clone(),
+                                bookmarks: Vec::new(),
+                            },
+                            entry: BundleEntry {
+                                bookmark: format!("{} — {}", first.case_numbers, first.defendant),
+                                children: Vec::new(),
+                                pages,
+                            },
+                            path: format!("challenges/{}.pdf", case.file_stem),
+                        }
+                    },
+                )
+            },
+            // Filed case by case: no bundle.
+            |_, _| Ok(()),
+        )
+    }
+
     pub(crate) fn write_single(
         &self,
         path: &str,

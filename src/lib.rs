@@ -859,6 +859,7 @@ pub fn write_documents(
             &plans.challenges,
         )?;
         run.write_single("bundles/notice-of-challenge.pdf", "challenge.typ", &data)?;
+        run.write_challenge_cases(&plans.challenge_cases)?;
     }
     timings.push(("review list and notice of challenge", started.elapsed()));
     let started = std::time::Instant::now();
@@ -874,6 +875,16 @@ pub fn write_documents(
             }
             run.write_filing(filing, true, config.volume_limit_bytes)?;
         }
+    }
+    // The full exhibits are lodged conditionally under seal: the application to seal them,
+    // with its declaration and proposed order (CRC 2.550-2.551), goes with them.
+    if config.full_exhibits && plans.omnibus.row_count() + plans.petition.row_count() > 0 {
+        let data = render::documents::sealing_application(
+            run.renderer,
+            &run.letterhead,
+            &[&plans.omnibus, &plans.petition],
+        )?;
+        run.write_single("bundles/sealing-application.pdf", "sealing.typ", &data)?;
     }
     timings.push(("omnibus filings", started.elapsed()));
     let started = std::time::Instant::now();

@@ -317,6 +317,8 @@ pub struct Plans {
     pub needs_case_number: Vec<ReviewItem>,
     /// Counts the People challenge (HS 11361.9(d)): not eligible, in case-number order.
     pub challenges: Vec<ChallengeItem>,
+    /// The same, one notice per person and recorded court case.
+    pub challenge_cases: Vec<ChallengeCase>,
 }
 
 /// A conviction the People determined not eligible, for the notice of challenge.
@@ -334,6 +336,49 @@ pub struct ChallengeItem {
     pub conviction_date: Option<Date>,
     /// Why the conviction is not eligible, as the determination says.
     pub reason: String,
+    /// The court case number is recorded: a per-case notice can be filed.
+    pub case_recorded: bool,
+}
+
+/// The challenged convictions of one person in one court case: a per-case notice of
+/// challenge, filed in that case (HS 11361.9(d)).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ChallengeCase {
+    /// `challenges/<file_stem>.pdf`: the case number, with the person when several share it.
+    pub file_stem: String,
+    pub items: Vec<ChallengeItem>,
+}
+
+/// One notice per person and court case, for the challenged convictions whose case number is
+/// recorded (the others are only in the county-wide list, like counts with relief but no
+/// number, no paper can be filed in an unknown case).
+fn plan_challenge_cases(items: &[ChallengeItem]) -> Vec<ChallengeCase> {
+    let mut cases: BTreeMap<(&str, &str), Vec<ChallengeItem>> = BTreeMap::new();
+    for item in items.iter().filter(|item| item.case_recorded) {
+        cases
+            .entry((item.case_numbers.as_str(), item.subject_id.as_str()))
+            .or_default()
+            .push(item.clone());
+    }
+    let base = |case_numbers: &str| {
+        safe_file_stem(case_numbers.split(';').next().unwrap_or_default().trim())
+    };
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for (case_numbers, _) in cases.keys() {
+        *uses.entry(base(case_numbers)).or_default() += 1;
+    }
+    cases
+        .into_iter()
+        .map(|((case_numbers, subject_id), items)| {
+            let stem = base(case_numbers);
+            let file_stem = if uses[&stem] > 1 {
+                format!("{stem}-{}", safe_file_stem(subject_id))
+            } else {
+                stem
+            };
+            ChallengeCase { file_stem, items }
+        })
+        .collect()
 }
 
 /// Not-eligible counts the notice of challenge lists: every one but those outside Prop 64's
@@ -354,6 +399,7 @@ fn plan_challenges(records: &[DeterminationRecord]) -> Vec<ChallengeItem> {
             level: record.level.clone(),
             conviction_date: record.conviction_date,
             reason: record.reason.clone(),
+            case_recorded: !record.case_numbers.is_empty(),
         })
         .collect();
     items.sort_by(|a, b| {
@@ -470,6 +516,7 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
     }
     assign_file_stems(&mut cases);
 
+    let challenges = plan_challenges(all_records);
     let omnibus = plan_omnibus(&cases, OmnibusFiling::Application);
     let petition = plan_omnibus(&cases, OmnibusFiling::Petition);
     let letters = if with_letters {
@@ -483,7 +530,8 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
         petition,
         letters,
         needs_case_number,
-        challenges: plan_challenges(all_records),
+        challenge_cases: plan_challenge_cases(&challenges),
+        challenges,
     }
 }
 

@@ -556,6 +556,17 @@ impl OmnibusData {
     }
 }
 
+/// The left side of an omnibus filing's caption (and of the application to seal its exhibit).
+const OMNIBUS_CAPTION: [&str; 7] = [
+    "In re Cannabis Convictions Eligible for Relief Under Health and Safety Code Section 11361.9",
+    "",
+    "THE PEOPLE OF THE STATE OF CALIFORNIA,",
+    "Plaintiff,",
+    "v.",
+    "THE DEFENDANTS LISTED IN EXHIBIT A,",
+    "Defendants.",
+];
+
 /// The omnibus filing's data. `redacted`: identify people by case number only.
 pub fn omnibus(
     renderer: &Renderer,
@@ -704,15 +715,7 @@ pub fn omnibus(
         "office": letterhead.office_json(),
         "court": letterhead.court_json(),
         "dated": letterhead.as_of.format_long(),
-        "caption_left": [
-            "In re Cannabis Convictions Eligible for Relief Under Health and Safety Code Section 11361.9",
-            "",
-            "THE PEOPLE OF THE STATE OF CALIFORNIA,",
-            "Plaintiff,",
-            "v.",
-            "THE DEFENDANTS LISTED IN EXHIBIT A,",
-            "Defendants.",
-        ],
+        "caption_left": OMNIBUS_CAPTION,
         "motion_title": motion_title,
         "order_title": order_title,
         "subtitle": subtitle,
@@ -1416,17 +1419,17 @@ pub fn notice_of_challenge(
         "office": letterhead.office_json(),
         "court": letterhead.court_json(),
         "dated": letterhead.as_of.format_long(),
-        "footer_title": "People's notice of challenge (HS § 11361.9, subd. (d))",
+        "footer_title": "People's notice of challenge (HS § 11361.9)",
         "caption_left": [
             "In re Cannabis Convictions Identified Under Health and Safety Code Section 11361.9",
             "",
             "THE PEOPLE OF THE STATE OF CALIFORNIA,",
             "Plaintiff,",
             "v.",
-            "THE DEFENDANTS LISTED BELOW,",
+            "THE DEFENDANTS IN THE ATTACHED LIST,",
             "Defendants.",
         ],
-        "case_numbers": "See the list below",
+        "case_numbers": "See the attached list",
         "paper_title": "People's notice of challenge",
         "subtitle": "(Health & Saf. Code, § 11361.9, subd. (d))",
         "intro": renderer.paragraphs("challenge", &context)?,
@@ -1439,6 +1442,182 @@ pub fn notice_of_challenge(
             "the People's notice of challenge",
         )?,
         "labels": {"proof_of_service": "Proof of service"},
+    });
+    Ok(serde_json::to_vec(&data).expect("JSON values serialize"))
+}
+
+/// `/data.json` for `challenge-case.typ`: a chunk of per-case notices of challenge.
+pub fn challenge_case_chunk(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    cases: &[crate::plan::ChallengeCase],
+) -> Result<Vec<u8>, RenderError> {
+    let proof_of_service =
+        letterhead.proof_of_service(renderer, "the People's notice of challenge in this case")?;
+    let notices: Vec<Value> = cases
+        .iter()
+        .map(|case| {
+            let first = &case.items[0];
+            let context = merge(
+                letterhead.wording_base(),
+                json!({
+                    "defendant": first.defendant,
+                    "case_numbers": first.case_numbers,
+                    "counts": case.items.len(),
+                    "plural": case.items.len() > 1,
+                }),
+            );
+            let paragraphs = renderer.paragraphs("challenge-case", &context)?;
+            // Paragraphs before the "---" line come before the table, the rest after it.
+            let split = paragraphs
+                .iter()
+                .position(|paragraph| paragraph == "---")
+                .unwrap_or(paragraphs.len());
+            let counts: Vec<Value> = case
+                .items
+                .iter()
+                .map(|item| {
+                    json!({
+                        "number": item.count_number.to_string(),
+                        "conviction": format!("{} ({})", item.statute, capitalized_level(&item.level)),
+                        "date": us_date_or_unknown(item.conviction_date),
+                        "reason": item.reason,
+                    })
+                })
+                .collect();
+            Ok(json!({
+                "file_stem": case.file_stem,
+                "caption_left": [
+                    "THE PEOPLE OF THE STATE OF CALIFORNIA,",
+                    "Plaintiff,",
+                    "v.",
+                    format!("{},", first.defendant),
+                    "Defendant.",
+                ],
+                "case_numbers": first.case_numbers,
+                "intro": paragraphs[..split],
+                "closing": paragraphs.get(split + 1..).unwrap_or_default(),
+                "counts": counts,
+                "proof_of_service": proof_of_service,
+            }))
+        })
+        .collect::<Result<_, RenderError>>()?;
+    let data = json!({
+        "title": "People's notice of challenge",
+        "office": letterhead.office_json(),
+        "court": letterhead.court_json(),
+        "dated": letterhead.as_of.format_long(),
+        "footer_title": "People's notice of challenge (HS § 11361.9)",
+        "paper_title": "People's notice of challenge",
+        "subtitle": "(Health & Saf. Code, § 11361.9, subds. (c)-(e))",
+        "notices": notices,
+        "labels": {
+            "counts_heading": "Convictions challenged",
+            "count_columns": ["Count", "Conviction", "Convicted", "Why not eligible"],
+            "proof_of_service": "Proof of service",
+        },
+    });
+    Ok(serde_json::to_vec(&data).expect("JSON values serialize"))
+}
+
+/// `/data.json` for `sealing.typ`: the People's application to file the full Exhibit A of
+/// `filings` (those with rows) conditionally under seal, the declaration, and the proposed
+/// order (Cal. Rules of Court, rules 2.550, 2.551). The order names the exhibits as attached.
+pub fn sealing_application(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    filings: &[&OmnibusPlan],
+) -> Result<Vec<u8>, RenderError> {
+    let office = letterhead.office;
+    let filings: Vec<&&OmnibusPlan> = filings
+        .iter()
+        .filter(|filing| filing.row_count() > 0)
+        .collect();
+    let name_of = |filing: &OmnibusPlan| match filing.filing {
+        OmnibusFiling::Application => {
+            "the People's omnibus notice of non-challenge and motion for relief from cannabis convictions"
+        }
+        OmnibusFiling::Petition => {
+            "the People's omnibus notice of non-challenge and petition for recall or dismissal of sentences"
+        }
+    };
+    let exhibits_of = |filing: &OmnibusPlan| {
+        let ids: Vec<String> = filing
+            .sections
+            .iter()
+            .map(|(section, _)| section.id().to_string())
+            .collect();
+        if ids.len() == 1 {
+            format!("Exhibit {}", ids[0])
+        } else {
+            format!("Exhibits {}", joined(&ids))
+        }
+    };
+    let described: Vec<String> = filings
+        .iter()
+        .map(|filing| format!("{} ({})", name_of(filing), exhibits_of(filing)))
+        .collect();
+    let lodged: Vec<String> = filings
+        .iter()
+        .map(|filing| format!("Exhibit A ({}) to {}", exhibits_of(filing), name_of(filing)))
+        .collect();
+    let people: std::collections::BTreeSet<&str> = filings
+        .iter()
+        .flat_map(|filing| filing.sections.iter())
+        .flat_map(|(_, rows)| rows.iter().map(|row| row.cii.as_str()))
+        .collect();
+    let counts: usize = filings.iter().map(|filing| filing.row_count()).sum();
+    let context = merge(
+        letterhead.wording_base(),
+        json!({
+            "attorney": office.attorney.name,
+            "attorney_title": office.attorney.title,
+            "filings": joined(&described),
+            "lodged": joined(&lodged),
+            "people": people.len(),
+            "counts": counts,
+            "dated": letterhead.as_of.format_long(),
+        }),
+    );
+    let mut order = renderer.paragraphs("sealing-order", &context)?;
+    let findings = if order.is_empty() {
+        String::new()
+    } else {
+        order.remove(0)
+    };
+    let title = "People's application to file Exhibit A conditionally under seal; declaration; [proposed] order";
+    let data = json!({
+        "title": title,
+        "office": letterhead.office_json(),
+        "court": letterhead.court_json(),
+        "dated": letterhead.as_of.format_long(),
+        "footer_title": "People's application to file Exhibit A under seal (CRC 2.550, 2.551)",
+        "order_footer_title": "[Proposed] order sealing Exhibit A (CRC 2.550)",
+        "caption_left": OMNIBUS_CAPTION,
+        "case_numbers": office.court.omnibus_case_number.clone().unwrap_or_else(|| "To be assigned by the clerk".into()),
+        "paper_title": format!("People's application to file Exhibit A conditionally under seal; declaration of {}", office.attorney.name),
+        "order_title": "[Proposed] order sealing Exhibit A",
+        "subtitle": "(Cal. Rules of Court, rules 2.550, 2.551)",
+        "application": renderer.paragraphs("sealing-application", &context)?,
+        "declaration_opening": format!("I, {}, declare:", office.attorney.name),
+        "declaration": renderer.paragraphs("sealing-declaration", &context)?,
+        "declarant_signature": [
+            office.attorney.signature.as_str(),
+            office.attorney.name.to_uppercase().as_str(),
+        ],
+        "order_findings": findings,
+        "order_decrees": order,
+        "proof_of_service": letterhead.proof_of_service(
+            renderer,
+            "the People's application to file Exhibit A conditionally under seal, with the declaration and the [proposed] order",
+        )?,
+        "labels": {
+            "declaration_heading": format!("Declaration of {}", office.attorney.name),
+            "perjury": "I declare under penalty of perjury under the laws of the State of California that the foregoing is true and correct.",
+            "executed": format!("Executed on {}.", letterhead.as_of.format_long()),
+            "proof_of_service": "Proof of service",
+            "so_ordered": "IT IS SO ORDERED.",
+        },
     });
     Ok(serde_json::to_vec(&data).expect("JSON values serialize"))
 }
@@ -1562,6 +1741,7 @@ mod tests {
             level: "misdemeanor".into(),
             conviction_date: None,
             reason: "remains a misdemeanor".into(),
+            case_recorded: true,
         };
         // Two people named John Smith, one of them with two challenged cases.
         let items = [item("A", "SCN1"), item("A", "SCN2"), item("B", "SCN3")];

@@ -82,6 +82,11 @@ const BUILT_IN_TEMPLATES: &[(&str, &str)] = &[
         "challenge.typ",
         include_str!("../../templates/challenge.typ"),
     ),
+    ("sealing.typ", include_str!("../../templates/sealing.typ")),
+    (
+        "challenge-case.typ",
+        include_str!("../../templates/challenge-case.typ"),
+    ),
     (
         "wording/case-intro.hbs",
         include_str!("../../templates/wording/case-intro.hbs"),
@@ -129,6 +134,22 @@ const BUILT_IN_TEMPLATES: &[(&str, &str)] = &[
     (
         "wording/challenge.hbs",
         include_str!("../../templates/wording/challenge.hbs"),
+    ),
+    (
+        "wording/challenge-case.hbs",
+        include_str!("../../templates/wording/challenge-case.hbs"),
+    ),
+    (
+        "wording/sealing-application.hbs",
+        include_str!("../../templates/wording/sealing-application.hbs"),
+    ),
+    (
+        "wording/sealing-declaration.hbs",
+        include_str!("../../templates/wording/sealing-declaration.hbs"),
+    ),
+    (
+        "wording/sealing-order.hbs",
+        include_str!("../../templates/wording/sealing-order.hbs"),
     ),
     (
         "wording/proof-of-service.hbs",

@@ -1042,7 +1042,7 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
     let text = notice.text();
     assert!(text.contains("PEOPLE'S NOTICE OF CHALLENGE"), "{text}");
     assert!(
-        text.contains("challenge relief for the 1 conviction of 1 person listed below"),
+        text.contains("challenge relief for the 1 conviction of 1 person in the list “Convictions challenged” attached to this notice, after its proof of service."),
         "{text}"
     );
     assert!(
@@ -1051,6 +1051,31 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
     );
     assert!(!text.contains("SCNP") && !text.contains("SCNR"), "{text}");
     assert!(text.contains("PROOF OF SERVICE"), "{text}");
+
+    // The same challenge filed in the defendant's own case, with its proof of service.
+    assert_eq!(
+        workspace.files_under("out/challenges"),
+        BTreeSet::from(["SCNC.pdf".to_string()])
+    );
+    let notice = workspace.pdf("out/challenges/SCNC.pdf");
+    notice.assert_court_ready();
+    let text = notice.text();
+    for expected in [
+        "Case No.: SCNC",
+        "PEOPLE'S NOTICE OF CHALLENGE",
+        "the People challenge relief for the conviction of",
+        "in this case listed in the table below",
+        "for the reason stated beside it",
+        "HS 11360(a) (Felony)",
+        "(iv)(IV)",
+        "does not meet the criteria of Health and Safety Code section 11361.8",
+        "(§ 11361.9, subd. (c))",
+        "makes a reasonable effort to notify the defendant (§ 11361.9, subd. (e))",
+        "PROOF OF SERVICE",
+        "I served the People's notice of challenge in this case on the San Francisco Public Defender",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
 }
 
 /// What an order grants one count, from the paper's own words: relief and whether it is the
@@ -1163,7 +1188,7 @@ fn per_case_orders_and_the_omnibus_exhibits_agree_count_by_count() {
 /// (the office profile's date and time, or blanks for the clerk) and the public-safety finding;
 /// the no-hearing application never carries them.
 #[test]
-fn serving_sentences_are_petitioned_in_their_own_omnibus_filing() {
+fn serving_sentences_are_petitioned_in_their_own_filing_and_full_exhibits_sealed() {
     let workspace = Workspace::new();
     let office = std::fs::read_to_string(office()).unwrap().replace(
         "judge-title = \"Judge of the Superior Court\"",
@@ -1213,4 +1238,42 @@ fn serving_sentences_are_petitioned_in_their_own_omnibus_filing() {
     // The per-case petition takes the same hearing from the profile.
     let case = workspace.pdf("out/cases/SCNB.pdf").text();
     assert!(case.contains("Hearing date: January 15, 2021"), "{case}");
+
+    // The full exhibits are lodged under seal with an application to seal them (CRC 2.550-
+    // 2.551): its declaration, proof of service, and an order naming the exhibits as attached.
+    let sealing = workspace.pdf("out/bundles/sealing-application.pdf");
+    sealing.assert_court_ready();
+    let sealing = sealing.text();
+    for expected in [
+        "PEOPLE'S APPLICATION TO FILE EXHIBIT A CONDITIONALLY UNDER SEAL",
+        "lodge the full exhibit conditionally under seal",
+        "DECLARATION OF JANE Q. PROSECUTOR",
+        "I declare under penalty of perjury",
+        "PROOF OF SERVICE",
+        "[PROPOSED] ORDER SEALING EXHIBIT A",
+        "(1) that interest is an overriding interest that overcomes the right of public access",
+        "(5) no less restrictive means exist",
+        "The full version of Exhibit A (Exhibit A-1) to the People's omnibus notice of",
+        "Exhibit A (Exhibit A-4) to the People's omnibus notice of non-challenge and petition",
+        "shall be filed under seal",
+    ] {
+        assert!(sealing.contains(expected), "{expected:?} in {sealing}");
+    }
+    // Nothing lodged, nothing to seal.
+    workspace
+        .run(
+            &["doj.csv"],
+            &[
+                "--office",
+                "office.toml",
+                "--no-letters",
+                "--redacted-exhibits",
+                "--out",
+                "public",
+            ],
+        )
+        .assert()
+        .success();
+    assert!(!workspace.exists("public/bundles/sealing-application.pdf"));
+    assert!(workspace.exists("public/bundles/petition-redacted.pdf"));
 }
