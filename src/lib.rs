@@ -457,6 +457,7 @@ pub fn run(
         input_rows: files.iter().map(|(_, _, rows)| u64::from(*rows)).sum(),
         rejected_rows,
         documents: Vec::new(),
+        policy_rules: render::documents::policy_rule_descriptions(&records),
     };
     let mut documents = write_documents(
         &output,
@@ -768,6 +769,7 @@ pub fn check_templates(config: &DocumentConfig) -> Result<DocumentsReport, Pipel
         input_rows: records.len() as u64,
         rejected_rows: 0,
         documents: Vec::new(),
+        policy_rules: std::collections::BTreeMap::new(),
     };
     let report = write_documents(
         &scratch.output,

@@ -352,3 +352,130 @@ pub fn track_of(conviction: &Conviction, as_of: Date) -> (Track, Option<Date>) {
     };
     (track, Some(end))
 }
+
+/// What a rule means in plain words, for the summary report's table of reasons (beside the
+/// rule id, not instead of it). Statute and gogen rules only: a policy's rules are described
+/// by the policy's own words. `None` for an id this table does not know.
+pub fn plain_reason(rule_id: &str) -> Option<&'static str> {
+    Some(match rule_id {
+        "statute.11357.no_subsection" | "statute.11357b.adult_lawful" => {
+            "Adult possession of 28.5 grams or less: now lawful, dismissed and sealed"
+        }
+        "statute.11357.no_subsection_18_20"
+        | "statute.11357b.age_18_20"
+        | "statute.11357a.age_18_20" => "Possession at age 18 to 20: now an infraction",
+        "statute.11357.no_subsection_minor"
+        | "statute.11357a.minor"
+        | "statute.11357b.minor"
+        | "statute.11357c.minor" => "Possession under 18: now an infraction",
+        "statute.11357.unknown_subsection" | "statute.11360.unknown_subsection" => {
+            "Subsection the rules do not know: a person must read the record"
+        }
+        "statute.11357a.concentrate_adult" => {
+            "Adult possession of concentrated cannabis (amount presumed lawful): dismissed and sealed"
+        }
+        "statute.11357c.no_change" => {
+            "Adult possession of more than 28.5 grams: still a misdemeanor, no change"
+        }
+        "statute.11357d.minor" | "statute.11357e.minor_school" => {
+            "Possession on school grounds under 18: now an infraction"
+        }
+        "statute.11357d.school_no_change" | "statute.11357e.adult_no_change" => {
+            "Adult possession on school grounds: still a misdemeanor, no change"
+        }
+        "statute.11358.six_plants_or_fewer" => {
+            "Adult cultivation of six plants or fewer (count presumed): dismissed and sealed"
+        }
+        "statute.11358.age_18_20" => "Cultivation at age 18 to 20: now an infraction",
+        "statute.11358.minor" => "Cultivation under 18: now an infraction",
+        "statute.11358.plants_decide" => {
+            "Plant count not recorded and it decides the outcome: needs review"
+        }
+        "statute.11359.felony_to_misdemeanor" => "Felony possession for sale: now a misdemeanor",
+        "statute.11359.already_misdemeanor" | "statute.11360a.already_misdemeanor" => {
+            "Already a misdemeanor or lower: no change"
+        }
+        "statute.11359.minor" | "statute.11360a.minor" => {
+            "Sale or possession for sale under 18: now an infraction"
+        }
+        "statute.11360a.felony_to_misdemeanor" => "Felony sale or transport: now a misdemeanor",
+        "statute.11360b.adult_lawful" => {
+            "Adult giving away or transporting 28.5 grams or less: now lawful, dismissed and sealed"
+        }
+        "statute.11360b.under_21" => {
+            "Giving away or transporting 28.5 grams or less under 21: now an infraction"
+        }
+        "statute.11362_1.lawful" => "Conduct now lawful for adults: dismissed and sealed",
+        "statute.already_infraction" => "Already an infraction: no change",
+        "statute.disqualified.superstrike_prior" => {
+            "A prior super-strike conviction keeps the felony: not eligible"
+        }
+        "statute.disqualified.pc290_prior" | "statute.disqualified.pc290_registration" => {
+            "A prior sex-offender registration offence keeps the felony: not eligible"
+        }
+        "statute.disqualified.two_priors" => {
+            "Two prior convictions for the same offence keep the felony: not eligible"
+        }
+        "statute.disqualifier_form_unknown" => {
+            "A prior that may disqualify is recorded without enough detail: needs review"
+        }
+        "statute.disqualifier_undated" => "A prior that may disqualify has no date: needs review",
+        "statute.prior_after_offense" => {
+            "A possibly disqualifying conviction came between offence and conviction: needs review"
+        }
+        "statute.not_prop64" => "Not a Prop 64 offence",
+        "statute.post_prop64_offense" => {
+            "Offence on or after November 9, 2016: already under current law"
+        }
+        "statute.post_prop64_subsection" => {
+            "A felony subsection Prop 64 itself created: already under current law"
+        }
+        "statute.offense_date_unknown_after_prop64" | "statute.unknown_offense_date" => {
+            "Whether the offence came before Prop 64 cannot be told: needs review"
+        }
+        "statute.unknown_age" => {
+            "Age at the offence not recorded and it decides the outcome: needs review"
+        }
+        "gogen.misdemeanor_or_infraction" => "gogen option: dismiss misdemeanors and infractions",
+        "gogen.dismiss_section" => "gogen option: dismiss this section",
+        "gogen.reduce_section" => "gogen option: reduce this section",
+        "gogen.age_threshold" => "gogen option: dismiss for people over the age threshold",
+        "gogen.years_since_conviction" => "gogen option: dismiss old convictions",
+        "gogen.crime_free" => "gogen option: dismiss after years without a conviction",
+        "gogen.deceased" => "gogen option: dismiss for people who have died",
+        "gogen.no_determination" => "gogen gives no determination",
+        "gogen.statute_denies" => {
+            "gogen would relieve, but the statute gives nothing: needs review"
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod plain_reason_tests {
+    /// Every rule id the statute's rules can fire has a plain-language meaning for the summary.
+    #[test]
+    fn every_statute_rule_has_a_plain_reason() {
+        let source = include_str!("statute.rs");
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for (start, _) in source.match_indices("\"statute.") {
+            let rest = &source[start + 1..];
+            let id = &rest[..rest.find('"').expect("a closing quote")];
+            let is_rule_id = id.len() > "statute.".len()
+                && id != "statute.rs"
+                && id.bytes().all(|byte| {
+                    byte.is_ascii_lowercase() || byte.is_ascii_digit() || b"._".contains(&byte)
+                });
+            if is_rule_id {
+                seen += 1;
+                if super::plain_reason(id).is_none() {
+                    missing.push(id);
+                }
+            }
+        }
+        assert!(seen > 40, "{seen} rule ids found in statute.rs");
+        assert!(missing.is_empty(), "no plain reason for {missing:?}");
+        assert!(super::plain_reason("policy.anything").is_none());
+    }
+}

@@ -1249,6 +1249,39 @@ pub struct SummaryFacts<'a> {
     pub rejected_rows: usize,
     /// (what, how many) documents were produced.
     pub documents: Vec<(String, u64)>,
+    /// Policy rule id → what the policy's rule does, in its own words (see
+    /// [`policy_rule_descriptions`]); statute and gogen rules are described by
+    /// [`crate::eligibility::plain_reason`].
+    pub policy_rules: std::collections::BTreeMap<String, String>,
+}
+
+/// What each policy rule that decided some count does, from its determinations' reasons
+/// ("county policy rule "age-50-or-older" (the person is 50 or older on 2020-07-01) dismisses
+/// the conviction and seals the record on the authority of …"), without the part that varies
+/// per count (what the statute alone would give).
+pub fn policy_rule_descriptions(
+    records: &[crate::output::DeterminationRecord],
+) -> std::collections::BTreeMap<String, String> {
+    let mut descriptions = std::collections::BTreeMap::new();
+    for record in records
+        .iter()
+        .filter(|record| record.rule_id.starts_with("policy."))
+    {
+        descriptions
+            .entry(record.rule_id.clone())
+            .or_insert_with(|| {
+                let reason = record.reason.as_str();
+                let general = reason
+                    .split_once("; the statute alone gives")
+                    .map_or(reason, |(general, _)| general);
+                let mut description = general.to_string();
+                if let Some(first) = description.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                description
+            });
+    }
+    descriptions
 }
 
 const OUTCOME_LABELS: [(&str, &str); 5] = [
@@ -1362,7 +1395,15 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
         "by_section": by_section,
         "chart_max": chart_max,
         "by_level": by_level,
-        "by_rule": rules.iter().take(20).map(|(rule, value)| json!({"label": rule, "value": value})).collect::<Vec<_>>(),
+        // Every rule that decided some count, with what it means beside its id.
+        "by_rule": rules.iter().map(|(rule, value)| json!({
+            "label": rule,
+            "meaning": crate::eligibility::plain_reason(rule)
+                .map(str::to_string)
+                .or_else(|| facts.policy_rules.get(*rule).cloned())
+                .unwrap_or_default(),
+            "value": value,
+        })).collect::<Vec<_>>(),
         "impact": impact.iter().map(|(label, chosen, all)| json!({"label": label, "chosen": chosen, "all": all})).collect::<Vec<_>>(),
         "impact_note": "\"Dismiss all Prop 64\" shows the same figures if every Prop 64 conviction in the county were dismissed, for comparison.",
         "documents": facts.documents.iter().map(|(label, value)| json!({"label": label, "value": value})).collect::<Vec<_>>(),

@@ -446,7 +446,20 @@ fn summary_statistics_count_people_as_the_report_says() {
         Row::conviction("D", "001002001000", "20100101", SALE, "FELONY"),
     ];
     workspace.write("doj.csv", &csv(&rows, true));
-    workspace.check(&["doj.csv"], &[]).assert().success();
+    workspace
+        .run(&["doj.csv"], &["--no-letters"])
+        .assert()
+        .success();
+    // The report's reasons: each rule id with its meaning in plain words beside it.
+    let report = workspace.pdf("out/summary.pdf").text();
+    for expected in [
+        "What it means",
+        "statute.disqualified.superstrike_prior A prior super-strike conviction keeps the felony: not eligible",
+        "statute.11359.felony_to_misdemeanor Felony possession for sale: now a misdemeanor",
+        "Adult possession of 28.5 grams or less: now lawful, dismissed and sealed",
+    ] {
+        assert!(report.contains(expected), "{expected:?} in {report}");
+    }
     let statistics = &workspace.json("out/summary.json")["statistics"];
     assert_eq!(statistics["people"], 4);
     assert_eq!(statistics["determinations"], 4);
@@ -473,4 +486,22 @@ fn summary_statistics_count_people_as_the_report_says() {
         "D; C keeps the murder"
     );
     assert_eq!(all["people_left_with_no_conviction"], 2, "A and D");
+
+    // A policy's rules are described in the policy's own words.
+    let policy = repository()
+        .join("samples/policies/los-angeles-2019.toml")
+        .display()
+        .to_string();
+    workspace
+        .run(
+            &["doj.csv"],
+            &["--no-letters", "--policy", &policy, "--out", "policy"],
+        )
+        .assert()
+        .success();
+    let report = workspace.pdf("policy/summary.pdf").text();
+    assert!(
+        report.contains("policy.misdemeanors-to-city-attorneys County policy rule \"misdemeanors-to-city-attorneys\" (misdemeanor or infraction) sends the count to review"),
+        "{report}"
+    );
 }
