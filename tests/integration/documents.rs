@@ -1005,8 +1005,13 @@ fn attorney_block_court_title_and_hearing_line_in_the_caption() {
         ),
         "{petition}"
     );
+    // (The sentence may run onto the next page: its two halves are checked apart.)
     assert!(
-        petition.contains("resentenced to a misdemeanor: a term of ____________, no longer than the original sentence"),
+        petition.contains("resentenced to a misdemeanor: a term of ____________, no longer than"),
+        "{petition}"
+    );
+    assert!(
+        petition.contains("original sentence (Health & Saf. Code, § 11361.8, subd. (d))"),
         "{petition}"
     );
 }
@@ -1276,4 +1281,65 @@ fn serving_sentences_are_petitioned_in_their_own_filing_and_full_exhibits_sealed
         .success();
     assert!(!workspace.exists("public/bundles/sealing-application.pdf"));
     assert!(workspace.exists("public/bundles/petition-redacted.pdf"));
+}
+
+/// Pleading text sits on the numbered lines on every page: after the caption, after a table of
+/// counts, and after a table that breaks across pages and repeats its header (18 counts).
+#[test]
+fn pleading_text_stays_on_the_numbered_lines_after_a_table_breaks() {
+    let workspace = Workspace::new();
+    let mut rows: Vec<Row> = (1..=18)
+        .map(|count| {
+            Row::conviction(
+                "A",
+                &format!("001002{count:03}000"),
+                "20100101",
+                POSSESS,
+                "MISDEMEANOR",
+            )
+            .case_number("SCNA")
+        })
+        .collect();
+    rows.push(
+        Row::conviction("B", "001002001000", "20190101", SALE, "FELONY")
+            .set("CYC_DATE", "20160101")
+            .sentence("5", "Y")
+            .case_number("SCNB"),
+    );
+    rows.push(Row::conviction(
+        "C",
+        "001002001000",
+        "19950101",
+        "187 PC-MURDER",
+        "FELONY",
+    ));
+    rows.push(
+        Row::conviction(
+            "C",
+            "002002001000",
+            "20100101",
+            "11360(A) HS-SELL",
+            "FELONY",
+        )
+        .case_number("SCNC"),
+    );
+    workspace.write("doj.csv", &csv(&rows, true));
+    workspace
+        .run(&["doj.csv"], &["--no-letters"])
+        .assert()
+        .success();
+    let long = workspace.pdf("out/cases/SCNA.pdf");
+    assert!(long.page_count() >= 6, "the table of 18 counts breaks");
+    for file in [
+        "out/cases/SCNA.pdf",
+        "out/cases/SCNB.pdf",
+        "out/bundles/filing.pdf",
+        "out/bundles/petition.pdf",
+        "out/bundles/sealing-application.pdf",
+        "out/bundles/notice-of-challenge.pdf",
+        "out/challenges/SCNC.pdf",
+        "out/bundles/case-packets.pdf",
+    ] {
+        workspace.pdf(file).assert_text_on_the_line_grid();
+    }
 }

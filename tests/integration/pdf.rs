@@ -14,6 +14,9 @@ pub(crate) struct Pdf {
     name: String,
 }
 
+/// An affine matrix [a b c d e f], as PDF writes them.
+type Matrix = [f64; 6];
+
 fn resolve<'a>(document: &'a Document, object: &'a Object) -> &'a Object {
     match object {
         Object::Reference(id) => document.get_object(*id).unwrap_or(object),
@@ -95,6 +98,15 @@ impl Pdf {
 
     /// The text runs of a page (one per text-showing operator), decoded through ToUnicode.
     pub(crate) fn page_runs(&self, page: ObjectId) -> Vec<String> {
+        self.placed_runs(page)
+            .into_iter()
+            .map(|(_, _, text)| text)
+            .collect()
+    }
+
+    /// The text runs of a page with where each starts: (x, baseline y) in PDF points from the
+    /// page's bottom left, through the graphics state's `cm` transforms and the text matrix.
+    pub(crate) fn placed_runs(&self, page: ObjectId) -> Vec<(f64, f64, String)> {
         let document = &self.document;
         let fonts = document.get_page_fonts(page).unwrap_or_default();
         let maps: HashMap<Vec<u8>, HashMap<u32, String>> = fonts
@@ -120,6 +132,35 @@ impl Pdf {
             .operations;
         let mut runs = Vec::new();
         let mut font: Vec<u8> = Vec::new();
+        // Affine matrices [a b c d e f]; `state` is the current transform, `saved` its q/Q stack.
+        let multiply = |m: Matrix, n: Matrix| -> Matrix {
+            [
+                m[0] * n[0] + m[1] * n[2],
+                m[0] * n[1] + m[1] * n[3],
+                m[2] * n[0] + m[3] * n[2],
+                m[2] * n[1] + m[3] * n[3],
+                m[4] * n[0] + m[5] * n[2] + n[4],
+                m[4] * n[1] + m[5] * n[3] + n[5],
+            ]
+        };
+        let numbers = |operands: &[Object]| -> Vec<f64> {
+            operands
+                .iter()
+                .filter_map(|operand| match operand {
+                    Object::Integer(value) => Some(*value as f64),
+                    Object::Real(value) => Some(f64::from(*value)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let identity: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+        let mut state = identity;
+        let mut saved: Vec<Matrix> = Vec::new();
+        let mut text_matrix = identity;
+        let origin = |text_matrix: Matrix, state: Matrix| {
+            let at = multiply(text_matrix, state);
+            (at[4], at[5])
+        };
         let decode = |font: &[u8], bytes: &[u8]| -> String {
             let map = maps.get(font);
             bytes
@@ -136,6 +177,24 @@ impl Pdf {
         };
         for operation in operations {
             match operation.operator.as_str() {
+                "q" => saved.push(state),
+                "Q" => state = saved.pop().unwrap_or(identity),
+                "cm" => {
+                    if let [a, b, c, d, e, f] = numbers(&operation.operands)[..] {
+                        state = multiply([a, b, c, d, e, f], state);
+                    }
+                }
+                "BT" => text_matrix = identity,
+                "Tm" => {
+                    if let [a, b, c, d, e, f] = numbers(&operation.operands)[..] {
+                        text_matrix = [a, b, c, d, e, f];
+                    }
+                }
+                "Td" | "TD" => {
+                    if let [x, y] = numbers(&operation.operands)[..] {
+                        text_matrix = multiply([1.0, 0.0, 0.0, 1.0, x, y], text_matrix);
+                    }
+                }
                 "Tf" => {
                     if let Some(Object::Name(name)) = operation.operands.first() {
                         font.clone_from(name);
@@ -143,7 +202,8 @@ impl Pdf {
                 }
                 "Tj" => {
                     if let Some(Object::String(bytes, _)) = operation.operands.first() {
-                        runs.push(decode(&font, bytes));
+                        let (x, y) = origin(text_matrix, state);
+                        runs.push((x, y, decode(&font, bytes)));
                     }
                 }
                 "TJ" => {
@@ -158,13 +218,43 @@ impl Pdf {
                                 _ => {}
                             }
                         }
-                        runs.push(run);
+                        let (x, y) = origin(text_matrix, state);
+                        runs.push((x, y, run));
                     }
                 }
                 _ => {}
             }
         }
         runs
+    }
+
+    /// Checks that every line of text on every pleading page (one with the 28 line numbers)
+    /// sits on a numbered line: its baseline within half a point of a number's. The attorney
+    /// block of lines 1-7 is single-spaced by design (rule 2.111(1)) and is not checked.
+    pub(crate) fn assert_text_on_the_line_grid(&self) {
+        for (index, page) in self.pages().into_iter().enumerate() {
+            let runs = self.placed_runs(page);
+            // Line numbers: right-aligned digits left of the double rule (x < 1.15 in).
+            let numbers: Vec<f64> = runs
+                .iter()
+                .filter(|(x, _, text)| *x < 82.0 && text.chars().all(|c| c.is_ascii_digit()))
+                .map(|(_, y, _)| *y)
+                .collect();
+            if numbers.len() != 28 {
+                continue;
+            }
+            let line_7 = numbers.iter().copied().fold(f64::MIN, f64::max) - 6.0 * 24.0;
+            let bottom = numbers.iter().copied().fold(f64::MAX, f64::min);
+            for (x, y, text) in &runs {
+                let in_body = *x > 95.0 && *y < line_7 - 1.0 && *y > bottom - 1.0;
+                assert!(
+                    !in_body || numbers.iter().any(|number| (number - y).abs() < 0.5),
+                    "{}: page {}: {text:?} at baseline {y:.1} is between numbered lines",
+                    self.name,
+                    index + 1
+                );
+            }
+        }
     }
 
     /// All text of the document, runs separated by spaces, runs of white space as one space
