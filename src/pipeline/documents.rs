@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use serde_json::json;
 
-use crate::PipelineError;
+use super::PipelineError;
 use crate::assemble::{
     self, BundleEntry, BundleWriter, PageLabelStyle, ParsedChunk, Piece, RenderedChunk, Stamp,
     StampAlign, StampFont, pleading_page_number,
