@@ -19,7 +19,6 @@ use ingest::{Compatibility, Diagnostic, Ingested, Severity};
 use model::Date;
 use output::{GogenCsvNames, OutputDir, RowResult};
 
-/// The tool's version, written into every output.
 
 pub use documents::VOLUME_LIMIT_BYTES;
 
