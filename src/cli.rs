@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, CheckConfig, County};
-use crate::ingest::{Diagnostic, Progress};
+use crate::ingest::Diagnostic;
 use crate::model::Date;
 use crate::{PipelineError, sample};
 
@@ -314,8 +314,14 @@ fn check(
     encoding: crate::ingest::encoding::Encoding,
 ) -> anyhow::Result<ExitCode> {
     let (config, show_timings) = check_config(arguments, encoding)?;
-    let mut progress = ProgressDisplay::new("reading");
-    let report = crate::check(&config, &|update| progress.update(update))?;
+    let mut progress = ProgressDisplay::new();
+    let report = crate::check(
+        &config,
+        &crate::Observer::new(
+            &|update| progress.update(update),
+            crate::Cancellation::new(),
+        ),
+    )?;
     progress.finish();
     report_check(&config, &report, show_timings)
 }
@@ -421,8 +427,14 @@ fn run_all(
         encoding,
     )?;
     let config = crate::RunConfig { check, documents };
-    let mut progress = ProgressDisplay::new("reading");
-    let report = crate::run(&config, &|update| progress.update(update))?;
+    let mut progress = ProgressDisplay::new();
+    let report = crate::run(
+        &config,
+        &crate::Observer::new(
+            &|update| progress.update(update),
+            crate::Cancellation::new(),
+        ),
+    )?;
     progress.finish();
     let code = report_check(&config.check, &report.check, show_timings)?;
     if report.check.refused {
@@ -454,7 +466,15 @@ fn render(
         output,
         documents: document_config(&arguments.documents, None, jobs, encoding)?,
     };
-    let report = crate::render_determinations(&config)?;
+    let mut progress = ProgressDisplay::new();
+    let report = crate::render_determinations(
+        &config,
+        &crate::Observer::new(
+            &|update| progress.update(update),
+            crate::Cancellation::new(),
+        ),
+    )?;
+    progress.finish();
     let mut stderr = std::io::stderr().lock();
     report_leftovers(&mut stderr, &report.leftovers)?;
     if arguments.timings {
@@ -775,27 +795,27 @@ struct ProgressDisplay {
 }
 
 impl ProgressDisplay {
-    fn new(stage: &'static str) -> ProgressDisplay {
+    fn new() -> ProgressDisplay {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
-                    "{msg:10} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+                    "{msg:22} [{bar:40}] {percent:>3}% ({eta})",
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
-            bar.set_message(stage);
             bar
         });
         ProgressDisplay { bar }
     }
 
-    fn update(&self, progress: Progress) {
+    /// The pipeline's progress events, the same the service streams.
+    fn update(&self, progress: crate::Progress) {
         if let Some(bar) = &self.bar {
-            bar.set_length(progress.file_bytes);
-            bar.set_position(progress.bytes_read);
-            bar.set_message(format!("file {}", progress.file_index + 1));
+            bar.set_message(progress.stage.label());
+            bar.set_length(progress.total);
+            bar.set_position(progress.done);
         }
     }
 

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use serde_json::json;
 
-use super::PipelineError;
+use super::{PipelineError, StageCounter};
 use crate::assemble::{
     self, BundleEntry, BundleWriter, PageLabelStyle, ParsedChunk, Piece, RenderedChunk, Stamp,
     StampAlign, StampFont, pleading_page_number,
@@ -279,12 +279,15 @@ impl DocumentRun<'_> {
     /// single-item parts.
     fn render_chunks(
         &self,
+        counter: &StageCounter<'_, '_>,
         ranges: &[Range<usize>],
         file_of: impl Fn(usize) -> String + Sync,
         render: impl Fn(Range<usize>, &str) -> Result<BundlePart, PipelineError> + Sync,
         deliver: impl Fn(usize, Vec<BundlePart>) -> Result<(), PipelineError> + Sync,
     ) -> Result<(), PipelineError> {
         let results = self.parallel(ranges.len(), |chunk_index| {
+            // Cancelled: stop at the next chunk (nothing is committed).
+            counter.check()?;
             let range = ranges[chunk_index].clone();
             let parts = match render(range.clone(), &format!("{chunk_index}")) {
                 Ok(part) => vec![part],
@@ -303,7 +306,9 @@ impl DocumentRun<'_> {
                 }
                 Err(other) => return Err(other),
             };
-            deliver(chunk_index, parts)
+            let delivered = deliver(chunk_index, parts);
+            counter.advance(ranges[chunk_index].len() as u64);
+            delivered
         });
         results.into_iter().collect()
     }
@@ -330,7 +335,11 @@ impl DocumentRun<'_> {
     /// then every case in case-number order, one bookmark per case. Each page after the index
     /// is stamped "Packet page N" and labelled N, the number the index cites; the papers keep
     /// their own pleading page numbers in the footer.
-    pub(crate) fn write_cases(&self, cases: &[CasePlan]) -> Result<(), PipelineError> {
+    pub(crate) fn write_cases(
+        &self,
+        cases: &[CasePlan],
+        counter: &StageCounter<'_, '_>,
+    ) -> Result<(), PipelineError> {
         const PATH: &str = "bundles/case-packets.pdf";
         if cases.is_empty() {
             return Ok(());
@@ -338,6 +347,7 @@ impl DocumentRun<'_> {
         let ranges = chunk_ranges(cases, |_| ());
         let bundle = Mutex::new(StreamingBundle::create(self.output, PATH, self.stamp_font)?);
         self.render_chunks(
+            counter,
             &ranges,
             |index| format!("cases/{}.pdf", cases[index].file_stem),
             |range, ident| self.render_cases(cases, range, ident),
@@ -796,7 +806,11 @@ impl DocumentRun<'_> {
     /// Renders the letters (not to the deceased) into `letters/<SUBJECT_ID>.<lang>.pdf` and
     /// the mailable ones of each language into `bundles/letters.<lang>.pdf`, by ZIP code; then
     /// writes `bundles/mailing-list.csv` (every letter, mailable or not, and where it is).
-    pub(crate) fn write_letters(&self, letters: &[LetterPlan]) -> Result<(), PipelineError> {
+    pub(crate) fn write_letters(
+        &self,
+        letters: &[LetterPlan],
+        counter: &StageCounter<'_, '_>,
+    ) -> Result<(), PipelineError> {
         // Chunks never mix languages or mailable and unmailable letters, so each letters
         // bundle is made of whole chunks.
         let ranges: Vec<Range<usize>> =
@@ -837,6 +851,7 @@ impl DocumentRun<'_> {
             destinations.push(Some((position, sequence)));
         }
         self.render_chunks(
+            counter,
             &ranges,
             |index| format!("letters/{}.pdf", letters[index].file_stem()),
             |range, ident| self.render_letters(letters, range, ident),
@@ -992,10 +1007,12 @@ impl DocumentRun<'_> {
     pub(crate) fn write_challenge_cases(
         &self,
         cases: &[ChallengeCase],
+        counter: &StageCounter<'_, '_>,
     ) -> Result<(), PipelineError> {
         const TEMPLATE: &str = "challenge-case.typ";
         let ranges = chunk_ranges(cases, |_| ());
         self.render_chunks(
+            counter,
             &ranges,
             |index| format!("challenges/{}.pdf", cases[index].file_stem),
             |range, ident| {

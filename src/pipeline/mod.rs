@@ -19,10 +19,11 @@ use ingest::{Compatibility, Diagnostic, Ingested, Severity};
 use model::Date;
 use output::{GogenCsvNames, OutputDir, RowResult};
 
-
 pub use documents::VOLUME_LIMIT_BYTES;
+pub use progress::{Cancellation, Observer, Progress, Stage, StageCounter};
 
 mod documents;
+mod progress;
 
 /// A pipeline failure that is not about the input's rows (those are diagnostics).
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,9 @@ pub enum PipelineError {
     Assemble(#[from] assemble::AssembleError),
     #[error(transparent)]
     Determinations(#[from] DeterminationsError),
+    /// The driver cancelled the command; nothing was committed.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// The people of some inputs and what was decided for them. clearance's own rules give one part
@@ -113,8 +117,29 @@ pub fn evaluate_inputs(
     rules_source: &RulesSource,
     as_of: Date,
     reading: &ReadSettings,
-    progress: &(dyn Fn(ingest::Progress) + Sync),
+    observer: &Observer<'_>,
 ) -> Result<Evaluation, PipelineError> {
+    observer.check()?;
+    // The reading stage counts bytes through all the inputs.
+    let sizes: Vec<u64> = inputs
+        .iter()
+        .map(|input| std::fs::metadata(input).map_or(0, |metadata| metadata.len()))
+        .collect();
+    let total_bytes: u64 = sizes.iter().sum();
+    let sizes = &sizes;
+    let reading_progress = |offset: usize| {
+        let before: u64 = sizes[..offset.min(sizes.len())].iter().sum();
+        move |update: ingest::Progress| {
+            let earlier: u64 = sizes[offset..(offset + update.file_index).min(sizes.len())]
+                .iter()
+                .sum();
+            observer.report(
+                Stage::Reading,
+                (before + earlier + update.bytes_read).min(total_bytes),
+                total_bytes,
+            );
+        }
+    };
     let read_options = |compatibility| {
         let defaults = ingest::ReadOptions::new(compatibility, reading.jobs);
         ingest::ReadOptions {
@@ -125,8 +150,11 @@ pub fn evaluate_inputs(
     };
     let parts = match rules {
         Rules::Clearance(policy) => {
-            let ingested =
-                ingest::read_doj_files(inputs, read_options(Compatibility::Clearance), progress)?;
+            let ingested = ingest::read_doj_files(
+                inputs,
+                read_options(Compatibility::Clearance),
+                &reading_progress(0),
+            )?;
             let in_county = ingested
                 .counties
                 .matches(county.name(), Compatibility::Clearance);
@@ -152,7 +180,7 @@ pub fn evaluate_inputs(
                 let mut ingested = ingest::read_doj_files(
                     std::slice::from_ref(input),
                     read_options(Compatibility::Gogen),
-                    progress,
+                    &reading_progress(file_index),
                 )?;
                 ingested.renumber_files(u16::try_from(file_index).unwrap_or(u16::MAX));
                 let in_county = ingested
@@ -275,7 +303,7 @@ struct Accepted {
 
 fn decide_and_write_results(
     config: &CheckConfig,
-    progress: &(dyn Fn(ingest::Progress) + Sync),
+    observer: &Observer<'_>,
 ) -> Result<Decided, PipelineError> {
     // The output folder is taken first: a second run into it fails before reading anything.
     let output = OutputDir::create(&config.out_dir, config.output)?;
@@ -292,9 +320,10 @@ fn decide_and_write_results(
             encoding: config.encoding,
             min_chunk_bytes: config.min_chunk_bytes,
         },
-        progress,
+        observer,
     )?;
     timings.push(("ingest and eligibility", started.elapsed()));
+    observer.report(Stage::Deciding, 0, 1);
     let diagnostics: Vec<Diagnostic> = evaluation.diagnostics().cloned().collect();
     let errors = evaluation.error_count();
     let warnings = diagnostics.len() - errors;
@@ -323,6 +352,7 @@ fn decide_and_write_results(
     let started = std::time::Instant::now();
     let statistics = write_results(&output, &evaluation, config.skip_bad_rows)?;
     report.timings.push(("results", started.elapsed()));
+    observer.report(Stage::Deciding, 1, 1);
     report.statistics = Some(statistics.clone());
     Ok(Decided::Accepted(Box::new(Accepted {
         evaluation,
@@ -334,11 +364,8 @@ fn decide_and_write_results(
 }
 
 /// `clearance check`: eligibility only, results and summary written atomically.
-pub fn check(
-    config: &CheckConfig,
-    progress: &(dyn Fn(ingest::Progress) + Sync),
-) -> Result<CheckReport, PipelineError> {
-    match decide_and_write_results(config, progress)? {
+pub fn check(config: &CheckConfig, observer: &Observer<'_>) -> Result<CheckReport, PipelineError> {
+    match decide_and_write_results(config, observer)? {
         Decided::Refused(report) => Ok(*report),
         Decided::Accepted(accepted) => {
             let Accepted {
@@ -395,10 +422,7 @@ pub struct RunReport {
 }
 
 /// `clearance run`: the whole pipeline, results and documents, written atomically.
-pub fn run(
-    config: &RunConfig,
-    progress: &(dyn Fn(ingest::Progress) + Sync),
-) -> Result<RunReport, PipelineError> {
+pub fn run(config: &RunConfig, observer: &Observer<'_>) -> Result<RunReport, PipelineError> {
     let check = &config.check;
     let Accepted {
         evaluation,
@@ -406,7 +430,7 @@ pub fn run(
         statistics,
         diagnostics,
         report: mut check_report,
-    } = match decide_and_write_results(check, progress)? {
+    } = match decide_and_write_results(check, observer)? {
         Decided::Refused(report) => {
             return Ok(RunReport {
                 check: *report,
@@ -451,6 +475,7 @@ pub fn run(
         &config.documents,
         Some(facts),
         &mut timings,
+        observer,
     )?;
     check_report.out_dir = finish_documents(
         output,
@@ -471,6 +496,7 @@ pub fn run(
                 &config.documents,
             ))
         },
+        observer,
     )?;
     check_report.timings = timings;
     Ok(RunReport {
@@ -535,8 +561,12 @@ pub enum DeterminationsError {
 
 /// `clearance render`: the documents for determinations made earlier (and perhaps edited by a
 /// reviewer), dated with the determinations' as-of date, written atomically.
-pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, PipelineError> {
+pub fn render_determinations(
+    config: &RenderConfig,
+    observer: &Observer<'_>,
+) -> Result<RenderReport, PipelineError> {
     let output = OutputDir::create(&config.out_dir, config.output)?;
+    observer.report(Stage::ReadingDeterminations, 0, 1);
     let leftovers = output.leftovers().to_vec();
     let path = config.determinations.display().to_string();
     let mut timings = Vec::new();
@@ -589,6 +619,7 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
         (None, None) => return Err(DeterminationsError::EmptyNeedsAsOf { path }.into()),
     };
     timings.push(("read determinations", started.elapsed()));
+    observer.report(Stage::ReadingDeterminations, 1, 1);
     let mut documents = write_documents(
         &output,
         &records,
@@ -596,6 +627,7 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
         &config.documents,
         None,
         &mut timings,
+        observer,
     )?;
     let out_dir = finish_documents(
         output,
@@ -622,6 +654,7 @@ pub fn render_determinations(config: &RenderConfig) -> Result<RenderReport, Pipe
                 &config.documents,
             ))
         },
+        observer,
     )?;
     Ok(RenderReport {
         out_dir,
@@ -642,7 +675,10 @@ fn finish_documents(
     jobs: usize,
     timings: &mut Vec<(&'static str, std::time::Duration)>,
     header: impl FnOnce() -> Result<output::ManifestHeader, PipelineError>,
+    observer: &Observer<'_>,
 ) -> Result<PathBuf, PipelineError> {
+    observer.check()?;
+    observer.report(Stage::Finishing, 0, 1);
     if !documents.failures.is_empty() || !documents.warnings.is_empty() {
         let all: Vec<Diagnostic> = diagnostics
             .iter()
@@ -662,8 +698,11 @@ fn finish_documents(
     )?;
     timings.push(("manifest", started.elapsed()));
     let started = std::time::Instant::now();
+    // The last chance to stop: after the commit the output is the new one.
+    observer.check()?;
     let out_dir = output.commit()?;
     timings.push(("commit the output folder", started.elapsed()));
+    observer.report(Stage::Finishing, 1, 1);
     documents.failures.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(out_dir)
 }
@@ -763,6 +802,7 @@ pub fn check_templates(config: &DocumentConfig) -> Result<DocumentsReport, Pipel
         &config,
         Some(facts),
         &mut Vec::new(),
+        &Observer::silent(),
     )?;
     // The letters' wording in the other mode too (after the order, with a judge), so a field
     // misspelt in a branch only that mode takes is found here, not on the day of the order.
@@ -791,7 +831,9 @@ pub fn write_documents(
     config: &DocumentConfig,
     summary: Option<render::documents::SummaryFacts<'_>>,
     timings: &mut Vec<(&'static str, std::time::Duration)>,
+    observer: &Observer<'_>,
 ) -> Result<DocumentsReport, PipelineError> {
+    observer.check()?;
     let started = std::time::Instant::now();
     if let plan::LetterMode::PostOrder { order_date, .. } = &config.letter_mode
         && *order_date > as_of
@@ -823,6 +865,10 @@ pub fn write_documents(
         written: std::sync::Mutex::default(),
     };
     let started = std::time::Instant::now();
+    let challenges = observer.stage(
+        Stage::Challenges,
+        (plans.challenge_cases.len() + usize::from(!plans.challenges.is_empty())) as u64,
+    );
     if !plans.needs_case_number.is_empty() {
         // No paper without a case number: the office's review list instead, as a spreadsheet
         // and as a PDF.
@@ -846,22 +892,34 @@ pub fn write_documents(
             &plans.challenges,
         )?;
         run.write_single("bundles/notice-of-challenge.pdf", "challenge.typ", &data)?;
-        run.write_challenge_cases(&plans.challenge_cases)?;
+        challenges.advance(1);
+        run.write_challenge_cases(&plans.challenge_cases, &challenges)?;
     }
     timings.push(("review list and notice of challenge", started.elapsed()));
     let started = std::time::Instant::now();
-    run.write_cases(&plans.cases)?;
+    run.write_cases(
+        &plans.cases,
+        &observer.stage(Stage::Cases, plans.cases.len() as u64),
+    )?;
     timings.push(("case documents and packets bundle", started.elapsed()));
     let started = std::time::Instant::now();
     // The application (completed sentences, no hearing) and the petition (sentences still
-    // being served, heard by the court) are separate filings.
-    for filing in [&plans.omnibus, &plans.petition] {
-        if filing.row_count() > 0 {
-            if config.full_exhibits {
-                run.write_filing(filing, false, config.volume_limit_bytes)?;
-            }
-            run.write_filing(filing, true, config.volume_limit_bytes)?;
-        }
+    // being served, heard by the court) are separate filings, each full (when asked) and
+    // redacted.
+    let filings: Vec<(&plan::OmnibusPlan, bool)> = [&plans.omnibus, &plans.petition]
+        .into_iter()
+        .filter(|filing| filing.row_count() > 0)
+        .flat_map(|filing| {
+            [(filing, false), (filing, true)]
+                .into_iter()
+                .filter(|(_, redacted)| *redacted || config.full_exhibits)
+        })
+        .collect();
+    let filing_stage = observer.stage(Stage::Filings, filings.len() as u64);
+    for (filing, redacted) in filings {
+        filing_stage.check()?;
+        run.write_filing(filing, redacted, config.volume_limit_bytes)?;
+        filing_stage.advance(1);
     }
     // The full exhibits are lodged conditionally under seal: the application to seal them,
     // with its declaration and proposed order (CRC 2.550-2.551), goes with them.
@@ -876,8 +934,18 @@ pub fn write_documents(
     timings.push(("omnibus filings", started.elapsed()));
     let started = std::time::Instant::now();
     if config.letters {
-        run.write_letters(&plans.letters)?;
+        // Letters to the deceased are planned (for the mailing list) but never rendered.
+        let rendered = plans
+            .letters
+            .iter()
+            .filter(|letter| letter.status != plan::MailingStatus::Deceased)
+            .count();
+        run.write_letters(
+            &plans.letters,
+            &observer.stage(Stage::Letters, rendered as u64),
+        )?;
     }
+    observer.check()?;
     timings.push(("letters", started.elapsed()));
     if let Some(mut facts) = summary {
         let started = std::time::Instant::now();
