@@ -690,7 +690,7 @@ impl Rules<'_> {
                             rule_id,
                             &format!("{prior_offense_authority}; {}", entry.clause),
                             format!(
-                                "a prior conviction for {} ({prior_section}, convicted {prior_date}) is a disqualifying offence under {}, which keeps this conviction a felony",
+                                "a prior conviction for {} ({prior_section}, convicted {prior_date}) is a disqualifying offence under {}, so the offence may still be punished as a felony and is not reduced",
                                 entry.note, entry.clause
                             ),
                         ));
@@ -718,7 +718,7 @@ impl Rules<'_> {
                     return Some(self.disqualified(
                         "statute.disqualified.pc290_registration",
                         &format!("{prior_offense_authority}; PC 290(c)(1)"),
-                        format!("the person was registered under PC 290 on {date}, before this conviction, which keeps it a felony"),
+                        format!("the person was registered under PC 290 on {date}, before this conviction, so the offence may still be punished as a felony and is not reduced"),
                     ));
                 }
                 None => undated_possible.push("PC 290 registration".into()),
@@ -747,7 +747,7 @@ impl Rules<'_> {
                 "statute.disqualified.two_priors",
                 two_priors_authority,
                 format!(
-                    "{} prior convictions under {named} ({dates}) keep this conviction a felony under {two_priors_authority}",
+                    "{} prior convictions under {named} ({dates}) mean the offence may still be punished as a felony under {two_priors_authority}",
                     named_priors.len(),
                 ),
             ));

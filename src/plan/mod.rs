@@ -338,6 +338,9 @@ pub struct ChallengeItem {
     pub reason: String,
     /// The court case number is recorded: a per-case notice can be filed.
     pub case_recorded: bool,
+    /// Still being served: the People may challenge a resentencing on eligibility or public
+    /// safety (§ 11361.9(c)(1)); a completed sentence's relief only on eligibility ((c)(2)).
+    pub serving: bool,
 }
 
 /// The challenged convictions of one person in one court case: a per-case notice of
@@ -400,6 +403,7 @@ fn plan_challenges(records: &[DeterminationRecord]) -> Vec<ChallengeItem> {
             conviction_date: record.conviction_date,
             reason: record.reason.clone(),
             case_recorded: !record.case_numbers.is_empty(),
+            serving: record.track == "serving",
         })
         .collect();
     items.sort_by(|a, b| {

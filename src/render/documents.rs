@@ -57,8 +57,8 @@ impl Letterhead<'_> {
                 office.agency.name,
             ],
             "service_signature": [
-                "______________________________",
-                office.service.declarant,
+                format!("/s/ {}", office.service.declarant),
+                office.service.declarant.clone(),
                 office.service.declarant_title,
             ],
         })
@@ -464,7 +464,7 @@ fn section_text(section: ExhibitSection) -> (&'static str, &'static str, &'stati
         ExhibitSection::A4 => (
             "Petitions: people still serving their sentences",
             "Recall and resentence, or dismiss the sentence",
-            "Still serving; Health and Safety Code section 11361.8, subdivisions (a) through (c)",
+            "Still serving; Health and Safety Code section 11361.8, subdivisions (a) through (d)",
         ),
         ExhibitSection::A5 => (
             "Relief on the People's policy, beyond the statute",
@@ -705,7 +705,7 @@ pub fn omnibus(
         (
             "People's omnibus notice of non-challenge and motion for relief from cannabis convictions",
             "[Proposed] omnibus order granting relief from cannabis convictions",
-            "(Health & Saf. Code, §§ 11361.8, 11361.9) No hearing required (§ 11361.8, subd. (g))"
+            "(Health & Saf. Code, §§ 11361.8, 11361.9)\nNo hearing required (Health & Saf. Code, §\u{a0}11361.8, subd. (g))"
                 .to_string(),
             letterhead.office.court.omnibus_case_number.clone(),
         )
@@ -718,9 +718,17 @@ pub fn omnibus(
         "caption_left": OMNIBUS_CAPTION,
         "motion_title": motion_title,
         "order_title": order_title,
-        "subtitle": subtitle,
+        // The proposed order carries no legend: it is what the court signs either way.
+        "order_subtitle": subtitle,
+        // The cover legends of rule 2.551(b)(5) on the motion's caption: the full version lodged
+        // conditionally under seal, the redacted one filed publicly.
+        "subtitle": format!("{subtitle}\n{}", if redacted {
+            "Public\u{2014}Redacts material from conditionally sealed record"
+        } else {
+            "May Not Be Examined Without Court Order\u{2014}Contains material from conditionally sealed record"
+        }),
         "motion_footer_title": if petition { "People's omnibus petition for recall or dismissal of sentences (HS §§ 11361.8, 11361.9)" } else { "People's omnibus motion for relief from cannabis convictions (HS §§ 11361.8, 11361.9)" },
-        "order_footer_title": if petition { "[Proposed] omnibus order on petition for recall or dismissal of sentences (HS § 11361.8)" } else { "[Proposed] omnibus order granting relief from cannabis convictions (HS § 11361.8)" },
+        "order_footer_title": if petition { "[Proposed] order on petition for recall or dismissal of sentences (HS § 11361.8)" } else { "[Proposed] omnibus order granting relief from cannabis convictions (HS § 11361.8)" },
         "motion_paragraphs": renderer.paragraphs("omnibus-motion", &context)?,
         "request_paragraphs": renderer.paragraphs("omnibus-request", &context)?,
         "order_findings": renderer.paragraphs("omnibus-findings", &context)?,
@@ -1474,7 +1482,7 @@ pub fn notice_of_challenge(
         "paper_title": "People's notice of challenge",
         "subtitle": "(Health & Saf. Code, § 11361.9, subd. (d))",
         "intro": renderer.paragraphs("challenge", &context)?,
-        "table_heading": "Convictions challenged",
+        "table_heading": "Attachment A: convictions challenged",
         "columns": ["Case No.", "Defendant", "Conviction", "Convicted", "Why not eligible"],
         "widths": [1.0, 1.1, 1.25, 0.8, 0.0],
         "rows": rows,
@@ -1506,6 +1514,8 @@ pub fn challenge_case_chunk(
                     "case_numbers": first.case_numbers,
                     "counts": case.items.len(),
                     "plural": case.items.len() > 1,
+                    "any_serving": case.items.iter().any(|item| item.serving),
+                    "any_completed": case.items.iter().any(|item| !item.serving),
                 }),
             );
             let paragraphs = renderer.paragraphs("challenge-case", &context)?;
@@ -1608,6 +1618,24 @@ pub fn sealing_application(
         .flat_map(|(_, rows)| rows.iter().map(|row| row.cii.as_str()))
         .collect();
     let counts: usize = filings.iter().map(|filing| filing.row_count()).sum();
+    // The convictions relief would seal: Exhibit A-1, and the policy rows that seal.
+    let sealed_in = |section: ExhibitSection| -> usize {
+        filings
+            .iter()
+            .flat_map(|filing| filing.sections.iter())
+            .filter(|(each, _)| *each == section)
+            .flat_map(|(_, rows)| rows.iter())
+            .filter(|row| row.count.seal)
+            .count()
+    };
+    let (sealed_statute, sealed_policy) =
+        (sealed_in(ExhibitSection::A1), sealed_in(ExhibitSection::A5));
+    let sealed_exhibits = match (sealed_statute > 0, sealed_policy > 0) {
+        (true, true) => "Exhibit A-1 and the rows of Exhibit A-5 marked “Dismiss and seal”",
+        (true, false) => "Exhibit A-1",
+        (false, true) => "the rows of Exhibit A-5 marked “Dismiss and seal”",
+        (false, false) => "",
+    };
     let context = merge(
         letterhead.wording_base(),
         json!({
@@ -1617,10 +1645,18 @@ pub fn sealing_application(
             "lodged": joined(&lodged),
             "people": people.len(),
             "counts": counts,
+            "sealed_counts": sealed_statute + sealed_policy,
+            "sealed_exhibits": sealed_exhibits,
             "dated": letterhead.as_of.format_long(),
         }),
     );
     let mut order = renderer.paragraphs("sealing-order", &context)?;
+    let paragraphs = renderer.paragraphs("sealing-application", &context)?;
+    // Paragraphs before the "---" line are the application, those after it its memorandum.
+    let split = paragraphs
+        .iter()
+        .position(|paragraph| paragraph == "---")
+        .unwrap_or(paragraphs.len());
     let findings = if order.is_empty() {
         String::new()
     } else {
@@ -1639,7 +1675,8 @@ pub fn sealing_application(
         "paper_title": format!("People's application to file Exhibit A conditionally under seal; declaration of {}", office.attorney.name),
         "order_title": "[Proposed] order sealing Exhibit A",
         "subtitle": "(Cal. Rules of Court, rules 2.550, 2.551)",
-        "application": renderer.paragraphs("sealing-application", &context)?,
+        "application": paragraphs[..split],
+        "memorandum": paragraphs.get(split + 1..).unwrap_or_default(),
         "declaration_opening": format!("I, {}, declare:", office.attorney.name),
         "declaration": renderer.paragraphs("sealing-declaration", &context)?,
         "declarant_signature": [
@@ -1654,6 +1691,7 @@ pub fn sealing_application(
         )?,
         "labels": {
             "declaration_heading": format!("Declaration of {}", office.attorney.name),
+            "memorandum_heading": "Memorandum of points and authorities",
             "perjury": "I declare under penalty of perjury under the laws of the State of California that the foregoing is true and correct.",
             "executed": format!("Executed on {}.", letterhead.as_of.format_long()),
             "proof_of_service": "Proof of service",
@@ -1783,6 +1821,7 @@ mod tests {
             conviction_date: None,
             reason: "remains a misdemeanor".into(),
             case_recorded: true,
+            serving: false,
         };
         // Two people named John Smith, one of them with two challenged cases.
         let items = [item("A", "SCN1"), item("A", "SCN2"), item("B", "SCN3")];

@@ -1044,11 +1044,19 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
         .success();
     let notice = workspace.pdf("out/bundles/notice-of-challenge.pdf");
     notice.assert_court_ready();
-    let text = notice.text();
+    let text = notice.body_text();
     assert!(text.contains("PEOPLE'S NOTICE OF CHALLENGE"), "{text}");
     assert!(
-        text.contains("challenge relief for the 1 conviction of 1 person in the list “Convictions challenged” attached to this notice, after its proof of service."),
+        text.contains("challenge relief for the 1 conviction of 1 person listed in Attachment A to this notice, “Convictions challenged”."),
         "{text}"
+    );
+    assert!(
+        text.contains("Convictions the People are still reviewing are neither challenged nor conceded by this notice"),
+        "{text}"
+    );
+    assert!(
+        text.find("ATTACHMENT A: CONVICTIONS CHALLENGED") < text.find("PROOF OF SERVICE"),
+        "the list before the proof of service: {text}"
     );
     assert!(
         text.contains("SCNC") && text.contains("PC 667(e)") && text.contains("(iv)(IV)"),
@@ -1074,7 +1082,7 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
         "HS 11360(a) (Felony)",
         "(iv)(IV)",
         "does not meet the criteria of Health and Safety Code section 11361.8",
-        "(§ 11361.9, subd. (c))",
+        "(§ 11361.9, subd. (c)(2))",
         "makes a reasonable effort to notify the defendant (§ 11361.9, subd. (e))",
         "PROOF OF SERVICE",
         "I served the People's notice of challenge in this case on the San Francisco Public Defender",
@@ -1223,7 +1231,7 @@ fn serving_sentences_are_petitioned_in_their_own_filing_and_full_exhibits_sealed
     }
     let petition = workspace.pdf("out/bundles/petition.pdf");
     petition.assert_court_ready();
-    let petition = petition.text();
+    let petition = petition.body_text();
     for expected in [
         "PETITION FOR RECALL OR DISMISSAL OF SENTENCES",
         "Case No.: CPF-21-000123",
@@ -1231,7 +1239,8 @@ fn serving_sentences_are_petitioned_in_their_own_filing_and_full_exhibits_sealed
         "Time: 9:00 a.m.",
         "EXHIBIT A-4",
         "SCNB",
-        "the Court finds that recalling or dismissing each sentence listed in Exhibit A would not pose an unreasonable risk of danger to public safety",
+        "[ ] Having heard the petition on ______________, [ ] on the written waiver of appearance of each person listed, filed ______________, the Court finds that recalling or dismissing each sentence listed in Exhibit A would not pose an unreasonable risk of danger to public safety",
+        "May Not Be Examined Without Court Order—Contains material from conditionally sealed record",
         "no longer than the original sentence",
     ] {
         assert!(petition.contains(expected), "{expected:?} in {petition}");
@@ -1248,15 +1257,18 @@ fn serving_sentences_are_petitioned_in_their_own_filing_and_full_exhibits_sealed
     // 2.551): its declaration, proof of service, and an order naming the exhibits as attached.
     let sealing = workspace.pdf("out/bundles/sealing-application.pdf");
     sealing.assert_court_ready();
-    let sealing = sealing.text();
+    let sealing = sealing.body_text();
     for expected in [
         "PEOPLE'S APPLICATION TO FILE EXHIBIT A CONDITIONALLY UNDER SEAL",
         "lodge the full exhibit conditionally under seal",
         "DECLARATION OF JANE Q. PROSECUTOR",
         "I declare under penalty of perjury",
         "PROOF OF SERVICE",
+        "MEMORANDUM OF POINTS AND AUTHORITIES",
+        "(rule 2.551(b)(4))",
         "[PROPOSED] ORDER SEALING EXHIBIT A",
-        "(1) that interest is an overriding interest that overcomes the right of public access",
+        "1 of those convictions (Exhibit A-1) are to be sealed",
+        "The overriding interest is the confidentiality of that information and the effectiveness of that sealing. (1) That interest overcomes the right of public access",
         "(5) no less restrictive means exist",
         "The full version of Exhibit A (Exhibit A-1) to the People's omnibus notice of",
         "Exhibit A (Exhibit A-4) to the People's omnibus notice of non-challenge and petition",

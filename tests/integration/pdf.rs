@@ -257,6 +257,24 @@ impl Pdf {
         }
     }
 
+    /// The text of the pages' bodies, without line numbers, page numbers and footers, so that
+    /// a sentence running onto the next page reads as one.
+    pub(crate) fn body_text(&self) -> String {
+        self.pages()
+            .into_iter()
+            .flat_map(|page| self.placed_runs(page))
+            // Line numbers are digits left of the pleading rule; footers are below 60 pt.
+            .filter(|(x, y, text)| {
+                *y > 60.0 && !(*x < 82.0 && text.trim().chars().all(|c| c.is_ascii_digit()))
+            })
+            .map(|(_, _, text)| text)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// All text of the document, runs separated by spaces, runs of white space as one space
     /// (a name wrapped in a table cell reads as one).
     pub(crate) fn text(&self) -> String {
