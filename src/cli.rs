@@ -61,6 +61,12 @@ enum Command {
     Templates(TemplatesArgs),
     /// Write a synthetic DOJ research file (deterministic for a seed).
     Sample(SampleArgs),
+    /// Serve the pipeline over HTTP: a JSON API under /v1 with durable batch jobs, and a web
+    /// page at / for clerks and legal aid.
+    ///
+    /// Binds to loopback by default; on any other address a bearer token is required, read from
+    /// --token-file or the CLEARANCE_TOKEN environment variable (never from the command line).
+    Serve(ServeArgs),
     /// Write a starter office profile, contacts template and policy into DIR for the office to
     /// edit. Its placeholders ([EDIT ...], State Bar number 000000) are refused by run, render
     /// and templates check until replaced.
@@ -275,7 +281,71 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => check_templates(templates.as_deref(), office.as_deref()),
         Command::Sample(arguments) => write_sample(&arguments),
         Command::Init(arguments) => init(&arguments),
+        Command::Serve(arguments) => serve(arguments),
     }
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on. Port 0 picks a free port (printed on stdout).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// Folder for the job store, uploads and outputs (confidential: owner-only permissions).
+    #[arg(long, default_value = "clearance-data", value_name = "DIR")]
+    data: PathBuf,
+    /// Batches run at once.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    workers: usize,
+    /// Largest upload accepted, in megabytes (10^6 bytes).
+    #[arg(long, default_value_t = 512, value_name = "MB")]
+    max_upload_mb: usize,
+    /// Batches that may wait in the queue before new ones are refused (429).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    max_queued: usize,
+    /// A file holding the bearer token clients must send.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// The office profile for batches that upload none. Default: samples/office.toml when it
+    /// is there.
+    #[arg(long, value_name = "FILE")]
+    office: Option<PathBuf>,
+}
+
+fn serve(arguments: ServeArgs) -> anyhow::Result<ExitCode> {
+    let token = match &arguments.token_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?
+                .trim()
+                .to_string(),
+        ),
+        None => std::env::var("CLEARANCE_TOKEN")
+            .ok()
+            .map(|token| token.trim().to_string()),
+    }
+    .filter(|token| !token.is_empty());
+    let default_office = arguments.office.clone().or_else(|| {
+        let sample = PathBuf::from(SAMPLE_OFFICE);
+        sample.exists().then_some(sample)
+    });
+    if let Some(office) = &default_office {
+        config::load_office(office)?;
+    }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    crate::server::serve(crate::server::ServeConfig {
+        addr: arguments.addr,
+        data: arguments.data,
+        workers: arguments.workers,
+        max_upload_bytes: arguments.max_upload_mb.saturating_mul(1_000_000),
+        max_queued: arguments.max_queued,
+        token,
+        default_office,
+        jobs_per_batch: crate::ingest::default_jobs(),
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_config(

@@ -146,6 +146,14 @@ impl County {
         &self.0
     }
 
+    /// California's 58 counties, in alphabetical order (the service's county list).
+    pub fn all() -> Vec<County> {
+        CALIFORNIA_COUNTIES
+            .iter()
+            .map(|name| County((*name).to_string()))
+            .collect()
+    }
+
     /// Title case of another county name ("SAN MATEO" → "San Mateo").
     pub fn title_case_of(&self, name: &str) -> String {
         County(name.to_string()).title_case()

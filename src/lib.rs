@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod sample;
+pub mod server;
 
 /// The tool's version, written into every PDF's metadata and the manifest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

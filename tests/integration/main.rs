@@ -11,5 +11,6 @@ mod parallel;
 mod pdf;
 mod policies;
 mod sample_cli;
+mod server;
 mod statutory_cases;
 mod support;

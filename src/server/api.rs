@@ -1,0 +1,522 @@
+//! The routes: the JSON API under `/v1`, the OpenAPI document, health, and the web page.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use utoipa::OpenApi;
+
+use super::AppState;
+use super::jobs::{BatchOptions, Job, JobState};
+
+/// `application/problem+json` (RFC 9457).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem {
+    /// A short, human-readable summary.
+    title: String,
+    status: u16,
+    /// What exactly is wrong, with file and field where known; never personal data.
+    detail: String,
+}
+
+pub(crate) fn problem(status: StatusCode, detail: impl Into<String>) -> Response {
+    let body = Problem {
+        title: status.canonical_reason().unwrap_or("error").to_string(),
+        status: status.as_u16(),
+        detail: detail.into(),
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        serde_json::to_vec(&body).expect("problem serializes"),
+    )
+        .into_response()
+}
+
+/// A batch as the API shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct BatchView {
+    id: String,
+    state: JobState,
+    created: String,
+    county: String,
+    as_of: String,
+    /// While running: the pipeline stage and how far through it.
+    stage: Option<String>,
+    done: Option<u64>,
+    total: Option<u64>,
+    /// Why it failed.
+    error: Option<String>,
+    /// Links: itself and, when done, its summary and files.
+    links: Vec<String>,
+}
+
+fn view(state: &AppState, job: &Job) -> BatchView {
+    let progress = state.jobs.progress(&job.id);
+    let base = format!("/v1/batches/{}", job.id);
+    let mut links = vec![base.clone()];
+    if job.state == JobState::Succeeded {
+        links.push(format!("{base}/files/summary.json"));
+        links.push(format!("{base}/files/manifest.json"));
+        links.push(format!("{base}/files/bundles/filing-redacted.pdf"));
+    }
+    BatchView {
+        id: job.id.clone(),
+        state: job.state,
+        created: job.created.clone(),
+        county: job.options.county.clone(),
+        as_of: job.options.as_of.clone(),
+        stage: progress.map(|progress| progress.stage.label().to_string()),
+        done: progress.map(|progress| progress.done),
+        total: progress.map(|progress| progress.total),
+        error: job.error.clone(),
+        links,
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "clearance",
+        description = "Prop 64 relief: batches of DOJ files in, court papers and letters out."
+    ),
+    paths(
+        create_batch,
+        list_batches,
+        show_batch,
+        delete_batch,
+        batch_file,
+        healthz
+    ),
+    components(schemas(BatchView, Problem, JobState))
+)]
+struct ApiDoc;
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.max_upload_bytes;
+    let api = Router::new()
+        .route("/v1/batches", get(list_batches).post(create_batch))
+        .route("/v1/batches/{id}", get(show_batch).delete(delete_batch))
+        .route("/v1/batches/{id}/files/{*path}", get(batch_file))
+        .route("/openapi.json", get(openapi))
+        .route("/", get(super::page::index))
+        .route("/batches", axum::routing::post(super::page::submit))
+        .route("/batches/{id}", get(super::page::batch))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            authorize,
+        ));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api)
+        .layer(middleware::from_fn(log_and_secure))
+        .with_state(state)
+}
+
+/// Every route but `/healthz` needs the bearer token when one is set.
+async fn authorize(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = &state.config.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        if !given.is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes())) {
+            let mut response = problem(StatusCode::UNAUTHORIZED, "a bearer token is required");
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
+    next.run(request).await
+}
+
+fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Logs route, status and duration (never request data) and sets the security headers.
+async fn log_and_secure(request: axum::extract::Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    // The route's shape, not the ids or paths in it.
+    let route = request
+        .uri()
+        .path()
+        .split('/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    tracing::info!(
+        %method,
+        route,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The service is up")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .expect("OpenAPI serializes"),
+    )
+        .into_response()
+}
+
+/// A new job id: 32 hex digits from the clock and the process's random hasher keys.
+fn new_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let mut first = std::collections::hash_map::RandomState::new().build_hasher();
+    first.write_u128(nanos);
+    let mut second = std::collections::hash_map::RandomState::new().build_hasher();
+    second.write_u64(first.finish());
+    format!("{:016x}{:016x}", first.finish(), second.finish())
+}
+
+/// The uploaded form of a batch: files saved under the job's `input/` with names clearance
+/// chooses (never the uploader's), and the fields.
+pub(crate) async fn accept_upload(
+    state: &AppState,
+    mut multipart: Multipart,
+) -> Result<Job, Response> {
+    let id = new_id();
+    let folder = state.jobs.folder(&id);
+    let input = folder.join("input");
+    let fail = |status: StatusCode, detail: String| {
+        let _ = std::fs::remove_dir_all(&folder);
+        problem(status, detail)
+    };
+    std::fs::create_dir_all(&input)
+        .map_err(|error| problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
+    let mut options = BatchOptions {
+        county: String::new(),
+        as_of: String::new(),
+        letters: true,
+        redacted_exhibits: false,
+        inputs: Vec::new(),
+        contacts: None,
+        office: None,
+        policy: None,
+    };
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => {
+                let status = if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                return Err(fail(status, error.body_text()));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = match field.bytes().await {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                let status = if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                return Err(fail(status, error.body_text()));
+            }
+        };
+        let text = || String::from_utf8_lossy(&bytes).trim().to_string();
+        let stored = match name.as_str() {
+            "doj" => {
+                if bytes.is_empty() {
+                    continue;
+                }
+                let path = format!("input/doj-{}.csv", options.inputs.len() + 1);
+                options.inputs.push(path.clone());
+                Some(path)
+            }
+            "contacts" if !bytes.is_empty() => {
+                options.contacts = Some("input/contacts.csv".into());
+                options.contacts.clone()
+            }
+            "office" if !bytes.is_empty() => {
+                options.office = Some("input/office.toml".into());
+                options.office.clone()
+            }
+            "policy" if !bytes.is_empty() => {
+                options.policy = Some("input/policy.toml".into());
+                options.policy.clone()
+            }
+            "county" => {
+                options.county = text();
+                None
+            }
+            "as_of" => {
+                options.as_of = text();
+                None
+            }
+            "letters" => {
+                options.letters = !matches!(text().as_str(), "false" | "no" | "off" | "0");
+                None
+            }
+            "redacted_exhibits" => {
+                options.redacted_exhibits = matches!(text().as_str(), "true" | "yes" | "on" | "1");
+                None
+            }
+            _ => None,
+        };
+        if let Some(path) = stored {
+            std::fs::write(folder.join(&path), &bytes)
+                .map_err(|error| fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
+        }
+    }
+    if options.inputs.is_empty() {
+        return Err(fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "doj: at least one DOJ file is required".into(),
+        ));
+    }
+    // Everything but the DOJ rows is checked now, so that a bad form is a 422, not a failed job.
+    if let Err(error) =
+        super::batch_config(&options, &folder, state.config.default_office.as_deref(), 1)
+    {
+        return Err(fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            redact_folder(&error.to_string(), &folder),
+        ));
+    }
+    if state.jobs.queued().unwrap_or(0) >= state.config.max_queued {
+        let mut response = fail(StatusCode::TOO_MANY_REQUESTS, "the queue is full".into());
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return Err(response);
+    }
+    let created = crate::model::Date::today_utc().to_string();
+    state
+        .jobs
+        .accept(&id, &created, &options)
+        .map_err(|error| fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
+    state
+        .jobs
+        .get(&id)
+        .ok()
+        .flatten()
+        .ok_or_else(|| problem(StatusCode::INTERNAL_SERVER_ERROR, "the job was not stored"))
+}
+
+/// Error messages name files as the user knows them (`input/office.toml`), not the server's
+/// folders.
+fn redact_folder(message: &str, folder: &std::path::Path) -> String {
+    message.replace(&format!("{}/", folder.display()), "")
+}
+
+/// Submit a batch: DOJ file(s) and optional contacts, office profile and policy, with the
+/// county and as-of date.
+#[utoipa::path(
+    post,
+    path = "/v1/batches",
+    request_body(content_type = "multipart/form-data", description = "fields: doj (one or more files), contacts, office, policy (files); county, as_of (YYYY-MM-DD), letters (true/false), redacted_exhibits (true/false)"),
+    responses(
+        (status = 202, description = "Accepted: the job is queued", body = BatchView),
+        (status = 413, description = "Upload too large", body = Problem),
+        (status = 422, description = "Bad input", body = Problem),
+        (status = 429, description = "Queue full", body = Problem),
+    )
+)]
+async fn create_batch(State(state): State<Arc<AppState>>, multipart: Multipart) -> Response {
+    match accept_upload(&state, multipart).await {
+        Ok(job) => {
+            let view = view(&state, &job);
+            let mut response = (StatusCode::ACCEPTED, Json(view)).into_response();
+            if let Ok(location) = HeaderValue::from_str(&format!("/v1/batches/{}", job.id)) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Err(response) => response,
+    }
+}
+
+/// Every batch, newest first.
+#[utoipa::path(get, path = "/v1/batches", responses((status = 200, body = Vec<BatchView>)))]
+async fn list_batches(State(state): State<Arc<AppState>>) -> Response {
+    match state.jobs.list() {
+        Ok(jobs) => {
+            Json(jobs.iter().map(|job| view(&state, job)).collect::<Vec<_>>()).into_response()
+        }
+        Err(error) => problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+    }
+}
+
+/// One batch: its state, progress while running, and links when done.
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{id}",
+    params(("id" = String, Path, description = "The batch id")),
+    responses((status = 200, body = BatchView), (status = 404, body = Problem))
+)]
+async fn show_batch(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    match state.jobs.get(&id) {
+        Ok(Some(job)) => Json(view(&state, &job)).into_response(),
+        Ok(None) => problem(StatusCode::NOT_FOUND, "no such batch"),
+        Err(error) => problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+    }
+}
+
+/// Cancel a batch and remove every file of it, uploads included.
+#[utoipa::path(
+    delete,
+    path = "/v1/batches/{id}",
+    params(("id" = String, Path, description = "The batch id")),
+    responses((status = 204, description = "Cancelled and removed"), (status = 404, body = Problem))
+)]
+async fn delete_batch(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    if !is_job_id(&id) {
+        return problem(StatusCode::NOT_FOUND, "no such batch");
+    }
+    match state.jobs.delete(&id) {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => problem(StatusCode::NOT_FOUND, "no such batch"),
+        Err(error) => problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+    }
+}
+
+fn is_job_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
+/// The file at `path` in a finished batch's output, if the path is one clearance could have
+/// written: relative, no `..`, no hidden or odd characters, no symbolic link on the way.
+pub(crate) fn output_file(state: &AppState, id: &str, path: &str) -> Option<std::path::PathBuf> {
+    if !is_job_id(id) {
+        return None;
+    }
+    let safe = !path.is_empty()
+        && path.split('/').all(|part| {
+            !part.is_empty()
+                && !part.starts_with('.')
+                && part
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || b"._-".contains(&byte))
+        });
+    if !safe {
+        return None;
+    }
+    let out = state.jobs.folder(id).join("out");
+    let mut current = out.clone();
+    for part in path.split('/') {
+        current.push(part);
+        let metadata = std::fs::symlink_metadata(&current).ok()?;
+        if metadata.file_type().is_symlink() {
+            return None;
+        }
+    }
+    current.is_file().then_some(current)
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("pdf") => "application/pdf",
+        Some("json") => "application/json",
+        Some("csv") => "text/csv; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A file of a finished batch (any output), with its content type; byte ranges for large
+/// bundles.
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{id}/files/{path}",
+    params(("id" = String, Path, description = "The batch id"), ("path" = String, Path, description = "A path in the output, e.g. bundles/filing.pdf")),
+    responses((status = 200, description = "The file"), (status = 206, description = "A byte range of it"), (status = 404, body = Problem))
+)]
+async fn batch_file(
+    State(state): State<Arc<AppState>>,
+    Path((id, path)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(file) = output_file(&state, &id, &path) else {
+        return problem(StatusCode::NOT_FOUND, "no such file");
+    };
+    let Ok(bytes) = tokio::fs::read(&file).await else {
+        return problem(StatusCode::NOT_FOUND, "no such file");
+    };
+    let kind = content_type(&path);
+    let total = bytes.len();
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("bytes="))
+        .and_then(|value| value.split_once('-'))
+        .and_then(|(start, end)| {
+            let start: usize = start.parse().ok()?;
+            let end: usize = if end.is_empty() {
+                total.checked_sub(1)?
+            } else {
+                end.parse().ok()?
+            };
+            (start <= end && end < total).then_some((start, end))
+        });
+    match range {
+        Some((start, end)) => (
+            StatusCode::PARTIAL_CONTENT,
+            [
+                (header::CONTENT_TYPE, kind.to_string()),
+                (
+                    header::CONTENT_RANGE,
+                    format!("bytes {start}-{end}/{total}"),
+                ),
+                (header::ACCEPT_RANGES, "bytes".to_string()),
+            ],
+            Body::from(bytes[start..=end].to_vec()),
+        )
+            .into_response(),
+        None => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, kind.to_string()),
+                (header::ACCEPT_RANGES, "bytes".to_string()),
+            ],
+            Body::from(bytes),
+        )
+            .into_response(),
+    }
+}

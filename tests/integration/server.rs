@@ -1,0 +1,435 @@
+//! `clearance serve` as a client sees it: the real binary on an ephemeral loopback port, driven
+//! over HTTP/1.1 with a small client written here (no HTTP library between the test and the
+//! bytes on the wire).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Workspace, sample_office};
+
+const TOKEN: &str = "test-token-7f3a";
+
+/// A running server, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(workspace: &Workspace, extra: &[&str]) -> Server {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("clearance"));
+    command
+        .current_dir(workspace.path(""))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data", "data"])
+        .args(["--office", &sample_office()])
+        .args(extra)
+        .env("CLEARANCE_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the address line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, addr }
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("JSON body: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// One request on its own connection (`Connection: close`), the reply read to the end.
+fn request(
+    server: &Server,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut stream = TcpStream::connect(&server.addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_mins(1)))
+        .expect("timeout");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        server.addr,
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(name);
+        head.push_str(": ");
+        head.push_str(value);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("write head");
+    stream.write_all(body).expect("write body");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("a complete reply");
+    let headers = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = headers
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("status");
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let end = bytes
+            .windows(2)
+            .position(|window| window == b"\r\n")
+            .expect("chunk size line");
+        let size = usize::from_str_radix(
+            String::from_utf8_lossy(&bytes[..end])
+                .split(';')
+                .next()
+                .unwrap_or("0")
+                .trim(),
+            16,
+        )
+        .expect("chunk size");
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&bytes[end + 2..end + 2 + size]);
+        bytes = &bytes[end + 2 + size + 2..];
+    }
+}
+
+const AUTH: (&str, &str) = ("Authorization", "Bearer test-token-7f3a");
+
+/// A multipart/form-data body: (field, file name if a file, content).
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "clearance-test-boundary-5d41";
+    let mut body = Vec::new();
+    for (name, file_name, content) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file_name {
+            Some(file_name) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn submit(server: &Server, doj: &[u8], county: &str) -> Reply {
+    let (content_type, body) = multipart(&[
+        // A hostile uploaded file name: never used for a file on disk.
+        ("doj", Some("../../etc/passwd"), doj),
+        ("county", None, county.as_bytes()),
+        ("as_of", None, b"2020-07-01"),
+    ]);
+    request(
+        server,
+        "POST",
+        "/v1/batches",
+        &[AUTH, ("Content-Type", &content_type)],
+        &body,
+    )
+}
+
+fn wait_for(server: &Server, id: &str, done: &[&str]) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_mins(5);
+    loop {
+        let reply = request(server, "GET", &format!("/v1/batches/{id}"), &[AUTH], b"");
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let batch = reply.json();
+        if done.contains(&batch["state"].as_str().unwrap_or_default()) {
+            return batch;
+        }
+        assert!(Instant::now() < deadline, "batch never finished: {batch}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn files(root: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                found.push(
+                    path.strip_prefix(root)
+                        .expect("under root")
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The whole batch flow: accepted with 202, run, every output byte-identical to `clearance run`
+/// on the same input; bad input 422, no token 401, path escapes 404, deletion removes
+/// everything, and the OpenAPI document describes the routes.
+#[test]
+fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
+    let workspace = Workspace::new();
+    workspace
+        .clearance()
+        .args(["sample", "--people", "12", "--seed", "3", "-o", "doj.csv"])
+        .assert()
+        .success();
+    let doj = std::fs::read(workspace.path("doj.csv")).expect("sample");
+    let server = start(&workspace, &["--max-upload-mb", "1"]);
+
+    assert_eq!(request(&server, "GET", "/healthz", &[], b"").status, 200);
+    let refused = request(&server, "GET", "/v1/batches", &[], b"");
+    assert_eq!(refused.status, 401, "no token");
+    assert!(
+        refused.headers.contains("application/problem+json"),
+        "{}",
+        refused.headers
+    );
+
+    let bad = submit(&server, &doj, "GOTHAM");
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("GOTHAM"),
+        "{}",
+        bad.json()
+    );
+    let too_large = submit(&server, &vec![b'x'; 1_200_000], "SAN FRANCISCO");
+    assert_eq!(too_large.status, 413);
+
+    let accepted = submit(&server, &doj, "SAN FRANCISCO");
+    assert_eq!(
+        accepted.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&accepted.body)
+    );
+    let id = accepted.json()["id"].as_str().expect("id").to_string();
+    let batch = wait_for(&server, &id, &["succeeded", "failed"]);
+    assert_eq!(batch["state"], "succeeded", "{batch}");
+
+    // The same input through the command line: the stored upload, named as the service names
+    // it, so that the manifest's input paths agree too.
+    let stored = format!("data/jobs/{id}/input/doj-1.csv");
+    assert_eq!(
+        std::fs::read(workspace.path(&stored)).expect("stored upload"),
+        doj
+    );
+    workspace
+        .clearance()
+        .args(["run", &stored])
+        .args(["--county", "SAN FRANCISCO", "--as-of", "2020-07-01"])
+        .args(["--office", &sample_office(), "--out", "cli"])
+        .assert()
+        .success();
+    let served = workspace.path(&format!("data/jobs/{id}/out"));
+    let cli = workspace.path("cli");
+    assert_eq!(files(&served), files(&cli));
+    for file in files(&cli) {
+        let (served_bytes, cli_bytes) = (
+            std::fs::read(served.join(&file)).expect("served"),
+            std::fs::read(cli.join(&file)).expect("cli"),
+        );
+        assert!(
+            served_bytes == cli_bytes,
+            "{file} differs:\n{}\n---\n{}",
+            String::from_utf8_lossy(&served_bytes)
+                .chars()
+                .take(1500)
+                .collect::<String>(),
+            String::from_utf8_lossy(&cli_bytes)
+                .chars()
+                .take(1500)
+                .collect::<String>()
+        );
+    }
+
+    // Files come back with their type and by range; nothing outside the job's output does.
+    let filing = request(
+        &server,
+        "GET",
+        &format!("/v1/batches/{id}/files/bundles/filing-redacted.pdf"),
+        &[AUTH],
+        b"",
+    );
+    assert_eq!(filing.status, 200);
+    assert!(
+        filing.headers.contains("application/pdf"),
+        "{}",
+        filing.headers
+    );
+    assert_eq!(
+        filing.body,
+        std::fs::read(cli.join("bundles/filing-redacted.pdf")).expect("cli")
+    );
+    let range = request(
+        &server,
+        "GET",
+        &format!("/v1/batches/{id}/files/summary.json"),
+        &[AUTH, ("Range", "bytes=0-9")],
+        b"",
+    );
+    assert_eq!(range.status, 206);
+    assert_eq!(range.body.len(), 10);
+    for escape in [
+        "../input/doj-1.csv",
+        "%2e%2e/input/doj-1.csv",
+        "..%2finput%2fdoj-1.csv",
+        "/etc/passwd",
+        "%2Fetc%2Fpasswd",
+        ".lock",
+    ] {
+        let reply = request(
+            &server,
+            "GET",
+            &format!("/v1/batches/{id}/files/{escape}"),
+            &[AUTH],
+            b"",
+        );
+        assert_eq!(reply.status, 404, "{escape}");
+    }
+
+    let openapi = request(&server, "GET", "/openapi.json", &[AUTH], b"").json();
+    for path in [
+        "/v1/batches",
+        "/v1/batches/{id}",
+        "/v1/batches/{id}/files/{path}",
+        "/healthz",
+    ] {
+        assert!(openapi["paths"].get(path).is_some(), "{path} in {openapi}");
+    }
+    let page = request(&server, "GET", "/", &[AUTH], b"");
+    assert_eq!(page.status, 200);
+    assert!(
+        String::from_utf8_lossy(&page.body).contains("<form method=\"post\" action=\"/batches\"")
+    );
+    assert!(
+        page.headers.contains("content-security-policy"),
+        "{}",
+        page.headers
+    );
+
+    // Deleting removes the job and every file of it, uploads included.
+    assert_eq!(
+        request(
+            &server,
+            "DELETE",
+            &format!("/v1/batches/{id}"),
+            &[AUTH],
+            b""
+        )
+        .status,
+        204
+    );
+    assert!(!workspace.path(&format!("data/jobs/{id}")).exists());
+    assert_eq!(
+        request(&server, "GET", &format!("/v1/batches/{id}"), &[AUTH], b"").status,
+        404
+    );
+}
+
+/// Off loopback the service refuses to start without a token.
+#[test]
+fn serve_refuses_a_public_address_without_a_token() {
+    let workspace = Workspace::new();
+    let output = workspace
+        .clearance()
+        .args(["serve", "--addr", "0.0.0.0:0", "--data", "data"])
+        .env_remove("CLEARANCE_TOKEN")
+        .output()
+        .expect("serve runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
+}
+
+/// A batch interrupted by `kill -9` is run again, from scratch, when the service restarts.
+#[test]
+fn an_interrupted_batch_completes_after_a_restart() {
+    let workspace = Workspace::new();
+    workspace
+        .clearance()
+        .args(["sample", "--people", "400", "--seed", "5", "-o", "doj.csv"])
+        .assert()
+        .success();
+    let doj = std::fs::read(workspace.path("doj.csv")).expect("sample");
+    let server = start(&workspace, &[]);
+    let accepted = submit(&server, &doj, "SAN FRANCISCO");
+    assert_eq!(accepted.status, 202);
+    let id = accepted.json()["id"].as_str().expect("id").to_string();
+    let before = wait_for(&server, &id, &["running", "succeeded"]);
+    assert_eq!(before["state"], "running", "killed while running: {before}");
+    drop(server); // SIGKILL
+    assert!(
+        !workspace
+            .path(&format!("data/jobs/{id}/out/manifest.json"))
+            .exists(),
+        "nothing committed before the kill"
+    );
+    let server = start(&workspace, &[]);
+    let batch = wait_for(&server, &id, &["succeeded", "failed"]);
+    assert_eq!(batch["state"], "succeeded", "{batch}");
+    assert!(
+        workspace
+            .path(&format!("data/jobs/{id}/out/manifest.json"))
+            .exists()
+    );
+}
