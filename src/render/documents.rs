@@ -144,12 +144,22 @@ pub(crate) fn relief_label(count: &CountPlan) -> &'static str {
     }
 }
 
-fn statutory_phrase(outcome: Option<&str>) -> &'static str {
-    match outcome {
-        Some("dismiss_and_seal") => "dismissal and sealing",
-        Some("redesignate_misdemeanor") => "redesignation as a misdemeanor",
-        Some("redesignate_infraction") => "redesignation as an infraction",
-        Some("needs_review") => "a decision on review",
+/// What the statute alone gives a count, in the words of its track: a completed sentence is
+/// dismissed and sealed or redesignated (§ 11361.8(e)-(f)); a sentence still being served is
+/// dismissed or recalled and resentenced (§ 11361.8(a)-(b)).
+fn statutory_phrase(outcome: Option<&str>, serving: bool) -> &'static str {
+    match (outcome, serving) {
+        (Some("dismiss_and_seal"), false) => "dismissal and sealing",
+        (Some("dismiss_and_seal"), true) => "dismissal of the sentence",
+        (Some("redesignate_misdemeanor"), false) => "redesignation as a misdemeanor",
+        (Some("redesignate_misdemeanor"), true) => {
+            "recall of the sentence and resentencing as a misdemeanor"
+        }
+        (Some("redesignate_infraction"), false) => "redesignation as an infraction",
+        (Some("redesignate_infraction"), true) => {
+            "recall of the sentence and resentencing as an infraction"
+        }
+        (Some("needs_review"), _) => "a decision on review",
         _ => "no relief",
     }
 }
@@ -278,7 +288,7 @@ fn groups(case: &CasePlan) -> Vec<Value> {
                 // Policy relief cites exactly the authority the policy names.
                 "authority": if group.policy_basis { group.authority.clone() } else { String::new() },
                 "seal": group.seal,
-                "statutory": statutory_phrase(group.statutory_outcome.as_deref()),
+                "statutory": statutory_phrase(group.statutory_outcome.as_deref(), group.serving),
             })
         })
         .collect()
@@ -347,12 +357,16 @@ fn case_json(
             "sealed_by_policy": counts_where(case, |count| count.seal && count.policy_basis),
             "any_serving": serving,
             "any_completed": completed,
-            // Counts the statute itself gives relief (presumed eligible) and counts only the
-            // People's policy relieves: an order never finds the second kind eligible under
-            // § 11361.8.
-            "presumed_counts": counts_where(case, |count| !beyond_statute(count)),
+            // Counts whose relief is the statute's (presumed eligible), counts where the People's
+            // policy asks for more than the statute gives, and counts only the policy relieves:
+            // an order never finds the last kind eligible under § 11361.8, and never says the
+            // People "do not challenge" relief they are asking to exceed.
+            "presumed_counts": counts_where(case, |count| !count.policy_basis),
+            "more_than_statute_counts": counts_where(case, |count| count.policy_basis && !beyond_statute(count)),
             "beyond_statute_counts": counts_where(case, beyond_statute),
-            "serving_counts": counts_where(case, |count| count.serving),
+            // The public-safety standard of § 11361.8(b) governs the statute's petitions, not
+            // relief the People ask for on their policy.
+            "serving_counts": counts_where(case, |count| count.serving && !count.policy_basis),
             // The filed order identifies the person for the DOJ's records.
             "dob": case.dob.map(Date::format_long).unwrap_or_default(),
             "cii": case.cii,
@@ -1378,7 +1392,7 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
     let rules_text = match facts.rules_kind {
         "statutory" => "The statute alone (Health and Safety Code section 11361.8): no relief beyond what the law requires.".to_string(),
         "gogen" => format!("Code for America gogen/BEAR options ({}), reproducing gogen's decisions.", facts.rules_sha256.map_or_else(String::new, |hash| format!("SHA-256 {}", &hash[..16]))),
-        _ => format!("County policy \"{}\"{}, applied after the statute; policy adds relief or sends counts to review, never removes statutory relief.", facts.rules_name, facts.rules_sha256.map_or_else(String::new, |hash| format!(" (SHA-256 {})", &hash[..16]))),
+        _ => format!("County policy \"{}\"{}, applied after the statute: it adds relief beyond the statute, or sends counts to review (a count sent to review gets no paper until someone decides it, even where the statute alone gives relief).", facts.rules_name, facts.rules_sha256.map_or_else(String::new, |hash| format!(" (SHA-256 {})", &hash[..16]))),
     };
     let data = json!({
         "title": format!("Prop 64 relief: summary for {} County", crate::config::county_of_court(&letterhead.office.court.county)),
@@ -1630,12 +1644,16 @@ pub fn sealing_application(
     };
     let (sealed_statute, sealed_policy) =
         (sealed_in(ExhibitSection::A1), sealed_in(ExhibitSection::A5));
-    let sealed_exhibits = match (sealed_statute > 0, sealed_policy > 0) {
-        (true, true) => "Exhibit A-1 and the rows of Exhibit A-5 marked “Dismiss and seal”",
-        (true, false) => "Exhibit A-1",
-        (false, true) => "the rows of Exhibit A-5 marked “Dismiss and seal”",
-        (false, false) => "",
-    };
+    // The statute seals Exhibit A-1 (§ 11361.8(f)); the policy rows are sealed on the authority
+    // the policy names, never said to be the statute's.
+    let sealing_authorities = distinct_authorities(
+        filings
+            .iter()
+            .flat_map(|filing| filing.sections.iter())
+            .filter(|(section, _)| *section == ExhibitSection::A5)
+            .flat_map(|(_, rows)| rows.iter().map(|row| &row.count))
+            .filter(|count| count.seal),
+    );
     let context = merge(
         letterhead.wording_base(),
         json!({
@@ -1646,7 +1664,9 @@ pub fn sealing_application(
             "people": people.len(),
             "counts": counts,
             "sealed_counts": sealed_statute + sealed_policy,
-            "sealed_exhibits": sealed_exhibits,
+            "sealed_statute": sealed_statute,
+            "sealed_policy": sealed_policy,
+            "sealing_authorities": sealing_authorities,
             "dated": letterhead.as_of.format_long(),
         }),
     );

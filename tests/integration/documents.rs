@@ -1187,6 +1187,15 @@ fn per_case_orders_and_the_omnibus_exhibits_agree_count_by_count() {
         differing.len(),
         &differing[..differing.len().min(5)]
     );
+    // The statute's public-safety standard (§ 11361.8(b)) is never applied to relief the People
+    // ask for on their policy alone: no finding on it without statutory petitions.
+    let petition = workspace
+        .pdf("out/bundles/petition-redacted.pdf")
+        .body_text();
+    assert!(
+        petition.contains("EXHIBIT A-4") || !petition.contains("unreasonable risk"),
+        "{petition}"
+    );
     let missing: Vec<_> = orders
         .keys()
         .filter(|key| !exhibits.contains_key(*key))
@@ -1239,7 +1248,7 @@ fn serving_sentences_are_petitioned_in_their_own_filing_and_full_exhibits_sealed
         "Time: 9:00 a.m.",
         "EXHIBIT A-4",
         "SCNB",
-        "[ ] Having heard the petition on ______________, [ ] on the written waiver of appearance of each person listed, filed ______________, the Court finds that recalling or dismissing each sentence listed in Exhibit A would not pose an unreasonable risk of danger to public safety",
+        "[ ] Having heard the petition on ______________, [ ] on the written waiver of appearance of each person listed, filed ______________, the Court finds that recalling or dismissing each sentence listed in Exhibit A-4 would not pose an unreasonable risk of danger to public safety",
         "May Not Be Examined Without Court Order—Contains material from conditionally sealed record",
         "no longer than the original sentence",
     ] {
