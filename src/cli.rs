@@ -384,15 +384,7 @@ fn check(
     encoding: crate::ingest::encoding::Encoding,
 ) -> anyhow::Result<ExitCode> {
     let (config, show_timings) = check_config(arguments, encoding)?;
-    let mut progress = ProgressDisplay::new();
-    let report = crate::check(
-        &config,
-        &crate::Observer::new(
-            &|update| progress.update(update),
-            crate::Cancellation::new(),
-        ),
-    )?;
-    progress.finish();
+    let report = with_progress(|observer| crate::check(&config, observer))?;
     report_check(&config, &report, show_timings)
 }
 
@@ -497,15 +489,7 @@ fn run_all(
         encoding,
     )?;
     let config = crate::RunConfig { check, documents };
-    let mut progress = ProgressDisplay::new();
-    let report = crate::run(
-        &config,
-        &crate::Observer::new(
-            &|update| progress.update(update),
-            crate::Cancellation::new(),
-        ),
-    )?;
-    progress.finish();
+    let report = with_progress(|observer| crate::run(&config, observer))?;
     let code = report_check(&config.check, &report.check, show_timings)?;
     if report.check.refused {
         return Ok(code);
@@ -536,15 +520,7 @@ fn render(
         output,
         documents: document_config(&arguments.documents, None, jobs, encoding)?,
     };
-    let mut progress = ProgressDisplay::new();
-    let report = crate::render_determinations(
-        &config,
-        &crate::Observer::new(
-            &|update| progress.update(update),
-            crate::Cancellation::new(),
-        ),
-    )?;
-    progress.finish();
+    let report = with_progress(|observer| crate::render_determinations(&config, observer))?;
     let mut stderr = std::io::stderr().lock();
     report_leftovers(&mut stderr, &report.leftovers)?;
     if arguments.timings {
@@ -857,6 +833,20 @@ fn write_sample(arguments: &SampleArgs) -> anyhow::Result<ExitCode> {
         output.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a pipeline command with the progress bar reading its events (never cancelled: the
+/// command line stops with Ctrl-C, which leaves the output folder as it was).
+fn with_progress<T>(
+    command: impl FnOnce(&crate::Observer<'_>) -> Result<T, crate::PipelineError>,
+) -> Result<T, crate::PipelineError> {
+    let mut progress = ProgressDisplay::new();
+    let result = command(&crate::Observer::new(
+        &|update| progress.update(update),
+        crate::Cancellation::new(),
+    ));
+    progress.finish();
+    result
 }
 
 /// A progress bar on stderr, shown only on a terminal (quiet in CI and pipes).

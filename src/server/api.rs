@@ -240,26 +240,12 @@ pub(crate) async fn accept_upload(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(error) => {
-                let status = if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                } else {
-                    StatusCode::BAD_REQUEST
-                };
-                return Err(fail(status, error.body_text()));
-            }
+            Err(error) => return Err(fail(upload_status(&error), error.body_text())),
         };
         let name = field.name().unwrap_or_default().to_string();
         let bytes = match field.bytes().await {
             Ok(bytes) => bytes,
-            Err(error) => {
-                let status = if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                } else {
-                    StatusCode::BAD_REQUEST
-                };
-                return Err(fail(status, error.body_text()));
-            }
+            Err(error) => return Err(fail(upload_status(&error), error.body_text())),
         };
         let text = || String::from_utf8_lossy(&bytes).trim().to_string();
         let stored = match name.as_str() {
@@ -339,6 +325,15 @@ pub(crate) async fn accept_upload(
         .ok()
         .flatten()
         .ok_or_else(|| problem(StatusCode::INTERNAL_SERVER_ERROR, "the job was not stored"))
+}
+
+/// A broken upload: too large (`413`), or malformed (`400`).
+fn upload_status(error: &axum::extract::multipart::MultipartError) -> StatusCode {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::BAD_REQUEST
+    }
 }
 
 /// Error messages name files as the user knows them (`input/office.toml`), not the server's

@@ -14,6 +14,19 @@ fn office() -> String {
     sample_office()
 }
 
+/// Two court cases: A's possession, sentence completed (an application, no hearing); B's sale,
+/// five years still being served (a petition, heard by the court).
+fn completed_and_serving() -> Vec<Row> {
+    vec![
+        Row::conviction("A", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
+            .case_number("SCNA"),
+        Row::conviction("B", "001002001000", "20190101", SALE, "FELONY")
+            .set("CYC_DATE", "20160101")
+            .sentence("5", "Y")
+            .case_number("SCNB"),
+    ]
+}
+
 impl Workspace {
     /// `clearance sample --people N --seed S -o doj.csv --contacts contacts.csv`.
     fn sample(&self, people: u32, seed: u32) {
@@ -960,16 +973,7 @@ fn attorney_block_court_title_and_hearing_line_in_the_caption() {
             "head-of-office = \"ALEX RIVERA, District Attorney\"\nhead-of-office-state-bar-number = \"111111\"",
         );
     workspace.write("office.toml", office.as_bytes());
-    let rows = vec![
-        Row::conviction("A", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
-            .case_number("SCNA"),
-        // Still serving: a petition, with the hearing left to the clerk.
-        Row::conviction("B", "001002001000", "20190101", "11359 HS-SALE", "FELONY")
-            .set("CYC_DATE", "20160101")
-            .sentence("5", "Y")
-            .case_number("SCNB"),
-    ];
-    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.write("doj.csv", &csv(&completed_and_serving(), true));
     workspace
         .run(&["doj.csv"], &["--office", "office.toml", "--no-letters"])
         .assert()
@@ -1217,15 +1221,7 @@ fn serving_sentences_are_petitioned_in_their_own_filing_and_full_exhibits_sealed
         "judge-title = \"Judge of the Superior Court\"\nhearing-date = \"January 15, 2021\"\nhearing-time = \"9:00 a.m.\"\nomnibus-petition-case-number = \"CPF-21-000123\"",
     );
     workspace.write("office.toml", office.as_bytes());
-    let rows = vec![
-        Row::conviction("A", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
-            .case_number("SCNA"),
-        Row::conviction("B", "001002001000", "20190101", SALE, "FELONY")
-            .set("CYC_DATE", "20160101")
-            .sentence("5", "Y")
-            .case_number("SCNB"),
-    ];
-    workspace.write("doj.csv", &csv(&rows, true));
+    workspace.write("doj.csv", &csv(&completed_and_serving(), true));
     workspace
         .run(&["doj.csv"], &["--office", "office.toml", "--no-letters"])
         .assert()
