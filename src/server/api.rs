@@ -92,6 +92,9 @@ fn view(state: &AppState, job: &Job) -> BatchView {
         show_batch,
         delete_batch,
         batch_file,
+        batch_events,
+        check_file,
+        metrics,
         healthz
     ),
     components(schemas(BatchView, Problem, JobState))
@@ -104,6 +107,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/batches", get(list_batches).post(create_batch))
         .route("/v1/batches/{id}", get(show_batch).delete(delete_batch))
         .route("/v1/batches/{id}/files/{*path}", get(batch_file))
+        .route("/v1/batches/{id}/events", get(batch_events))
+        .route("/v1/check", axum::routing::post(check_file))
+        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/", get(super::page::index))
         .route("/batches", axum::routing::post(super::page::submit))
@@ -514,4 +520,176 @@ async fn batch_file(
         )
             .into_response(),
     }
+}
+
+/// Progress as Server-Sent Events: `progress` events (stage, done, total) while the batch runs,
+/// then one `state` event with the final state, and the stream ends.
+#[utoipa::path(
+    get,
+    path = "/v1/batches/{id}/events",
+    params(("id" = String, Path, description = "The batch id")),
+    responses((status = 200, description = "text/event-stream of progress and state events"), (status = 404, body = Problem))
+)]
+async fn batch_events(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    if !matches!(state.jobs.get(&id), Ok(Some(_))) {
+        return problem(StatusCode::NOT_FOUND, "no such batch");
+    }
+    // (state, id, the last progress sent, whether the final event went out)
+    let stream = futures_util::stream::unfold(
+        (state, id, None, false),
+        |(state, id, last, finished)| async move {
+            if finished {
+                return None;
+            }
+            loop {
+                let Some(job) = state.jobs.get(&id).ok().flatten() else {
+                    let event = Event::default()
+                        .event("state")
+                        .data("{\"state\":\"deleted\"}");
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(event),
+                        (state, id, last, true),
+                    ));
+                };
+                if !matches!(job.state, JobState::Queued | JobState::Running) {
+                    let data = serde_json::to_string(&view(&state, &job)).unwrap_or_default();
+                    let event = Event::default().event("state").data(data);
+                    return Some((Ok(event), (state, id, last, true)));
+                }
+                let progress = state.jobs.progress(&id);
+                if progress.is_some() && progress != last {
+                    let data = serde_json::to_string(&progress).unwrap_or_default();
+                    let event = Event::default().event("progress").data(data);
+                    return Some((Ok(event), (state, id, progress, false)));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Prometheus text: batches by state and the queue depth.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format")))]
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    use std::fmt::Write as _;
+    let jobs = state.jobs.list().unwrap_or_default();
+    let mut text = String::from(
+        "# HELP clearance_batches Batches by state.\n# TYPE clearance_batches gauge\n",
+    );
+    for (each, name) in [
+        (JobState::Queued, "queued"),
+        (JobState::Running, "running"),
+        (JobState::Succeeded, "succeeded"),
+        (JobState::Failed, "failed"),
+        (JobState::Cancelled, "cancelled"),
+    ] {
+        let count = jobs.iter().filter(|job| job.state == each).count();
+        let _ = writeln!(text, "clearance_batches{{state=\"{name}\"}} {count}");
+    }
+    let _ = writeln!(
+        text,
+        "# HELP clearance_queue_depth Batches waiting for a worker.\n# TYPE clearance_queue_depth gauge\nclearance_queue_depth {}",
+        state.jobs.queued().unwrap_or(0)
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Determinations for a small DOJ file, synchronously: the same `check` the command line runs,
+/// into a scratch folder removed afterwards.
+#[utoipa::path(
+    post,
+    path = "/v1/check",
+    request_body(content_type = "multipart/form-data", description = "fields: doj (file), county, as_of (YYYY-MM-DD), policy (optional file)"),
+    responses(
+        (status = 200, description = "results/determinations.json"),
+        (status = 413, body = Problem),
+        (status = 422, description = "Bad input: the form, or errors.json with every located diagnostic", body = Problem),
+    )
+)]
+async fn check_file(State(state): State<Arc<AppState>>, mut multipart: Multipart) -> Response {
+    let Ok(scratch) = tempfile::tempdir_in(state.jobs.folder("")) else {
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "no scratch folder");
+    };
+    let (mut county, mut as_of, mut policy) = (String::new(), String::new(), None);
+    let input = scratch.path().join("doj.csv");
+    let mut have_input = false;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => return problem(upload_status(&error), error.body_text()),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = match field.bytes().await {
+            Ok(bytes) => bytes,
+            Err(error) => return problem(upload_status(&error), error.body_text()),
+        };
+        match name.as_str() {
+            "doj" => have_input = std::fs::write(&input, &bytes).is_ok(),
+            "policy" if !bytes.is_empty() => {
+                let path = scratch.path().join("policy.toml");
+                if std::fs::write(&path, &bytes).is_ok() {
+                    policy = Some(path.display().to_string());
+                }
+            }
+            "county" => county = String::from_utf8_lossy(&bytes).trim().to_string(),
+            "as_of" => as_of = String::from_utf8_lossy(&bytes).trim().to_string(),
+            _ => {}
+        }
+    }
+    if !have_input {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "doj: a DOJ file is required",
+        );
+    }
+    let folder = scratch.path().to_path_buf();
+    let outcome =
+        tokio::task::spawn_blocking(move || check_in(&folder, &county, &as_of, policy.as_deref()))
+            .await;
+    let response = match outcome {
+        Ok(Ok(json)) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Ok(Err((status, detail))) => problem(status, redact_folder(&detail, scratch.path())),
+        Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "the check stopped"),
+    };
+    drop(scratch);
+    response
+}
+
+/// `check` of `folder/doj.csv` into `folder/out`: the determinations JSON, or why not.
+fn check_in(
+    folder: &std::path::Path,
+    county: &str,
+    as_of: &str,
+    policy: Option<&str>,
+) -> Result<Vec<u8>, (StatusCode, String)> {
+    let unprocessable =
+        |error: crate::config::ConfigError| (StatusCode::UNPROCESSABLE_ENTITY, error.to_string());
+    let (rules, rules_source) = crate::config::load_rules(policy).map_err(unprocessable)?;
+    let config = crate::config::CheckConfig {
+        inputs: vec![folder.join("doj.csv")],
+        county: crate::config::County::parse(county).map_err(unprocessable)?,
+        rules,
+        rules_source,
+        as_of: crate::config::parse_as_of(as_of).map_err(unprocessable)?,
+        out_dir: folder.join("out"),
+        output: crate::output::OutputOptions::default(),
+        encoding: crate::ingest::encoding::Encoding::Auto,
+        skip_bad_rows: false,
+        jobs: 1,
+        min_chunk_bytes: None,
+    };
+    let report = crate::pipeline::check(&config, &crate::pipeline::Observer::silent())
+        .map_err(|error| (StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))?;
+    if report.refused {
+        // Every bad row, located, as errors.json says it.
+        let errors = std::fs::read_to_string(folder.join("out/errors.json")).unwrap_or_default();
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, errors));
+    }
+    std::fs::read(folder.join("out/results/determinations.json"))
+        .map_err(|error| (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))
 }

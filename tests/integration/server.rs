@@ -347,6 +347,79 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
         assert_eq!(reply.status, 404, "{escape}");
     }
 
+    // Progress as Server-Sent Events: a second batch, watched from its start to its end.
+    let second = submit(&server, &doj, "SAN FRANCISCO");
+    assert_eq!(second.status, 202);
+    let second = second.json()["id"].as_str().expect("id").to_string();
+    let events = request(
+        &server,
+        "GET",
+        &format!("/v1/batches/{second}/events"),
+        &[AUTH],
+        b"",
+    );
+    assert_eq!(events.status, 200);
+    assert!(
+        events.headers.contains("text/event-stream"),
+        "{}",
+        events.headers
+    );
+    let events = String::from_utf8_lossy(&events.body).to_string();
+    assert!(events.contains("event: progress"), "{events}");
+    assert!(
+        events.trim_end().ends_with('}')
+            && events.contains("event: state")
+            && events.contains("\"state\":\"succeeded\""),
+        "{events}"
+    );
+    let metrics = request(&server, "GET", "/metrics", &[AUTH], b"");
+    let metrics = String::from_utf8_lossy(&metrics.body).to_string();
+    assert!(
+        metrics.contains("clearance_batches{state=\"succeeded\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("clearance_queue_depth 0"), "{metrics}");
+
+    // A small file checked synchronously: the determinations `clearance run` wrote.
+    let (content_type, body) = multipart(&[
+        ("doj", Some("doj.csv"), &doj),
+        ("county", None, b"SAN FRANCISCO"),
+        ("as_of", None, b"2020-07-01"),
+    ]);
+    let checked = request(
+        &server,
+        "POST",
+        "/v1/check",
+        &[AUTH, ("Content-Type", &content_type)],
+        &body,
+    );
+    assert_eq!(
+        checked.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&checked.body)
+    );
+    let from_run: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(cli.join("results/determinations.json")).expect("cli determinations"),
+    )
+    .expect("JSON");
+    let records = |value: &serde_json::Value| -> Vec<(String, String, String)> {
+        value["determinations"]
+            .as_array()
+            .or_else(|| value.as_array())
+            .expect("determinations")
+            .iter()
+            .map(|record| {
+                (
+                    record["count_key"].to_string(),
+                    record["outcome"].to_string(),
+                    record["rule_id"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(records(&checked.json()), records(&from_run));
+
     let openapi = request(&server, "GET", "/openapi.json", &[AUTH], b"").json();
     for path in [
         "/v1/batches",
@@ -384,6 +457,32 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
         request(&server, "GET", &format!("/v1/batches/{id}"), &[AUTH], b"").status,
         404
     );
+}
+
+/// A full queue refuses new batches with 429 and Retry-After (and keeps no file of them).
+#[test]
+fn a_full_queue_answers_429() {
+    let workspace = Workspace::new();
+    let server = start(&workspace, &["--max-queued", "0"]);
+    let reply = submit(&server, b"not even read", "SAN FRANCISCO");
+    assert_eq!(
+        reply.status,
+        429,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert!(
+        reply
+            .headers
+            .to_ascii_lowercase()
+            .contains("retry-after: 60"),
+        "{}",
+        reply.headers
+    );
+    let left: Vec<_> = std::fs::read_dir(workspace.path("data/jobs"))
+        .expect("jobs folder")
+        .collect();
+    assert!(left.is_empty(), "nothing kept of a refused batch");
 }
 
 /// Off loopback the service refuses to start without a token.
