@@ -174,6 +174,11 @@ pub(crate) async fn batch(State(state): State<Arc<AppState>>, Path(id): Path<Str
                 );
             }
         }
+        let _ = write!(
+            body,
+            "<li><a href=\"/v1/batches/{}/archive.zip\">Everything, as one zip file</a></li>",
+            escape(&job.id)
+        );
         body.push_str("</ul>");
     }
     layout(&format!("Batch {}", job.id), &body, running).into_response()

@@ -197,6 +197,41 @@ fn wait_for(server: &Server, id: &str, done: &[&str]) -> serde_json::Value {
     }
 }
 
+/// The (name, data) of each entry of a stored (uncompressed) zip, in order, checked against the
+/// central directory's count.
+fn zip_entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
+    let u32_at = |at: usize| {
+        u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
+    };
+    let mut entries = Vec::new();
+    let mut at = 0;
+    while u32_at(at) == 0x0403_4b50 {
+        assert_eq!(u16_at(at + 8), 0, "stored");
+        let size = u32_at(at + 18);
+        let name_length = u16_at(at + 26);
+        let extra = u16_at(at + 28);
+        let name = String::from_utf8(bytes[at + 30..at + 30 + name_length].to_vec()).expect("name");
+        let start = at + 30 + name_length + extra;
+        let data = bytes[start..start + size].to_vec();
+        assert_eq!(
+            crc32fast::hash(&data) as usize,
+            u32_at(at + 14),
+            "{name} CRC"
+        );
+        entries.push((name, data));
+        at = start + size;
+    }
+    let end = bytes.len() - 22;
+    assert_eq!(u32_at(end), 0x0605_4b50, "end of central directory");
+    assert_eq!(
+        u16_at(end + 10),
+        entries.len(),
+        "entries in the central directory"
+    );
+    entries
+}
+
 fn files(root: &std::path::Path) -> Vec<String> {
     let mut found = Vec::new();
     let mut folders = vec![root.to_path_buf()];
@@ -299,6 +334,35 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
                 .chars()
                 .take(1500)
                 .collect::<String>()
+        );
+    }
+
+    // The whole output as one zip: every file, byte for byte, read back entry by entry.
+    let archive = request(
+        &server,
+        "GET",
+        &format!("/v1/batches/{id}/archive.zip"),
+        &[AUTH],
+        b"",
+    );
+    assert_eq!(archive.status, 200);
+    assert!(
+        archive.headers.contains("application/zip"),
+        "{}",
+        archive.headers
+    );
+    let entries = zip_entries(&archive.body);
+    assert_eq!(
+        entries
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect::<Vec<_>>(),
+        files(&cli)
+    );
+    for (name, data) in &entries {
+        assert!(
+            *data == std::fs::read(cli.join(name)).expect("cli file"),
+            "{name} in the zip"
         );
     }
 
