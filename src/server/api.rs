@@ -116,6 +116,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/", get(super::page::index))
         .route("/batches", axum::routing::post(super::page::submit))
         .route("/batches/{id}", get(super::page::batch))
+        .route(
+            "/batches/{id}/determinations",
+            get(super::page::determinations),
+        )
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),

@@ -151,6 +151,12 @@ pub(crate) async fn batch(State(state): State<Arc<AppState>>, Path(id): Path<Str
         let _ = write!(body, "<p role=\"alert\">{}</p>", escape(error));
     }
     if job.state == JobState::Succeeded {
+        body.push_str(&summary_html(&state, &job.id));
+        let _ = write!(
+            body,
+            "<p><a href=\"/batches/{}/determinations\">Determinations, those needing review first</a></p>",
+            escape(&job.id)
+        );
         body.push_str("<h2>Files</h2><ul>");
         for (label, path) in [
             ("Summary report", "summary.pdf"),
@@ -182,4 +188,211 @@ pub(crate) async fn batch(State(state): State<Arc<AppState>>, Path(id): Path<Str
         body.push_str("</ul>");
     }
     layout(&format!("Batch {}", job.id), &body, running).into_response()
+}
+
+/// The summary's numbers as HTML: outcomes with a bar each (no script, no image).
+fn summary_html(state: &AppState, id: &str) -> String {
+    let Some(path) = output_file(state, id, "summary.json") else {
+        return String::new();
+    };
+    let Ok(summary) = std::fs::read(&path)
+        .map_err(|_| ())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|_| ()))
+    else {
+        return String::new();
+    };
+    let statistics = &summary["statistics"];
+    let total = statistics["determinations"].as_u64().unwrap_or(0).max(1);
+    let mut html = String::from(
+        "<h2>Summary</h2><table><thead><tr><th>Outcome</th><th>Counts</th><th></th></tr></thead><tbody>",
+    );
+    for (key, label) in [
+        ("dismiss_and_seal", "Dismiss and seal"),
+        ("redesignate_misdemeanor", "Redesignate as misdemeanor"),
+        ("redesignate_infraction", "Redesignate as infraction"),
+        ("not_eligible", "Not eligible"),
+        ("needs_review", "Needs review"),
+    ] {
+        let count = statistics["by_outcome"][key].as_u64().unwrap_or(0);
+        let _ = write!(
+            html,
+            "<tr><td><a href=\"/batches/{}/determinations?outcome={key}\">{label}</a></td><td>{count}</td>\
+             <td><div style=\"background:#1a5fb4;height:.8rem;width:{}%\"></div></td></tr>",
+            escape(id),
+            count * 100 / total
+        );
+    }
+    let _ = write!(
+        html,
+        "</tbody></table><p>{} people in the file; {} counts decided; {} challenged; {} with relief but no case number.</p>",
+        statistics["people"].as_u64().unwrap_or(0),
+        statistics["determinations"].as_u64().unwrap_or(0),
+        statistics["challenged"].as_u64().unwrap_or(0),
+        statistics["relief_without_case_number"]
+            .as_u64()
+            .unwrap_or(0),
+    );
+    html
+}
+
+/// A filter's value, when one is given.
+fn wanted(value: Option<&String>) -> Option<&str> {
+    value
+        .map(String::as_str)
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+}
+
+/// The table's filters, from the query string.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct TableQuery {
+    outcome: Option<String>,
+    flag: Option<String>,
+    section: Option<String>,
+    case: Option<String>,
+    page: Option<usize>,
+}
+
+const ROWS_PER_PAGE: usize = 100;
+
+/// The determinations of a batch as a table: those needing review first, then by case number;
+/// filtered by outcome, flag, section and case number; paginated on the server.
+pub(crate) async fn determinations(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<TableQuery>,
+) -> Response {
+    let Some(path) = output_file(&state, &id, "results/determinations.json") else {
+        return problem(StatusCode::NOT_FOUND, "no determinations for that batch");
+    };
+    let records: Vec<serde_json::Value> = match std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    {
+        Some(records) => records,
+        None => {
+            return problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "unreadable determinations",
+            );
+        }
+    };
+    let text = |record: &serde_json::Value, key: &str| {
+        record[key].as_str().unwrap_or_default().to_string()
+    };
+
+    let mut rows: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|record| {
+            wanted(query.outcome.as_ref()).is_none_or(|outcome| text(record, "outcome") == outcome)
+        })
+        .filter(|record| {
+            wanted(query.section.as_ref())
+                .is_none_or(|section| text(record, "statute").contains(section))
+        })
+        .filter(|record| {
+            wanted(query.flag.as_ref()).is_none_or(|flag| {
+                record["flags"]
+                    .as_array()
+                    .is_some_and(|flags| flags.iter().any(|each| each.as_str() == Some(flag)))
+            })
+        })
+        .filter(|record| {
+            wanted(query.case.as_ref()).is_none_or(|case| {
+                record["case_numbers"].as_array().is_some_and(|numbers| {
+                    numbers.iter().any(|number| {
+                        number.as_str().is_some_and(|number| {
+                            number.to_uppercase().contains(&case.to_uppercase())
+                        })
+                    })
+                })
+            })
+        })
+        .collect();
+    rows.sort_by_key(|record| {
+        (
+            text(record, "outcome") != "needs_review",
+            record["case_numbers"].to_string(),
+            text(record, "count_key"),
+        )
+    });
+    let pages = rows.len().div_ceil(ROWS_PER_PAGE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let mut body = format!(
+        "<h1>Determinations</h1><p><a href=\"/batches/{0}\">Back to the batch</a></p>\
+         <form method=\"get\"><label for=\"outcome\">Outcome</label><select id=\"outcome\" name=\"outcome\"><option value=\"\">any</option>",
+        escape(&id)
+    );
+    for outcome in [
+        "needs_review",
+        "dismiss_and_seal",
+        "redesignate_misdemeanor",
+        "redesignate_infraction",
+        "not_eligible",
+    ] {
+        let selected = if wanted(query.outcome.as_ref()) == Some(outcome) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(body, "<option{selected}>{outcome}</option>");
+    }
+    let value = |field: &Option<String>| escape(field.as_deref().unwrap_or_default());
+    let _ = write!(
+        body,
+        "</select><label for=\"flag\">Flag</label><input id=\"flag\" name=\"flag\" value=\"{}\">\
+         <label for=\"section\">Section</label><input id=\"section\" name=\"section\" value=\"{}\">\
+         <label for=\"case\">Case number</label><input id=\"case\" name=\"case\" value=\"{}\">\
+         <button type=\"submit\">Filter</button></form><p>{} counts; page {page} of {pages}.</p>\
+         <table><thead><tr><th>Case</th><th>Count</th><th>Statute</th><th>Outcome</th><th>Track</th><th>Rule</th><th>Reason</th></tr></thead><tbody>",
+        value(&query.flag),
+        value(&query.section),
+        value(&query.case),
+        rows.len()
+    );
+    for record in rows
+        .iter()
+        .skip((page - 1) * ROWS_PER_PAGE)
+        .take(ROWS_PER_PAGE)
+    {
+        let cases: Vec<&str> = record["case_numbers"]
+            .as_array()
+            .map(|numbers| {
+                numbers
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&cases.join("; ")),
+            record["count_number"].as_u64().unwrap_or(0),
+            escape(&text(record, "statute")),
+            escape(&text(record, "outcome")),
+            escape(&text(record, "track")),
+            escape(&text(record, "rule_id")),
+            escape(&text(record, "reason")),
+        );
+    }
+    body.push_str("</tbody></table><nav>");
+    let link = |to: usize| {
+        format!(
+            "/batches/{}/determinations?outcome={}&amp;flag={}&amp;section={}&amp;case={}&amp;page={to}",
+            escape(&id),
+            value(&query.outcome),
+            value(&query.flag),
+            value(&query.section),
+            value(&query.case)
+        )
+    };
+    if page > 1 {
+        let _ = write!(body, "<a href=\"{}\">Previous</a> ", link(page - 1));
+    }
+    if page < pages {
+        let _ = write!(body, "<a href=\"{}\">Next</a>", link(page + 1));
+    }
+    body.push_str("</nav>");
+    layout("Determinations", &body, false).into_response()
 }

@@ -504,6 +504,57 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
         page.headers
     );
 
+    // The batch page: the summary as HTML, and the determinations table, review first,
+    // filtered on the server; every value escaped.
+    let page = request(&server, "GET", &format!("/batches/{id}"), &[AUTH], b"");
+    let page = String::from_utf8_lossy(&page.body).to_string();
+    assert!(
+        page.contains("<h2>Summary</h2>") && page.contains("Dismiss and seal"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("/v1/batches/{id}/archive.zip")),
+        "{page}"
+    );
+    let determinations: Vec<serde_json::Value> = serde_json::from_slice(
+        &std::fs::read(cli.join("results/determinations.json")).expect("cli determinations"),
+    )
+    .expect("JSON");
+    let not_eligible = determinations
+        .iter()
+        .filter(|record| record["outcome"] == "not_eligible")
+        .count();
+    let table = request(
+        &server,
+        "GET",
+        &format!("/batches/{id}/determinations?outcome=not_eligible&case=%3Cscript%3E"),
+        &[AUTH],
+        b"",
+    );
+    let table = String::from_utf8_lossy(&table.body).to_string();
+    assert!(
+        table.contains("0 counts"),
+        "no case number matches: {table}"
+    );
+    assert!(
+        table.contains("&lt;script&gt;") && !table.contains("<script>"),
+        "{table}"
+    );
+    let table = request(
+        &server,
+        "GET",
+        &format!("/batches/{id}/determinations?outcome=not_eligible"),
+        &[AUTH],
+        b"",
+    );
+    let table = String::from_utf8_lossy(&table.body).to_string();
+    assert!(table.contains(&format!("{not_eligible} counts")), "{table}");
+    assert_eq!(
+        table.matches("<td>not_eligible</td>").count(),
+        not_eligible.min(100),
+        "{table}"
+    );
+
     // Deleting removes the job and every file of it, uploads included.
     assert_eq!(
         request(
