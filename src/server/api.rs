@@ -95,6 +95,7 @@ fn view(state: &AppState, job: &Job) -> BatchView {
         batch_events,
         batch_archive,
         check_file,
+        document,
         metrics,
         healthz
     ),
@@ -111,6 +112,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/batches/{id}/events", get(batch_events))
         .route("/v1/batches/{id}/archive.zip", get(batch_archive))
         .route("/v1/check", axum::routing::post(check_file))
+        .route("/v1/documents/{kind}", axum::routing::post(document))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/", get(super::page::index))
@@ -814,4 +816,113 @@ fn write_zip(root: &std::path::Path, send: &dyn Fn(Vec<u8>) -> bool) -> std::io:
         send(end);
     }
     Ok(())
+}
+
+/// One paper now, for case-management systems: the determinations of one court case (records
+/// as in `results/determinations.json`) in, its motion and proposed order (`case`) or the
+/// person's notification letter (`letter`) out: the paper `clearance render` writes for the
+/// case, word for word and page for page (its fonts subset for it alone).
+#[utoipa::path(
+    post,
+    path = "/v1/documents/{kind}",
+    params(("kind" = String, Path, description = "case or letter")),
+    request_body(content_type = "application/json", description = "an array of determination records of one court case, as in results/determinations.json"),
+    responses(
+        (status = 200, description = "application/pdf"),
+        (status = 404, description = "Unknown kind", body = Problem),
+        (status = 422, description = "Not the records of exactly one court case", body = Problem),
+    )
+)]
+async fn document(
+    State(state): State<Arc<AppState>>,
+    Path(kind): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let letters = match kind.as_str() {
+        "case" => false,
+        "letter" => true,
+        _ => return problem(StatusCode::NOT_FOUND, "kind is case or letter"),
+    };
+    let records: Vec<crate::output::DeterminationRecord> = match serde_json::from_slice(&body) {
+        Ok(records) => records,
+        Err(error) => return problem(StatusCode::UNPROCESSABLE_ENTITY, format!("body: {error}")),
+    };
+    let Some(office_path) = state.config.default_office.clone() else {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the server has no office profile (start it with --office)",
+        );
+    };
+    // A bounded pool: single documents never take every core from the batches.
+    let Ok(_permit) = state.render_slots.acquire().await else {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    };
+    let rendered =
+        tokio::task::spawn_blocking(move || render_one(&records, &office_path, letters)).await;
+    match rendered {
+        Ok(Ok(pdf)) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
+        Ok(Err(detail)) => problem(StatusCode::UNPROCESSABLE_ENTITY, detail),
+        Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "rendering stopped"),
+    }
+}
+
+/// Renders the documents of `records` into a scratch folder and returns the one case paper (or
+/// letter) they make.
+fn render_one(
+    records: &[crate::output::DeterminationRecord],
+    office_path: &std::path::Path,
+    letter: bool,
+) -> Result<Vec<u8>, String> {
+    let Some(first) = records.first() else {
+        return Err("no determinations".into());
+    };
+    let as_of = first.as_of;
+    let (office, office_sha256) =
+        crate::config::load_office(office_path).map_err(|error| error.to_string())?;
+    let scratch = crate::output::ScratchOutput::create("clearance-document-")
+        .map_err(|error| error.to_string())?;
+    let config = crate::DocumentConfig {
+        office,
+        office_sha256,
+        contacts: crate::config::Contacts::default(),
+        templates: crate::render::Templates::built_in(),
+        letters: letter,
+        letter_mode: crate::plan::LetterMode::Notice,
+        full_exhibits: false,
+        volume_limit_bytes: crate::VOLUME_LIMIT_BYTES,
+        jobs: 1,
+    };
+    let report = crate::write_documents(
+        &scratch.output,
+        records,
+        as_of,
+        &config,
+        None,
+        &mut Vec::new(),
+        &crate::Observer::silent(),
+    )
+    .map_err(|error| error.to_string())?;
+    if let Some(failure) = report.failures.first() {
+        return Err(format!("{}: {}", failure.file, failure.message));
+    }
+    let folder = scratch
+        .output
+        .staging()
+        .join(if letter { "letters" } else { "cases" });
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    match files.as_slice() {
+        [one] => std::fs::read(one).map_err(|error| error.to_string()),
+        [] => Err("these determinations give no relief, so no paper".into()),
+        _ => Err(format!(
+            "these determinations make {} papers: send one court case at a time",
+            files.len()
+        )),
+    }
 }

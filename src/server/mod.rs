@@ -59,6 +59,8 @@ pub enum ServeError {
 pub(crate) struct AppState {
     pub jobs: Arc<Jobs>,
     pub config: ServeConfig,
+    /// Single-document renders at once (`POST /v1/documents/{kind}`).
+    pub render_slots: tokio::sync::Semaphore,
 }
 
 /// Starts the workers and serves until the process is stopped. Prints `listening on
@@ -86,7 +88,11 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
             });
         });
     }
-    let state = Arc::new(AppState { jobs, config });
+    let state = Arc::new(AppState {
+        jobs,
+        config,
+        render_slots: tokio::sync::Semaphore::new(2),
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

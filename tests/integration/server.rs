@@ -555,6 +555,64 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
         "{table}"
     );
 
+    // One paper now: a court case's determinations in, its motion and order out, the same
+    // bytes `clearance run` wrote for that case.
+    let case = determinations
+        .iter()
+        .find(|record| record["outcome"] == "dismiss_and_seal")
+        .expect("a dismissal")["case_numbers"]
+        .clone();
+    let subject = determinations
+        .iter()
+        .find(|record| record["case_numbers"] == case)
+        .expect("the case")["subject_id"]
+        .clone();
+    let one_case: Vec<&serde_json::Value> = determinations
+        .iter()
+        .filter(|record| record["case_numbers"] == case && record["subject_id"] == subject)
+        .collect();
+    let body = serde_json::to_vec(&one_case).expect("JSON");
+    let paper = request(
+        &server,
+        "POST",
+        "/v1/documents/case",
+        &[AUTH, ("Content-Type", "application/json")],
+        &body,
+    );
+    assert_eq!(
+        paper.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&paper.body)
+    );
+    assert!(
+        paper.headers.contains("application/pdf"),
+        "{}",
+        paper.headers
+    );
+    // Rendered alone, its fonts are subset for it alone: the same paper (text, pages), not the
+    // same bytes as the batch's, which shares its fonts with the other cases of its chunk.
+    let stem = case[0].as_str().expect("case number");
+    workspace.write("single.pdf", &paper.body);
+    let single = workspace.pdf("single.pdf");
+    single.assert_court_ready();
+    let batch_paper = workspace.pdf(&format!("cli/cases/{stem}.pdf"));
+    assert_eq!(single.page_count(), batch_paper.page_count());
+    assert_eq!(single.body_text(), batch_paper.body_text());
+    let everything = serde_json::to_vec(&determinations).expect("JSON");
+    let refused = request(
+        &server,
+        "POST",
+        "/v1/documents/case",
+        &[AUTH, ("Content-Type", "application/json")],
+        &everything,
+    );
+    assert_eq!(refused.status, 422, "several cases are refused");
+    assert_eq!(
+        request(&server, "POST", "/v1/documents/brief", &[AUTH], b"[]").status,
+        404
+    );
+
     // Deleting removes the job and every file of it, uploads included.
     assert_eq!(
         request(
