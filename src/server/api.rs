@@ -185,7 +185,9 @@ async fn log_and_secure(request: axum::extract::Request, next: Next) -> Response
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // "same-origin", not "no-referrer": with no referrer a browser sends `Origin: null` on
+        // the page's own form posts, which the CSRF check would then refuse.
+        HeaderValue::from_static("same-origin"),
     );
     tracing::info!(
         %method,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::AppState;
@@ -103,18 +103,16 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok());
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|value| value.to_str().ok());
-    let same_origin = match (origin, host) {
-        (None, _) => true,
-        (Some(origin), Some(host)) => origin
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    // The browser's own word first (Sec-Fetch-Site), then the Origin against the Host; a post
+    // with neither (curl, scripts) is no browser's cross-site post.
+    let same_origin = match (text("sec-fetch-site"), text("origin"), text("host")) {
+        (Some(site), _, _) => site == "same-origin" || site == "none",
+        (None, None, _) => true,
+        (None, Some(origin), Some(host)) => origin
             .split_once("://")
             .is_some_and(|(_, rest)| rest == host),
-        (Some(_), None) => false,
+        (None, Some(_), None) => false,
     };
     if !same_origin {
         return problem(StatusCode::FORBIDDEN, "cross-site form posts are refused");

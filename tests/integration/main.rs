@@ -1,5 +1,6 @@
 //! The integration test binary: the real `clearance` binary on synthetic DOJ files.
 
+mod browser;
 mod check_cli;
 mod documents;
 mod faults;

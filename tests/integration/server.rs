@@ -12,9 +12,9 @@ use crate::support::{Workspace, sample_office};
 const TOKEN: &str = "test-token-7f3a";
 
 /// A running server, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Drop for Server {
@@ -25,15 +25,22 @@ impl Drop for Server {
 }
 
 fn start(workspace: &Workspace, extra: &[&str]) -> Server {
+    start_with(workspace, extra, Some(TOKEN))
+}
+
+pub(crate) fn start_with(workspace: &Workspace, extra: &[&str], token: Option<&str>) -> Server {
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("clearance"));
     command
         .current_dir(workspace.path(""))
         .args(["serve", "--addr", "127.0.0.1:0", "--data", "data"])
         .args(["--office", &sample_office()])
         .args(extra)
-        .env("CLEARANCE_TOKEN", TOKEN)
+        .env_remove("CLEARANCE_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
+    if let Some(token) = token {
+        command.env("CLEARANCE_TOKEN", token);
+    }
     let mut child = command.spawn().expect("serve starts");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
@@ -47,14 +54,14 @@ fn start(workspace: &Workspace, extra: &[&str]) -> Server {
     Server { child, addr }
 }
 
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     headers: String,
     body: Vec<u8>,
 }
 
 impl Reply {
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| panic!("JSON body: {}", String::from_utf8_lossy(&self.body)))
     }
@@ -68,13 +75,23 @@ fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let mut stream = TcpStream::connect(&server.addr).expect("connect");
+    request_to(&server.addr, method, path, headers, body)
+}
+
+/// The same to any address (the WebDriver server's too).
+pub(crate) fn request_to(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_mins(1)))
         .expect("timeout");
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        server.addr,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -86,12 +103,40 @@ fn request(
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).expect("write head");
     stream.write_all(body).expect("write body");
+    // Read until the body is complete: to its Content-Length when given (a server may keep
+    // the connection open regardless), else to the end.
     let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let split = raw
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .expect("a complete reply");
+    let mut buffer = vec![0u8; 65536];
+    let split = loop {
+        if let Some(split) = raw.windows(4).position(|window| window == b"\r\n\r\n") {
+            break split;
+        }
+        let read = stream.read(&mut buffer).expect("read the reply");
+        assert!(read > 0, "the connection closed before the reply's headers");
+        raw.extend_from_slice(&buffer[..read]);
+    };
+    let length = String::from_utf8_lossy(&raw[..split])
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        });
+    match length {
+        Some(length) => {
+            while raw.len() < split + 4 + length {
+                let read = stream.read(&mut buffer).expect("read the body");
+                if read == 0 {
+                    break;
+                }
+                raw.extend_from_slice(&buffer[..read]);
+            }
+        }
+        None => {
+            let _ = stream.read_to_end(&mut raw);
+        }
+    }
     let headers = String::from_utf8_lossy(&raw[..split]).to_string();
     let status = headers
         .split(' ')
