@@ -1509,6 +1509,19 @@ pub fn notice_of_challenge(
     Ok(serde_json::to_vec(&data).expect("JSON values serialize"))
 }
 
+/// A wording template's paragraphs split at its "---" line: those before it and those after
+/// (all before, none after, when it has none). Lets one template word two parts of a paper.
+fn paragraphs_around_rule(mut paragraphs: Vec<String>) -> (Vec<String>, Vec<String>) {
+    match paragraphs.iter().position(|paragraph| paragraph == "---") {
+        Some(rule) => {
+            let after = paragraphs.split_off(rule + 1);
+            paragraphs.pop();
+            (paragraphs, after)
+        }
+        None => (paragraphs, Vec::new()),
+    }
+}
+
 /// `/data.json` for `challenge-case.typ`: a chunk of per-case notices of challenge.
 pub fn challenge_case_chunk(
     renderer: &Renderer,
@@ -1532,12 +1545,9 @@ pub fn challenge_case_chunk(
                     "any_completed": case.items.iter().any(|item| !item.serving),
                 }),
             );
-            let paragraphs = renderer.paragraphs("challenge-case", &context)?;
-            // Paragraphs before the "---" line come before the table, the rest after it.
-            let split = paragraphs
-                .iter()
-                .position(|paragraph| paragraph == "---")
-                .unwrap_or(paragraphs.len());
+            let (intro, closing) = paragraphs_around_rule(
+                renderer.paragraphs("challenge-case", &context)?,
+            );
             let counts: Vec<Value> = case
                 .items
                 .iter()
@@ -1560,8 +1570,8 @@ pub fn challenge_case_chunk(
                     "Defendant.",
                 ],
                 "case_numbers": first.case_numbers,
-                "intro": paragraphs[..split],
-                "closing": paragraphs.get(split + 1..).unwrap_or_default(),
+                "intro": intro,
+                "closing": closing,
                 "counts": counts,
                 "proof_of_service": proof_of_service,
             }))
@@ -1671,12 +1681,8 @@ pub fn sealing_application(
         }),
     );
     let mut order = renderer.paragraphs("sealing-order", &context)?;
-    let paragraphs = renderer.paragraphs("sealing-application", &context)?;
-    // Paragraphs before the "---" line are the application, those after it its memorandum.
-    let split = paragraphs
-        .iter()
-        .position(|paragraph| paragraph == "---")
-        .unwrap_or(paragraphs.len());
+    let (application, memorandum) =
+        paragraphs_around_rule(renderer.paragraphs("sealing-application", &context)?);
     let findings = if order.is_empty() {
         String::new()
     } else {
@@ -1695,8 +1701,8 @@ pub fn sealing_application(
         "paper_title": format!("People's application to file Exhibit A conditionally under seal; declaration of {}", office.attorney.name),
         "order_title": "[Proposed] order sealing Exhibit A",
         "subtitle": "(Cal. Rules of Court, rules 2.550, 2.551)",
-        "application": paragraphs[..split],
-        "memorandum": paragraphs.get(split + 1..).unwrap_or_default(),
+        "application": application,
+        "memorandum": memorandum,
         "declaration_opening": format!("I, {}, declare:", office.attorney.name),
         "declaration": renderer.paragraphs("sealing-declaration", &context)?,
         "declarant_signature": [
@@ -1820,6 +1826,19 @@ mod tests {
             assert_eq!(plain_offense(&count, Language::En), english);
             assert_eq!(plain_offense(&count, Language::Es), spanish);
         }
+    }
+
+    #[test]
+    fn a_rule_line_splits_a_templates_paragraphs_in_two() {
+        let words = |list: &[&str]| list.iter().map(|word| (*word).to_string()).collect();
+        assert_eq!(
+            paragraphs_around_rule(words(&["a", "b", "---", "c"])),
+            (words(&["a", "b"]), words(&["c"]))
+        );
+        assert_eq!(
+            paragraphs_around_rule(words(&["a"])),
+            (words(&["a"]), Vec::new())
+        );
     }
 
     #[test]

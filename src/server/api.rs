@@ -243,14 +243,8 @@ pub(crate) async fn accept_upload(
     std::fs::create_dir_all(&input)
         .map_err(|error| problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
     let mut options = BatchOptions {
-        county: String::new(),
-        as_of: String::new(),
         letters: true,
-        redacted_exhibits: false,
-        inputs: Vec::new(),
-        contacts: None,
-        office: None,
-        policy: None,
+        ..BatchOptions::default()
     };
     loop {
         let field = match multipart.next_field().await {

@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::pipeline::{Cancellation, Observer, PipelineError, Progress};
+use crate::pipeline::{Cancellation, Observer, Progress};
 
 /// What a batch was asked to do: the form's fields, validated when the job was accepted.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct BatchOptions {
     pub county: String,
     pub as_of: String,
@@ -157,16 +157,7 @@ impl Jobs {
             id: row.get(0)?,
             state: JobState::parse(&row.get::<_, String>(1)?),
             created: row.get(2)?,
-            options: serde_json::from_str(&options).unwrap_or(BatchOptions {
-                county: String::new(),
-                as_of: String::new(),
-                letters: false,
-                redacted_exhibits: false,
-                inputs: Vec::new(),
-                contacts: None,
-                office: None,
-                policy: None,
-            }),
+            options: serde_json::from_str(&options).unwrap_or_default(),
             error: row.get(4)?,
         })
     }
@@ -313,10 +304,4 @@ impl Jobs {
             );
         }
     }
-}
-
-/// The message of a pipeline failure for the job's record: the error's own words, which name
-/// files and lines but never personal data.
-pub fn failure_message(error: &PipelineError) -> String {
-    error.to_string()
 }

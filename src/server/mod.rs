@@ -76,11 +76,10 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
         let jobs = Arc::clone(&jobs);
         let default_office = default_office.clone();
         std::thread::spawn(move || {
-            let folder_of = |id: &str| jobs.folder(id);
             jobs.work(&|job, observer| {
                 run_job(
                     job,
-                    &folder_of(&job.id),
+                    &jobs.folder(&job.id),
                     default_office.as_deref(),
                     jobs_per_batch,
                     observer,
@@ -127,7 +126,8 @@ fn run_job(
             report.check.errors
         )),
         Ok(_) => Ok(()),
-        Err(error) => Err(jobs::failure_message(&error)),
+        // The error's own words name files and lines, never personal data.
+        Err(error) => Err(error.to_string()),
     }
 }
 
