@@ -375,6 +375,7 @@ fn check_config(
         min_chunk_bytes: std::env::var("CLEARANCE_MIN_CHUNK_BYTES")
             .ok()
             .and_then(|text| text.parse().ok()),
+        names_relative_to: None,
     };
     Ok((config, show_timings))
 }

@@ -760,6 +760,9 @@ pub struct CheckConfig {
     /// a user option: tests set it with the `CLEARANCE_MIN_CHUNK_BYTES` environment variable so
     /// that small files are read in many chunks.
     pub min_chunk_bytes: Option<u64>,
+    /// Outputs and diagnostics name the inputs relative to this folder (the service names a
+    /// batch's upload `input/doj-1.csv`, never the server's own folders); `None`: as given.
+    pub names_relative_to: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -74,6 +74,13 @@ impl Evaluation {
             .flat_map(|part| &part.ingested.diagnostics)
     }
 
+    /// Renames the inputs (and the diagnostics naming them) relative to `folder`.
+    pub fn name_inputs_relative_to(&mut self, folder: &std::path::Path) {
+        for part in &mut self.parts {
+            name_inputs_relative_to(&mut part.ingested, folder);
+        }
+    }
+
     pub fn error_count(&self) -> usize {
         self.diagnostics()
             .filter(|diagnostic| diagnostic.severity == Severity::Error)
@@ -107,6 +114,49 @@ impl Evaluation {
         }
         total
     }
+}
+
+fn name_inputs_relative_to(ingested: &mut Ingested, folder: &std::path::Path) {
+    for file in &mut ingested.files {
+        let Ok(relative) = file.path.strip_prefix(folder) else {
+            continue;
+        };
+        let name = relative.display().to_string();
+        for diagnostic in &mut ingested.diagnostics {
+            if diagnostic.file == file.display_name {
+                diagnostic.file.clone_from(&name);
+            }
+        }
+        file.display_name = name;
+    }
+}
+
+/// Reads the inputs as `check` would, without deciding anything, and returns every diagnostic
+/// (errors and warnings): the service refuses a batch whose rows `run` would refuse before
+/// accepting it.
+pub fn validate_inputs(config: &CheckConfig) -> Result<Vec<Diagnostic>, PipelineError> {
+    let options = |compatibility| ingest::ReadOptions {
+        encoding: config.encoding,
+        ..ingest::ReadOptions::new(compatibility, config.jobs)
+    };
+    let files: Vec<&[PathBuf]> = match config.rules {
+        Rules::Clearance(_) => vec![&config.inputs],
+        // gogen reads each file on its own (see `evaluate_inputs`).
+        Rules::Gogen(_) => config.inputs.chunks(1).collect(),
+    };
+    let compatibility = match config.rules {
+        Rules::Clearance(_) => Compatibility::Clearance,
+        Rules::Gogen(_) => Compatibility::Gogen,
+    };
+    let mut diagnostics = Vec::new();
+    for inputs in files {
+        let mut ingested = ingest::read_doj_files(inputs, options(compatibility), &|_| {})?;
+        if let Some(folder) = &config.names_relative_to {
+            name_inputs_relative_to(&mut ingested, folder);
+        }
+        diagnostics.append(&mut ingested.diagnostics);
+    }
+    Ok(diagnostics)
 }
 
 /// Reads the inputs and decides every conviction: stages 1 and 2.
@@ -322,6 +372,10 @@ fn decide_and_write_results(
         },
         observer,
     )?;
+    let mut evaluation = evaluation;
+    if let Some(folder) = &config.names_relative_to {
+        evaluation.name_inputs_relative_to(folder);
+    }
     timings.push(("ingest and eligibility", started.elapsed()));
     observer.report(Stage::Deciding, 0, 1);
     let diagnostics: Vec<Diagnostic> = evaluation.diagnostics().cloned().collect();

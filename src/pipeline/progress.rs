@@ -188,6 +188,7 @@ mod tests {
                 skip_bad_rows: false,
                 jobs,
                 min_chunk_bytes: None,
+                names_relative_to: None,
             },
             documents: crate::DocumentConfig {
                 office,

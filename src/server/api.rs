@@ -23,20 +23,91 @@ pub(crate) struct Problem {
     status: u16,
     /// What exactly is wrong, with file and field where known; never personal data.
     detail: String,
+    /// Bad input rows, located as in `errors.json` (present only when rows are at fault).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    diagnostics: Vec<DiagnosticView>,
+}
+
+/// One problem found in an input file, as `errors.json` lists it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub(crate) struct DiagnosticView {
+    /// `error` (the row cannot be used) or `warning` (a field was treated as unknown).
+    pub severity: String,
+    /// The file as uploaded into the batch (`input/doj-1.csv`).
+    pub file: String,
+    /// 1-based physical line (the header is line 1).
+    pub line: Option<u64>,
+    /// 1-based column: a byte column for syntax errors, a field number otherwise.
+    pub column: Option<u64>,
+    /// The DOJ column, when one field is at fault.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl From<&crate::ingest::Diagnostic> for DiagnosticView {
+    fn from(diagnostic: &crate::ingest::Diagnostic) -> DiagnosticView {
+        DiagnosticView {
+            severity: match diagnostic.severity {
+                crate::ingest::Severity::Error => "error",
+                crate::ingest::Severity::Warning => "warning",
+            }
+            .to_string(),
+            file: diagnostic.file.clone(),
+            line: diagnostic.line,
+            column: diagnostic.column,
+            field: diagnostic.field.map(str::to_string),
+            message: diagnostic.message.clone(),
+        }
+    }
 }
 
 pub(crate) fn problem(status: StatusCode, detail: impl Into<String>) -> Response {
-    let body = Problem {
-        title: status.canonical_reason().unwrap_or("error").to_string(),
-        status: status.as_u16(),
-        detail: detail.into(),
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        serde_json::to_vec(&body).expect("problem serializes"),
-    )
-        .into_response()
+    Refusal::new(status, detail).into_problem()
+}
+
+/// Why a request was refused, before it is shown: as `application/problem+json` to the API,
+/// as a page to the form.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub status: StatusCode,
+    pub detail: String,
+    pub diagnostics: Vec<DiagnosticView>,
+}
+
+impl Refusal {
+    pub(crate) fn new(status: StatusCode, detail: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            detail: detail.into(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    pub(crate) fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("error")
+    }
+
+    pub(crate) fn into_problem(self) -> Response {
+        let status = self.status;
+        let body = Problem {
+            title: self.title().to_string(),
+            status: status.as_u16(),
+            detail: self.detail,
+            diagnostics: self.diagnostics,
+        };
+        let mut response = (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            serde_json::to_vec(&body).expect("problem serializes"),
+        )
+            .into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
+        response
+    }
 }
 
 /// A batch as the API shows it.
@@ -99,7 +170,7 @@ fn view(state: &AppState, job: &Job) -> BatchView {
         metrics,
         healthz
     ),
-    components(schemas(BatchView, Problem, JobState))
+    components(schemas(BatchView, Problem, DiagnosticView, JobState))
 )]
 struct ApiDoc;
 
@@ -232,16 +303,16 @@ fn new_id() -> String {
 pub(crate) async fn accept_upload(
     state: &AppState,
     mut multipart: Multipart,
-) -> Result<Job, Response> {
+) -> Result<Job, Refusal> {
     let id = new_id();
     let folder = state.jobs.folder(&id);
     let input = folder.join("input");
     let fail = |status: StatusCode, detail: String| {
         let _ = std::fs::remove_dir_all(&folder);
-        problem(status, detail)
+        Refusal::new(status, detail)
     };
     std::fs::create_dir_all(&input)
-        .map_err(|error| problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
+        .map_err(|error| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
     let mut options = BatchOptions {
         letters: true,
         ..BatchOptions::default()
@@ -308,21 +379,58 @@ pub(crate) async fn accept_upload(
             "doj: at least one DOJ file is required".into(),
         ));
     }
-    // Everything but the DOJ rows is checked now, so that a bad form is a 422, not a failed job.
-    if let Err(error) =
-        super::batch_config(&options, &folder, state.config.default_office.as_deref(), 1)
-    {
+    // A full queue is refused before the rows are read.
+    if state.jobs.queued().unwrap_or(0) >= state.config.max_queued {
         return Err(fail(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            redact_folder(&error.to_string(), &folder),
+            StatusCode::TOO_MANY_REQUESTS,
+            "the queue is full".into(),
         ));
     }
-    if state.jobs.queued().unwrap_or(0) >= state.config.max_queued {
-        let mut response = fail(StatusCode::TOO_MANY_REQUESTS, "the queue is full".into());
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-        return Err(response);
+    // Everything is checked now, the DOJ rows too, so that bad input is a 422 with every
+    // located diagnostic, not a failed job.
+    let config = match super::batch_config(
+        &options,
+        &folder,
+        state.config.default_office.as_deref(),
+        state.config.jobs_per_batch,
+    ) {
+        Ok(config) => config,
+        Err(error) => {
+            return Err(fail(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                redact_folder(&error.to_string(), &folder),
+            ));
+        }
+    };
+    let check = config.check;
+    let validated = tokio::task::spawn_blocking(move || crate::pipeline::validate_inputs(&check))
+        .await
+        .map_err(|_| {
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the check stopped".into(),
+            )
+        })?;
+    let diagnostics = match validated {
+        Ok(diagnostics) => diagnostics,
+        Err(error) => {
+            return Err(fail(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                redact_folder(&error.to_string(), &folder),
+            ));
+        }
+    };
+    let errors = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == crate::ingest::Severity::Error)
+        .count();
+    if errors > 0 {
+        let mut refusal = fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the DOJ input has {errors} bad row(s); nothing was queued"),
+        );
+        refusal.diagnostics = diagnostics.iter().map(DiagnosticView::from).collect();
+        return Err(refusal);
     }
     let created = crate::model::Date::today_utc().to_string();
     state
@@ -334,7 +442,7 @@ pub(crate) async fn accept_upload(
         .get(&id)
         .ok()
         .flatten()
-        .ok_or_else(|| problem(StatusCode::INTERNAL_SERVER_ERROR, "the job was not stored"))
+        .ok_or_else(|| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "the job was not stored"))
 }
 
 /// A broken upload: too large (`413`), or malformed (`400`).
@@ -375,7 +483,7 @@ async fn create_batch(State(state): State<Arc<AppState>>, multipart: Multipart) 
             }
             response
         }
-        Err(response) => response,
+        Err(refusal) => refusal.into_problem(),
     }
 }
 
@@ -657,7 +765,10 @@ async fn check_file(State(state): State<Arc<AppState>>, mut multipart: Multipart
             .await;
     let response = match outcome {
         Ok(Ok(json)) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
-        Ok(Err((status, detail))) => problem(status, redact_folder(&detail, scratch.path())),
+        Ok(Err(mut refusal)) => {
+            refusal.detail = redact_folder(&refusal.detail, scratch.path());
+            refusal.into_problem()
+        }
         Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "the check stopped"),
     };
     drop(scratch);
@@ -670,9 +781,10 @@ fn check_in(
     county: &str,
     as_of: &str,
     policy: Option<&str>,
-) -> Result<Vec<u8>, (StatusCode, String)> {
-    let unprocessable =
-        |error: crate::config::ConfigError| (StatusCode::UNPROCESSABLE_ENTITY, error.to_string());
+) -> Result<Vec<u8>, Refusal> {
+    let unprocessable = |error: crate::config::ConfigError| {
+        Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
+    };
     let (rules, rules_source) = crate::config::load_rules(policy).map_err(unprocessable)?;
     let config = crate::config::CheckConfig {
         inputs: vec![folder.join("doj.csv")],
@@ -686,16 +798,28 @@ fn check_in(
         skip_bad_rows: false,
         jobs: 1,
         min_chunk_bytes: None,
+        names_relative_to: Some(folder.to_path_buf()),
     };
     let report = crate::pipeline::check(&config, &crate::pipeline::Observer::silent())
-        .map_err(|error| (StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))?;
+        .map_err(|error| Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))?;
     if report.refused {
         // Every bad row, located, as errors.json says it.
-        let errors = std::fs::read_to_string(folder.join("out/errors.json")).unwrap_or_default();
-        return Err((StatusCode::UNPROCESSABLE_ENTITY, errors));
+        #[derive(serde::Deserialize)]
+        struct ErrorsFile {
+            diagnostics: Vec<DiagnosticView>,
+        }
+        let errors = std::fs::read(folder.join("out/errors.json")).unwrap_or_default();
+        let mut refusal = Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the DOJ input has {} bad row(s)", report.errors),
+        );
+        refusal.diagnostics = serde_json::from_slice::<ErrorsFile>(&errors)
+            .map(|file| file.diagnostics)
+            .unwrap_or_default();
+        return Err(refusal);
     }
     std::fs::read(folder.join("out/results/determinations.json"))
-        .map_err(|error| (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))
+        .map_err(|error| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))
 }
 
 /// A batch's whole output as one zip file (entries stored, in path order, dated 1980-01-01 so

@@ -179,6 +179,7 @@ pub(crate) fn batch_config(
             skip_bad_rows: false,
             jobs: jobs_per_batch,
             min_chunk_bytes: None,
+            names_relative_to: Some(folder.to_path_buf()),
         },
         documents: crate::DocumentConfig {
             office,

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::AppState;
-use super::api::{accept_upload, output_file, problem};
+use super::api::{Refusal, accept_upload, output_file, problem};
 use super::jobs::JobState;
 
 /// Escapes text for HTML (every value on the page is data).
@@ -119,8 +119,52 @@ pub(crate) async fn submit(
     }
     match accept_upload(&state, multipart).await {
         Ok(job) => Redirect::to(&format!("/batches/{}", job.id)).into_response(),
-        Err(response) => response,
+        Err(refusal) => refusal_page(&refusal),
     }
+}
+
+/// A refused upload as a page: what is wrong, every bad row located (file, line, column,
+/// field), and the way back to the form.
+fn refusal_page(refusal: &Refusal) -> Response {
+    let mut rows = String::new();
+    for diagnostic in &refusal.diagnostics {
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&diagnostic.severity),
+            escape(&diagnostic.file),
+            diagnostic
+                .line
+                .map(|line| line.to_string())
+                .unwrap_or_default(),
+            diagnostic
+                .column
+                .map(|column| column.to_string())
+                .unwrap_or_default(),
+            escape(diagnostic.field.as_deref().unwrap_or("")),
+            escape(&diagnostic.message)
+        );
+    }
+    let table = if rows.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<table><thead><tr><th>Severity</th><th>File</th><th>Line</th><th>Column</th>\
+             <th>Field</th><th>Problem</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    };
+    let mut response = layout(
+        refusal.title(),
+        &format!(
+            "<h1>Not accepted: {}</h1><p role=\"alert\">{}</p>{table}<p><a href=\"/\">Back to the form</a></p>",
+            escape(refusal.title()),
+            escape(&refusal.detail)
+        ),
+        false,
+    )
+    .into_response();
+    *response.status_mut() = refusal.status;
+    response
 }
 
 pub(crate) async fn batch(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {

@@ -346,20 +346,25 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     let batch = wait_for(&server, &id, &["succeeded", "failed"]);
     assert_eq!(batch["state"], "succeeded", "{batch}");
 
-    // The same input through the command line: the stored upload, named as the service names
-    // it, so that the manifest's input paths agree too.
-    let stored = format!("data/jobs/{id}/input/doj-1.csv");
+    // The same input through the command line, run beside the stored upload so that it names
+    // the input as the service does (`input/doj-1.csv`, never the server's folders).
+    let job_folder = workspace.path(&format!("data/jobs/{id}"));
     assert_eq!(
-        std::fs::read(workspace.path(&stored)).expect("stored upload"),
+        std::fs::read(job_folder.join("input/doj-1.csv")).expect("stored upload"),
         doj
     );
     workspace
         .clearance()
-        .args(["run", &stored])
+        .current_dir(&job_folder)
+        .args(["run", "input/doj-1.csv"])
         .args(["--county", "SAN FRANCISCO", "--as-of", "2020-07-01"])
-        .args(["--office", &sample_office(), "--out", "cli"])
+        .args(["--office", &sample_office(), "--out"])
+        .arg(workspace.path("cli"))
         .assert()
         .success();
+    let manifest = std::fs::read_to_string(job_folder.join("out/manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"input/doj-1.csv\""), "{manifest}");
+    assert!(!manifest.contains("data/jobs"), "{manifest}");
     let served = workspace.path(&format!("data/jobs/{id}/out"));
     let cli = workspace.path("cli");
     assert_eq!(files(&served), files(&cli));
@@ -749,4 +754,108 @@ fn an_interrupted_batch_completes_after_a_restart() {
             .path(&format!("data/jobs/{id}/out/manifest.json"))
             .exists()
     );
+}
+
+/// Bad rows refuse a batch at upload with `422` and every located diagnostic (file as the
+/// batch names it, line, field), nothing queued or kept; the form shows them as a page, and
+/// `/v1/check` answers the same way.
+#[test]
+fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
+    let workspace = Workspace::new();
+    workspace
+        .clearance()
+        .args(["sample", "--people", "3", "--seed", "8", "-o", "doj.csv"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(workspace.path("doj.csv")).expect("sample");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Line 3 loses its last column; line 5 gets a date that is not one.
+    lines[2] = lines[2].rsplit_once(',').expect("columns").0.to_string();
+    let fields = lines[4].split(',').count();
+    assert!(fields > 90, "a DOJ row");
+    lines[4] = lines[4].replacen(",20", ",2X", 1);
+    let bad = format!("{}\n", lines.join("\n"));
+    let server = start(&workspace, &[]);
+
+    let reply = submit(&server, bad.as_bytes(), "SAN FRANCISCO");
+    assert_eq!(
+        reply.status,
+        422,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert!(reply.headers.contains("application/problem+json"));
+    let problem = reply.json();
+    let diagnostics = problem["diagnostics"].as_array().expect("diagnostics");
+    let located: Vec<(String, u64)> = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic["severity"] == "error")
+        .map(|diagnostic| {
+            (
+                diagnostic["file"].as_str().expect("file").to_string(),
+                diagnostic["line"].as_u64().expect("line"),
+            )
+        })
+        .collect();
+    assert!(
+        located.contains(&("input/doj-1.csv".to_string(), 3)),
+        "{problem}"
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("bad row"),
+        "{problem}"
+    );
+    let kept: Vec<_> = std::fs::read_dir(workspace.path("data/jobs"))
+        .expect("jobs folder")
+        .collect();
+    assert!(kept.is_empty(), "nothing kept of a refused batch");
+    let listed = request(&server, "GET", "/v1/batches", &[AUTH], b"").json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+
+    // The same upload through the page's form: an HTML page listing the rows.
+    let (content_type, body) = multipart(&[
+        ("doj", Some("doj.csv"), bad.as_bytes()),
+        ("county", None, b"SAN FRANCISCO"),
+        ("as_of", None, b"2020-07-01"),
+    ]);
+    let page = request(
+        &server,
+        "POST",
+        "/batches",
+        &[AUTH, ("Content-Type", &content_type)],
+        &body,
+    );
+    assert_eq!(page.status, 422);
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(
+        html.contains("<td>input/doj-1.csv</td><td>3</td>"),
+        "{html}"
+    );
+    assert!(html.contains("Back to the form"), "{html}");
+
+    // `/v1/check` refuses the same rows the same way.
+    let (content_type, body) = multipart(&[
+        ("doj", Some("doj.csv"), bad.as_bytes()),
+        ("county", None, b"SAN FRANCISCO"),
+        ("as_of", None, b"2020-07-01"),
+    ]);
+    let checked = request(
+        &server,
+        "POST",
+        "/v1/check",
+        &[AUTH, ("Content-Type", &content_type)],
+        &body,
+    );
+    assert_eq!(checked.status, 422);
+    let lines: Vec<u64> = checked.json()["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|diagnostic| diagnostic["severity"] == "error")
+        .filter_map(|diagnostic| diagnostic["line"].as_u64())
+        .collect();
+    assert!(lines.contains(&3), "{}", checked.json());
 }
