@@ -190,6 +190,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/batches", axum::routing::post(super::page::submit))
         .route("/batches/{id}", get(super::page::batch))
         .route(
+            "/batches/{id}/delete",
+            get(super::page::confirm_delete).post(super::page::delete),
+        )
+        .route(
             "/batches/{id}/determinations",
             get(super::page::determinations),
         )
@@ -324,53 +328,85 @@ pub(crate) async fn accept_upload(
             Err(error) => return Err(fail(upload_status(&error), error.body_text())),
         };
         let name = field.name().unwrap_or_default().to_string();
+        // Files go to disk as they arrive (a DOJ file can be hundreds of megabytes), under
+        // names clearance chooses.
+        let file = match name.as_str() {
+            "doj" => Some(format!("input/doj-{}.csv", options.inputs.len() + 1)),
+            "contacts" => Some("input/contacts.csv".to_string()),
+            "office" => Some("input/office.toml".to_string()),
+            "policy" => Some("input/policy".to_string()),
+            _ => None,
+        };
+        if let Some(path) = file {
+            let target = folder.join(&path);
+            let (size, first_byte) = match save_field(field, &target).await {
+                Ok(saved) => saved,
+                Err(SaveError::Upload(error)) => {
+                    return Err(fail(upload_status(&error), error.body_text()));
+                }
+                Err(SaveError::Disk(error)) => {
+                    return Err(fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()));
+                }
+            };
+            // An empty file input is a field the form left blank.
+            if size == 0 {
+                let _ = std::fs::remove_file(&target);
+                continue;
+            }
+            match name.as_str() {
+                "doj" => options.inputs.push(path),
+                "contacts" => options.contacts = Some(path),
+                "office" => options.office = Some(path),
+                _ => {
+                    // A policy: clearance's TOML, or BEAR's eligibility options (JSON).
+                    let named = if first_byte == Some(b'{') {
+                        "input/policy.json"
+                    } else {
+                        "input/policy.toml"
+                    };
+                    std::fs::rename(&target, folder.join(named)).map_err(|error| {
+                        fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+                    })?;
+                    options.policy = Some(named.to_string());
+                }
+            }
+            continue;
+        }
         let bytes = match field.bytes().await {
             Ok(bytes) => bytes,
             Err(error) => return Err(fail(upload_status(&error), error.body_text())),
         };
         let text = || String::from_utf8_lossy(&bytes).trim().to_string();
-        let stored = match name.as_str() {
-            "doj" => {
-                if bytes.is_empty() {
-                    continue;
-                }
-                let path = format!("input/doj-{}.csv", options.inputs.len() + 1);
-                options.inputs.push(path.clone());
-                Some(path)
-            }
-            "contacts" if !bytes.is_empty() => {
-                options.contacts = Some("input/contacts.csv".into());
-                options.contacts.clone()
-            }
-            "office" if !bytes.is_empty() => {
-                options.office = Some("input/office.toml".into());
-                options.office.clone()
-            }
-            "policy" if !bytes.is_empty() => {
-                options.policy = Some("input/policy.toml".into());
-                options.policy.clone()
-            }
-            "county" => {
-                options.county = text();
-                None
-            }
-            "as_of" => {
-                options.as_of = text();
-                None
-            }
+        match name.as_str() {
+            "county" => options.county = text(),
+            "as_of" => options.as_of = text(),
             "letters" => {
                 options.letters = !matches!(text().as_str(), "false" | "no" | "off" | "0");
-                None
             }
             "redacted_exhibits" => {
                 options.redacted_exhibits = matches!(text().as_str(), "true" | "yes" | "on" | "1");
-                None
             }
-            _ => None,
-        };
-        if let Some(path) = stored {
-            std::fs::write(folder.join(&path), &bytes)
-                .map_err(|error| fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
+            "shipped_policy" => {
+                if let Some(shipped) = shipped_policy(&text()) {
+                    std::fs::write(folder.join("input/policy.toml"), shipped).map_err(|error| {
+                        fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+                    })?;
+                    options.policy = Some("input/policy.toml".into());
+                } else if !text().is_empty() {
+                    return Err(fail(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!(
+                            "shipped_policy: not one of {}",
+                            SHIPPED_POLICIES
+                                .iter()
+                                .map(|(name, _)| *name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
+            _ => {}
         }
     }
     if options.inputs.is_empty() {
@@ -443,6 +479,58 @@ pub(crate) async fn accept_upload(
         .ok()
         .flatten()
         .ok_or_else(|| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "the job was not stored"))
+}
+
+/// The county policies shipped with clearance, by the name the form offers.
+pub(crate) const SHIPPED_POLICIES: [(&str, &str); 3] = [
+    (
+        "san-francisco-2019",
+        include_str!("../../samples/policies/san-francisco-2019.toml"),
+    ),
+    (
+        "los-angeles-2019",
+        include_str!("../../samples/policies/los-angeles-2019.toml"),
+    ),
+    (
+        "statutory",
+        include_str!("../../samples/policies/statutory.toml"),
+    ),
+];
+
+fn shipped_policy(name: &str) -> Option<&'static str> {
+    SHIPPED_POLICIES
+        .iter()
+        .find(|(shipped, _)| *shipped == name)
+        .map(|(_, text)| *text)
+}
+
+enum SaveError {
+    Upload(axum::extract::multipart::MultipartError),
+    Disk(std::io::Error),
+}
+
+/// Streams one uploaded file to `target`; returns its size and first byte.
+async fn save_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    target: &std::path::Path,
+) -> Result<(u64, Option<u8>), SaveError> {
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::create(target)
+        .await
+        .map_err(SaveError::Disk)?;
+    let (mut size, mut first_byte) = (0u64, None);
+    while let Some(chunk) = field.chunk().await.map_err(SaveError::Upload)? {
+        if first_byte.is_none() {
+            first_byte = chunk
+                .iter()
+                .copied()
+                .find(|byte| !byte.is_ascii_whitespace());
+        }
+        size += chunk.len() as u64;
+        file.write_all(&chunk).await.map_err(SaveError::Disk)?;
+    }
+    file.flush().await.map_err(SaveError::Disk)?;
+    Ok((size, first_byte))
 }
 
 /// A broken upload: too large (`413`), or malformed (`400`).

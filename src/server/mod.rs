@@ -139,11 +139,20 @@ pub(crate) fn batch_config(
     jobs_per_batch: usize,
 ) -> Result<crate::RunConfig, config::ConfigError> {
     let county = config::County::parse(&options.county)?;
-    let policy = options
-        .policy
-        .as_ref()
-        .map(|path| folder.join(path).display().to_string());
-    let (rules, rules_source) = config::load_rules(policy.as_deref())?;
+    // BEAR's options are JSON, read as `gogen:FILE` on the command line.
+    let policy = options.policy.as_ref().map(|path| {
+        let prefix = if path.ends_with(".json") {
+            "gogen:"
+        } else {
+            ""
+        };
+        format!("{prefix}{}", folder.join(path).display())
+    });
+    let (rules, mut rules_source) = config::load_rules(policy.as_deref())?;
+    // The manifest names the policy as the batch knows it, not by the server's folders.
+    if rules_source.path.is_some() {
+        rules_source.path.clone_from(&options.policy);
+    }
     let as_of = config::parse_as_of(&options.as_of)?;
     let office_path = match (&options.office, default_office) {
         (Some(path), _) => folder.join(path),

@@ -85,7 +85,11 @@ pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
              <label for=\"doj\">DOJ file(s)</label><input id=\"doj\" name=\"doj\" type=\"file\" multiple required>\
              <label for=\"contacts\">Contacts (CSV, optional)</label><input id=\"contacts\" name=\"contacts\" type=\"file\">\
              <label for=\"office\">Office profile (TOML, optional when the server has one)</label><input id=\"office\" name=\"office\" type=\"file\">\
-             <label for=\"policy\">County policy (TOML, optional: the statute alone)</label><input id=\"policy\" name=\"policy\" type=\"file\">\
+             <label for=\"shipped_policy\">County policy</label><select id=\"shipped_policy\" name=\"shipped_policy\">\
+             <option value=\"\" selected>None: the statute alone</option>\
+             <option value=\"san-francisco-2019\">San Francisco District Attorney, 2019</option>\
+             <option value=\"los-angeles-2019\">Los Angeles District Attorney, 2019</option></select>\
+             <label for=\"policy\">or upload a policy (clearance TOML, or BEAR options JSON)</label><input id=\"policy\" name=\"policy\" type=\"file\">\
              <label for=\"county\">County</label><select id=\"county\" name=\"county\">{counties}</select>\
              <label for=\"as_of\">As of</label><input id=\"as_of\" name=\"as_of\" type=\"date\" value=\"{today}\" required>\
              <label><input type=\"checkbox\" name=\"redacted_exhibits\" value=\"true\"> Public (redacted) exhibits only</label>\
@@ -103,23 +107,27 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
+    if !same_origin(&headers) {
+        return problem(StatusCode::FORBIDDEN, "cross-site form posts are refused");
+    }
+    match accept_upload(&state, multipart).await {
+        Ok(job) => Redirect::to(&format!("/batches/{}", job.id)).into_response(),
+        Err(refusal) => refusal_page(&refusal),
+    }
+}
+
+/// Whether a form post comes from this site: the browser's own word first (Sec-Fetch-Site),
+/// then the Origin against the Host; a post with neither (curl, scripts) is no browser's
+/// cross-site post.
+fn same_origin(headers: &HeaderMap) -> bool {
     let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    // The browser's own word first (Sec-Fetch-Site), then the Origin against the Host; a post
-    // with neither (curl, scripts) is no browser's cross-site post.
-    let same_origin = match (text("sec-fetch-site"), text("origin"), text("host")) {
+    match (text("sec-fetch-site"), text("origin"), text("host")) {
         (Some(site), _, _) => site == "same-origin" || site == "none",
         (None, None, _) => true,
         (None, Some(origin), Some(host)) => origin
             .split_once("://")
             .is_some_and(|(_, rest)| rest == host),
         (None, Some(_), None) => false,
-    };
-    if !same_origin {
-        return problem(StatusCode::FORBIDDEN, "cross-site form posts are refused");
-    }
-    match accept_upload(&state, multipart).await {
-        Ok(job) => Redirect::to(&format!("/batches/{}", job.id)).into_response(),
-        Err(refusal) => refusal_page(&refusal),
     }
 }
 
@@ -199,37 +207,137 @@ pub(crate) async fn batch(State(state): State<Arc<AppState>>, Path(id): Path<Str
             "<p><a href=\"/batches/{}/determinations\">Determinations, those needing review first</a></p>",
             escape(&job.id)
         );
-        body.push_str("<h2>Files</h2><ul>");
-        for (label, path) in [
-            ("Summary report", "summary.pdf"),
-            ("Omnibus filing (public)", "bundles/filing-redacted.pdf"),
-            (
-                "Omnibus filing (full, to lodge under seal)",
-                "bundles/filing.pdf",
-            ),
-            ("Case packets", "bundles/case-packets.pdf"),
-            ("Mailing list", "bundles/mailing-list.csv"),
-            ("Determinations", "results/determinations.csv"),
-            ("Needs a case number", "review/needs-case-number.pdf"),
-        ] {
-            if output_file(&state, &job.id, path).is_some() {
-                let _ = write!(
-                    body,
-                    "<li><a href=\"/v1/batches/{}/files/{}\">{}</a></li>",
-                    escape(&job.id),
-                    escape(path),
-                    escape(label)
-                );
-            }
-        }
+        body.push_str(&files_html(&state, &job.id));
+    }
+    if !running {
         let _ = write!(
             body,
-            "<li><a href=\"/v1/batches/{}/archive.zip\">Everything, as one zip file</a></li>",
+            "<p><a href=\"/batches/{}/delete\">Delete this batch and all its files…</a></p>",
             escape(&job.id)
         );
-        body.push_str("</ul>");
     }
     layout(&format!("Batch {}", job.id), &body, running).into_response()
+}
+
+/// Every bundle and report of a finished batch, named for a clerk, then the zip. Per-case
+/// papers and letters are linked from the determinations table.
+fn files_html(state: &AppState, id: &str) -> String {
+    const LABELS: [(&str, &str); 14] = [
+        ("summary.pdf", "Summary report"),
+        (
+            "bundles/filing-redacted.pdf",
+            "Omnibus filing (public, redacted)",
+        ),
+        (
+            "bundles/filing.pdf",
+            "Omnibus filing (full, to lodge under seal)",
+        ),
+        (
+            "bundles/petition-redacted.pdf",
+            "Omnibus petition (public, redacted)",
+        ),
+        (
+            "bundles/petition.pdf",
+            "Omnibus petition (full, to lodge under seal)",
+        ),
+        (
+            "bundles/sealing-application.pdf",
+            "Application to file under seal",
+        ),
+        ("bundles/notice-of-challenge.pdf", "Notice of challenge"),
+        (
+            "bundles/case-packets.pdf",
+            "Case packets (every case's motion and order)",
+        ),
+        ("bundles/letters.en.pdf", "Letters in English"),
+        ("bundles/letters.es.pdf", "Letters in Spanish"),
+        (
+            "bundles/letters.en-es.pdf",
+            "Letters in English and Spanish",
+        ),
+        ("bundles/mailing-list.csv", "Mailing list"),
+        ("results/determinations.csv", "Determinations (CSV)"),
+        ("errors.json", "Warnings about the input"),
+    ];
+    let out = state.jobs.folder(id).join("out");
+    let mut paths: Vec<String> = LABELS.iter().map(|(path, _)| (*path).to_string()).collect();
+    // Split volumes and anything else in the bundle and review folders, by name.
+    for folder in ["bundles", "review"] {
+        let mut names: Vec<String> = std::fs::read_dir(out.join(folder))
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| format!("{folder}/{}", entry.file_name().to_string_lossy()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names.retain(|name| !paths.contains(name));
+        paths.extend(names);
+    }
+    let mut html = String::from("<h2>Files</h2><ul>");
+    for path in &paths {
+        if output_file(state, id, path).is_none() {
+            continue;
+        }
+        let label = LABELS
+            .iter()
+            .find(|(known, _)| known == path)
+            .map_or(path.as_str(), |(_, label)| label);
+        let _ = write!(
+            html,
+            "<li><a href=\"/v1/batches/{}/files/{}\">{}</a></li>",
+            escape(id),
+            escape(path),
+            escape(label)
+        );
+    }
+    let _ = write!(
+        html,
+        "<li><a href=\"/v1/batches/{}/archive.zip\">Everything, as one zip file</a></li></ul>",
+        escape(id)
+    );
+    html
+}
+
+/// The confirmation before a batch is deleted (a link cannot delete anything).
+pub(crate) async fn confirm_delete(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(Some(job)) = state.jobs.get(&id) else {
+        return problem(StatusCode::NOT_FOUND, "no such batch");
+    };
+    layout(
+        "Delete batch",
+        &format!(
+            "<h1>Delete batch {0}?</h1><p>Every file of this batch goes: the uploaded DOJ files \
+             and contacts, the papers, the letters. This cannot be undone.</p>\
+             <form method=\"post\" action=\"/batches/{0}/delete\"><button type=\"submit\">Delete for good</button></form>\
+             <p><a href=\"/batches/{0}\">Keep it</a></p>",
+            escape(&job.id)
+        ),
+        false,
+    )
+    .into_response()
+}
+
+/// The confirmed deletion: same-origin only, then back to the list.
+pub(crate) async fn delete(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if !same_origin(&headers) {
+        return problem(StatusCode::FORBIDDEN, "cross-site form posts are refused");
+    }
+    match state.jobs.get(&id) {
+        Ok(Some(job)) => match state.jobs.delete(&job.id) {
+            Ok(_) => Redirect::to("/").into_response(),
+            Err(error) => problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+        },
+        _ => problem(StatusCode::NOT_FOUND, "no such batch"),
+    }
 }
 
 /// The summary's numbers as HTML: outcomes with a bar each (no script, no image).
@@ -386,7 +494,7 @@ pub(crate) async fn determinations(
          <label for=\"section\">Section</label><input id=\"section\" name=\"section\" value=\"{}\">\
          <label for=\"case\">Case number</label><input id=\"case\" name=\"case\" value=\"{}\">\
          <button type=\"submit\">Filter</button></form><p>{} counts; page {page} of {pages}.</p>\
-         <table><thead><tr><th>Case</th><th>Count</th><th>Statute</th><th>Outcome</th><th>Track</th><th>Rule</th><th>Reason</th></tr></thead><tbody>",
+         <table><thead><tr><th>Case</th><th>Count</th><th>Statute</th><th>Outcome</th><th>Track</th><th>Rule</th><th>Reason</th><th>Letter</th></tr></thead><tbody>",
         value(&query.flag),
         value(&query.section),
         value(&query.case),
@@ -406,10 +514,40 @@ pub(crate) async fn determinations(
                     .collect()
             })
             .unwrap_or_default();
+        // A case number links to its motion and order, when the batch made them.
+        let case_cell = cases
+            .iter()
+            .map(|case| {
+                let path = format!("cases/{case}.pdf");
+                if output_file(&state, &id, &path).is_some() {
+                    format!(
+                        "<a href=\"/v1/batches/{}/files/{}\">{}</a>",
+                        escape(&id),
+                        escape(&path),
+                        escape(case)
+                    )
+                } else {
+                    escape(case)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let subject = text(record, "subject_id");
+        let letter = ["en", "es", "en-es"]
+            .iter()
+            .map(|language| format!("letters/{subject}.{language}.pdf"))
+            .find(|path| output_file(&state, &id, path).is_some())
+            .map(|path| {
+                format!(
+                    "<a href=\"/v1/batches/{}/files/{}\">Letter</a>",
+                    escape(&id),
+                    escape(&path)
+                )
+            })
+            .unwrap_or_default();
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&cases.join("; ")),
+            "<tr><td>{case_cell}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{letter}</td></tr>",
             record["count_number"].as_u64().unwrap_or(0),
             escape(&text(record, "statute")),
             escape(&text(record, "outcome")),

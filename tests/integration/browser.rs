@@ -6,7 +6,8 @@
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::server::{request_to, start_with};
+use crate::http::request_to;
+use crate::server::start_with;
 use crate::support::Workspace;
 
 /// A chromedriver on a free port, killed when dropped.

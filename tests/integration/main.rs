@@ -5,6 +5,7 @@ mod check_cli;
 mod documents;
 mod faults;
 mod gogen_compat;
+mod http;
 mod ingest_errors;
 mod letters;
 mod office_files;

@@ -2,11 +2,11 @@
 //! over HTTP/1.1 with a small client written here (no HTTP library between the test and the
 //! bytes on the wire).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::http::{Reply, multipart, request_to};
 use crate::support::{Workspace, sample_office};
 
 const TOKEN: &str = "test-token-7f3a";
@@ -54,20 +54,7 @@ pub(crate) fn start_with(workspace: &Workspace, extra: &[&str], token: Option<&s
     Server { child, addr }
 }
 
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    pub(crate) fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("JSON body: {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-/// One request on its own connection (`Connection: close`), the reply read to the end.
+/// One request to the server.
 fn request(
     server: &Server,
     method: &str,
@@ -78,134 +65,7 @@ fn request(
     request_to(&server.addr, method, path, headers, body)
 }
 
-/// The same to any address (the WebDriver server's too).
-pub(crate) fn request_to(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Reply {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_mins(1)))
-        .expect("timeout");
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(name);
-        head.push_str(": ");
-        head.push_str(value);
-        head.push_str("\r\n");
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write head");
-    stream.write_all(body).expect("write body");
-    // Read until the body is complete: to its Content-Length when given (a server may keep
-    // the connection open regardless), else to the end.
-    let mut raw = Vec::new();
-    let mut buffer = vec![0u8; 65536];
-    let split = loop {
-        if let Some(split) = raw.windows(4).position(|window| window == b"\r\n\r\n") {
-            break split;
-        }
-        let read = stream.read(&mut buffer).expect("read the reply");
-        assert!(read > 0, "the connection closed before the reply's headers");
-        raw.extend_from_slice(&buffer[..read]);
-    };
-    let length = String::from_utf8_lossy(&raw[..split])
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())
-                .flatten()
-        });
-    match length {
-        Some(length) => {
-            while raw.len() < split + 4 + length {
-                let read = stream.read(&mut buffer).expect("read the body");
-                if read == 0 {
-                    break;
-                }
-                raw.extend_from_slice(&buffer[..read]);
-            }
-        }
-        None => {
-            let _ = stream.read_to_end(&mut raw);
-        }
-    }
-    let headers = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = headers
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("status");
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body = dechunk(&body);
-    }
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn dechunk(mut bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let end = bytes
-            .windows(2)
-            .position(|window| window == b"\r\n")
-            .expect("chunk size line");
-        let size = usize::from_str_radix(
-            String::from_utf8_lossy(&bytes[..end])
-                .split(';')
-                .next()
-                .unwrap_or("0")
-                .trim(),
-            16,
-        )
-        .expect("chunk size");
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&bytes[end + 2..end + 2 + size]);
-        bytes = &bytes[end + 2 + size + 2..];
-    }
-}
-
 const AUTH: (&str, &str) = ("Authorization", "Bearer test-token-7f3a");
-
-/// A multipart/form-data body: (field, file name if a file, content).
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "clearance-test-boundary-5d41";
-    let mut body = Vec::new();
-    for (name, file_name, content) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match file_name {
-            Some(file_name) => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            ),
-            None => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-            ),
-        }
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 fn submit(server: &Server, doj: &[u8], county: &str) -> Reply {
     let (content_type, body) = multipart(&[
@@ -858,4 +718,168 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
         .filter_map(|diagnostic| diagnostic["line"].as_u64())
         .collect();
     assert!(lines.contains(&3), "{}", checked.json());
+}
+
+/// The page's whole flow without script: a shipped county policy chosen on the form, the batch
+/// page linking every bundle, a case number linking its papers, and deletion only after a
+/// confirmation, refused cross-site.
+#[test]
+fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
+    let workspace = Workspace::new();
+    workspace
+        .clearance()
+        .args(["sample", "--people", "12", "--seed", "3", "-o", "doj.csv"])
+        .assert()
+        .success();
+    let doj = std::fs::read(workspace.path("doj.csv")).expect("sample");
+    let server = start(&workspace, &[]);
+    let (content_type, body) = multipart(&[
+        ("doj", Some("doj.csv"), &doj),
+        ("county", None, b"SAN FRANCISCO"),
+        ("shipped_policy", None, b"san-francisco-2019"),
+        ("as_of", None, b"2020-07-01"),
+    ]);
+    let posted = request(
+        &server,
+        "POST",
+        "/batches",
+        &[
+            AUTH,
+            ("Content-Type", &content_type),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        &body,
+    );
+    assert_eq!(
+        posted.status,
+        303,
+        "{}",
+        String::from_utf8_lossy(&posted.body)
+    );
+    let id = posted
+        .headers
+        .lines()
+        .find_map(|line| line.strip_prefix("location: /batches/"))
+        .expect("redirect to the batch page")
+        .trim()
+        .to_string();
+    let batch = wait_for(&server, &id, &["succeeded", "failed"]);
+    assert_eq!(batch["state"], "succeeded", "{batch}");
+    let manifest = request(
+        &server,
+        "GET",
+        &format!("/v1/batches/{id}/files/manifest.json"),
+        &[AUTH],
+        b"",
+    )
+    .json();
+    assert_eq!(manifest["rules"]["kind"], "policy", "{manifest}");
+    assert!(
+        manifest["rules"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("San Francisco"),
+        "{manifest}"
+    );
+
+    let page = request(&server, "GET", &format!("/batches/{id}"), &[AUTH], b"");
+    let html = String::from_utf8_lossy(&page.body);
+    for label in [
+        "Omnibus filing (public, redacted)",
+        "Case packets",
+        "Everything, as one zip file",
+    ] {
+        assert!(html.contains(label), "{label} in {html}");
+    }
+    let table = request(
+        &server,
+        "GET",
+        &format!("/batches/{id}/determinations?outcome=dismiss_and_seal"),
+        &[AUTH],
+        b"",
+    );
+    let table = String::from_utf8_lossy(&table.body).to_string();
+    let link = format!("<a href=\"/v1/batches/{id}/files/cases/");
+    let start = table.find(&link).expect("a case number links its papers") + link.len() - 6;
+    let path = &table[start..start + table[start..].find('"').expect("link end")];
+    let paper = request(
+        &server,
+        "GET",
+        &format!("/v1/batches/{id}/files/{path}"),
+        &[AUTH],
+        b"",
+    );
+    assert_eq!(paper.status, 200, "{path}");
+    assert!(paper.body.starts_with(b"%PDF"), "{path}");
+
+    // BEAR's eligibility options (JSON) are a policy too: the batch runs the gogen rules.
+    let bear =
+        std::fs::read(crate::support::repository().join("samples/policies/bear-options.json"))
+            .expect("BEAR options");
+    let (content_type, body) = multipart(&[
+        ("doj", Some("doj.csv"), &doj),
+        ("policy", Some("options.json"), &bear),
+        ("county", None, b"SAN FRANCISCO"),
+        ("as_of", None, b"2020-07-01"),
+    ]);
+    let accepted = request(
+        &server,
+        "POST",
+        "/v1/batches",
+        &[AUTH, ("Content-Type", &content_type)],
+        &body,
+    );
+    assert_eq!(
+        accepted.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&accepted.body)
+    );
+    let bear_id = accepted.json()["id"].as_str().expect("id").to_string();
+    let bear_batch = wait_for(&server, &bear_id, &["succeeded", "failed"]);
+    assert_eq!(bear_batch["state"], "succeeded", "{bear_batch}");
+    let bear_manifest = request(
+        &server,
+        "GET",
+        &format!("/v1/batches/{bear_id}/files/manifest.json"),
+        &[AUTH],
+        b"",
+    )
+    .json();
+    assert_eq!(bear_manifest["rules"]["kind"], "gogen", "{bear_manifest}");
+
+    // A link never deletes: it asks first; a cross-site post is refused; the confirmed post
+    // removes every file of the batch.
+    let confirm = request(
+        &server,
+        "GET",
+        &format!("/batches/{id}/delete"),
+        &[AUTH],
+        b"",
+    );
+    assert_eq!(confirm.status, 200);
+    assert!(String::from_utf8_lossy(&confirm.body).contains("cannot be undone"));
+    assert!(workspace.path(&format!("data/jobs/{id}")).exists());
+    let cross_site = request(
+        &server,
+        "POST",
+        &format!("/batches/{id}/delete"),
+        &[AUTH, ("Sec-Fetch-Site", "cross-site")],
+        b"",
+    );
+    assert_eq!(cross_site.status, 403);
+    assert!(workspace.path(&format!("data/jobs/{id}")).exists());
+    let deleted = request(
+        &server,
+        "POST",
+        &format!("/batches/{id}/delete"),
+        &[AUTH, ("Sec-Fetch-Site", "same-origin")],
+        b"",
+    );
+    assert_eq!(deleted.status, 303);
+    assert!(!workspace.path(&format!("data/jobs/{id}")).exists());
+    assert_eq!(
+        request(&server, "GET", &format!("/v1/batches/{id}"), &[AUTH], b"").status,
+        404
+    );
 }
