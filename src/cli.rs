@@ -334,6 +334,7 @@ fn serve(arguments: ServeArgs) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     crate::server::serve(crate::server::ServeConfig {
         addr: arguments.addr,

@@ -313,22 +313,17 @@ impl DocumentRun<'_> {
         results.into_iter().collect()
     }
 
-    /// Parses a rendered chunk, cuts the pieces out as files at `paths` and queues them.
-    fn write_pieces(
+    /// Queues the documents cut out of a chunk as files, and hands on the chunk for its bundle.
+    fn write_cut(
         &self,
-        rendered: RenderedChunk,
-        pieces: &[Piece],
-        paths: Vec<String>,
+        cut: CutChunk,
         template: &'static str,
-    ) -> Result<ParsedChunk, PipelineError> {
-        let mut parsed = ParsedChunk::parse(rendered)?;
-        parsed.release_bytes();
-        let files = assemble::split(&parsed, pieces)?;
-        for ((path, file), piece) in paths.into_iter().zip(files).zip(pieces) {
+    ) -> Result<BundlePart, PipelineError> {
+        for (path, file, pages) in cut.files {
             self.files.write(self.output.staging().join(&path), file)?;
-            self.wrote(path, piece.pages.len(), template);
+            self.wrote(path, pages, template);
         }
-        Ok(parsed)
+        Ok(cut.part)
     }
 
     /// Renders every case into `cases/<stem>.pdf` and `bundles/case-packets.pdf`: an index,
@@ -455,56 +450,11 @@ impl DocumentRun<'_> {
         range: Range<usize>,
         ident: &str,
     ) -> Result<BundlePart, PipelineError> {
-        const TEMPLATE: &str = "case.typ";
-        let title = "Motions and proposed orders for relief from cannabis convictions";
-        let data = case_chunk(
-            self.renderer,
-            &self.letterhead,
-            &cases[range.clone()],
-            title,
-        )?;
-        self.render_document_chunk(
-            &DocumentLayout {
-                template: TEMPLATE,
-                start_label: "clearance-case",
-                ident: format!("cases-{ident}"),
-                pleading_page_numbers: true,
-            },
-            &data,
-            range,
-            |compiled, count| paper_starts(compiled, TEMPLATE, "clearance-order", count),
-            |order_starts, index, position, pages| {
-                let case = &cases[index];
-                let children = vec![
-                    ("Motion".to_string(), 0),
-                    (
-                        "[Proposed] order".to_string(),
-                        order_starts[position] - pages.start,
-                    ),
-                ];
-                Described {
-                    piece: Piece {
-                        title: format!(
-                            "People's motion and proposed order, case {}",
-                            case.case_numbers_text()
-                        ),
-                        pages: pages.clone(),
-                        bookmarks: children.clone(),
-                    },
-                    entry: BundleEntry {
-                        bookmark: format!("{} — {}", case.case_numbers_text(), case.defendant),
-                        children,
-                        pages,
-                    },
-                    path: format!("cases/{}.pdf", case.file_stem),
-                }
-            },
-        )
+        let cut = cut_cases(self.renderer, &self.letterhead, cases, range, ident)?;
+        self.write_cut(cut, CASE_TEMPLATE)
     }
 
-    /// Compiles a chunk of documents (items `range`), finds where each starts by the layout's
-    /// label, cuts each out as a file (`describe` names it and its bookmarks) and returns the
-    /// chunk for its bundle. `inspect` reads more of the compiled chunk for `describe`.
+    /// [`render_and_cut`], the documents written.
     fn render_document_chunk<Extra>(
         &self,
         layout: &DocumentLayout,
@@ -513,43 +463,8 @@ impl DocumentRun<'_> {
         inspect: impl FnOnce(&Compiled, usize) -> Result<Extra, PipelineError>,
         describe: impl Fn(&Extra, usize, usize, Range<usize>) -> Described,
     ) -> Result<BundlePart, PipelineError> {
-        let (compiled, pdf) = self.renderer.compile_and_export(
-            layout.template,
-            data,
-            &PdfSettings::untagged(layout.ident.clone()),
-        )?;
-        let starts = paper_starts(&compiled, layout.template, layout.start_label, range.len())?;
-        let extra = inspect(&compiled, range.len())?;
-        let total = compiled.page_count();
-        let mut pieces = Vec::with_capacity(range.len());
-        let mut entries = Vec::with_capacity(range.len());
-        let mut documents = Vec::with_capacity(range.len());
-        let mut paths = Vec::with_capacity(range.len());
-        for (position, index) in range.enumerate() {
-            let pages = pages_of(&starts, position, total);
-            documents.push((index, pages.start));
-            let described = describe(&extra, index, position, pages);
-            pieces.push(described.piece);
-            entries.push(described.entry);
-            paths.push(described.path);
-        }
-        let rendered = RenderedChunk {
-            name: layout.ident.clone(),
-            pdf,
-            page_numbers: compiled.page_numbers(),
-            stamps: Vec::new(),
-        };
-        let rendered = if layout.pleading_page_numbers {
-            rendered.with_pleading_page_numbers()
-        } else {
-            rendered
-        };
-        let parsed = self.write_pieces(rendered, &pieces, paths, layout.template)?;
-        Ok(BundlePart {
-            parsed,
-            entries,
-            documents,
-        })
+        let cut = render_and_cut(self.renderer, layout, data, range, inspect, describe)?;
+        self.write_cut(cut, layout.template)
     }
 
     /// Writes an omnibus filing, `bundles/filing.pdf` or `petition.pdf` (or their `-redacted`
@@ -971,34 +886,8 @@ impl DocumentRun<'_> {
         range: Range<usize>,
         ident: &str,
     ) -> Result<BundlePart, PipelineError> {
-        let data = letter_chunk(self.renderer, &self.letterhead, &letters[range.clone()])?;
-        self.render_document_chunk(
-            &DocumentLayout {
-                template: "letter.typ",
-                start_label: "clearance-letter",
-                ident: format!("letters-{ident}"),
-                pleading_page_numbers: false,
-            },
-            &data,
-            range,
-            |_, _| Ok(()),
-            |(), index, _, pages| {
-                let letter = &letters[index];
-                Described {
-                    piece: Piece {
-                        title: "Notification of relief from cannabis convictions".into(),
-                        pages: pages.clone(),
-                        bookmarks: Vec::new(),
-                    },
-                    entry: BundleEntry {
-                        bookmark: format!("{} {}", letter.zip(), letter.name),
-                        children: Vec::new(),
-                        pages,
-                    },
-                    path: format!("letters/{}.pdf", letter.file_stem()),
-                }
-            },
-        )
+        let cut = cut_letters(self.renderer, &self.letterhead, letters, range, ident)?;
+        self.write_cut(cut, LETTER_TEMPLATE)
     }
 
     /// Renders a single document (the summary report) to `path`.
@@ -1083,6 +972,166 @@ impl DocumentRun<'_> {
     }
 }
 
+const CASE_TEMPLATE: &str = "case.typ";
+const LETTER_TEMPLATE: &str = "letter.typ";
+
+/// A chunk rendered and cut into its documents, in memory.
+pub(crate) struct CutChunk {
+    part: BundlePart,
+    /// (output path, file, pages) of each document.
+    files: Vec<(String, Vec<u8>, usize)>,
+}
+
+/// Compiles a chunk of documents (items `range`), finds where each starts by the layout's
+/// label, cuts each out as a file (`describe` names it and its bookmarks) and returns them
+/// with the chunk for its bundle. `inspect` reads more of the compiled chunk for `describe`.
+fn render_and_cut<Extra>(
+    renderer: &Renderer,
+    layout: &DocumentLayout,
+    data: &[u8],
+    range: Range<usize>,
+    inspect: impl FnOnce(&Compiled, usize) -> Result<Extra, PipelineError>,
+    describe: impl Fn(&Extra, usize, usize, Range<usize>) -> Described,
+) -> Result<CutChunk, PipelineError> {
+    let (compiled, pdf) = renderer.compile_and_export(
+        layout.template,
+        data,
+        &PdfSettings::untagged(layout.ident.clone()),
+    )?;
+    let starts = paper_starts(&compiled, layout.template, layout.start_label, range.len())?;
+    let extra = inspect(&compiled, range.len())?;
+    let total = compiled.page_count();
+    let mut pieces = Vec::with_capacity(range.len());
+    let mut entries = Vec::with_capacity(range.len());
+    let mut documents = Vec::with_capacity(range.len());
+    let mut paths = Vec::with_capacity(range.len());
+    for (position, index) in range.enumerate() {
+        let pages = pages_of(&starts, position, total);
+        documents.push((index, pages.start));
+        let described = describe(&extra, index, position, pages);
+        pieces.push(described.piece);
+        entries.push(described.entry);
+        paths.push(described.path);
+    }
+    let rendered = RenderedChunk {
+        name: layout.ident.clone(),
+        pdf,
+        page_numbers: compiled.page_numbers(),
+        stamps: Vec::new(),
+    };
+    let rendered = if layout.pleading_page_numbers {
+        rendered.with_pleading_page_numbers()
+    } else {
+        rendered
+    };
+    let mut parsed = ParsedChunk::parse(rendered)?;
+    parsed.release_bytes();
+    let files = assemble::split(&parsed, &pieces)?
+        .into_iter()
+        .zip(paths)
+        .zip(&pieces)
+        .map(|((file, path), piece)| (path, file, piece.pages.len()))
+        .collect();
+    Ok(CutChunk {
+        part: BundlePart {
+            parsed,
+            entries,
+            documents,
+        },
+        files,
+    })
+}
+
+/// Renders court cases `range` as one chunk and cuts each case's motion and order out of it.
+fn cut_cases(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    cases: &[CasePlan],
+    range: Range<usize>,
+    ident: &str,
+) -> Result<CutChunk, PipelineError> {
+    const TEMPLATE: &str = CASE_TEMPLATE;
+    let title = "Motions and proposed orders for relief from cannabis convictions";
+    let data = case_chunk(renderer, letterhead, &cases[range.clone()], title)?;
+    render_and_cut(
+        renderer,
+        &DocumentLayout {
+            template: TEMPLATE,
+            start_label: "clearance-case",
+            ident: format!("cases-{ident}"),
+            pleading_page_numbers: true,
+        },
+        &data,
+        range,
+        |compiled, count| paper_starts(compiled, TEMPLATE, "clearance-order", count),
+        |order_starts, index, position, pages| {
+            let case = &cases[index];
+            let children = vec![
+                ("Motion".to_string(), 0),
+                (
+                    "[Proposed] order".to_string(),
+                    order_starts[position] - pages.start,
+                ),
+            ];
+            Described {
+                piece: Piece {
+                    title: format!(
+                        "People's motion and proposed order, case {}",
+                        case.case_numbers_text()
+                    ),
+                    pages: pages.clone(),
+                    bookmarks: children.clone(),
+                },
+                entry: BundleEntry {
+                    bookmark: format!("{} — {}", case.case_numbers_text(), case.defendant),
+                    children,
+                    pages,
+                },
+                path: format!("cases/{}.pdf", case.file_stem),
+            }
+        },
+    )
+}
+
+/// Renders letters `range` as one chunk and cuts each letter out of it.
+fn cut_letters(
+    renderer: &Renderer,
+    letterhead: &Letterhead<'_>,
+    letters: &[LetterPlan],
+    range: Range<usize>,
+    ident: &str,
+) -> Result<CutChunk, PipelineError> {
+    let data = letter_chunk(renderer, letterhead, &letters[range.clone()])?;
+    render_and_cut(
+        renderer,
+        &DocumentLayout {
+            template: LETTER_TEMPLATE,
+            start_label: "clearance-letter",
+            ident: format!("letters-{ident}"),
+            pleading_page_numbers: false,
+        },
+        &data,
+        range,
+        |_, _| Ok(()),
+        |(), index, _, pages| {
+            let letter = &letters[index];
+            Described {
+                piece: Piece {
+                    title: "Notification of relief from cannabis convictions".into(),
+                    pages: pages.clone(),
+                    bookmarks: Vec::new(),
+                },
+                entry: BundleEntry {
+                    bookmark: format!("{} {}", letter.zip(), letter.name),
+                    children: Vec::new(),
+                    pages,
+                },
+                path: format!("letters/{}.pdf", letter.file_stem()),
+            }
+        },
+    )
+}
+
 /// One volume of a filing in memory: an optional cover, then pages `range` of the parts (pages
 /// counted through all parts), with the bookmarks of the entries that start in it.
 fn assemble_volume(
@@ -1158,4 +1207,72 @@ mod tests {
         assert_eq!(stamps[1].text, "41");
         assert_eq!(stamps[1].align, StampAlign::Right);
     }
+}
+
+/// Which paper `single_paper` renders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SinglePaper {
+    /// A court case's motion and proposed order (`cases/<CASE>.pdf` in a batch).
+    Case,
+    /// The person's notification letter (`letters/<ID>.<language>.pdf` in a batch).
+    Letter,
+}
+
+/// Why no single paper could be made from the determinations given.
+#[derive(Debug, thiserror::Error)]
+pub enum SinglePaperError {
+    #[error("no determinations")]
+    Empty,
+    #[error("these determinations give no relief, so no paper")]
+    NoPaper,
+    #[error("these determinations make {0} papers: send one court case at a time")]
+    Several(usize),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+}
+
+/// One court case's motion and order, or one person's letter, in memory: the same plan, the
+/// same template and the same cutting as a batch's `cases/` and `letters/` files, without the
+/// bundles (the service's single-document requests). `renderer` is made once for the records'
+/// as-of date and reused.
+pub fn single_paper(
+    renderer: &Renderer,
+    office: &crate::config::OfficeProfile,
+    records: &[crate::output::DeterminationRecord],
+    kind: SinglePaper,
+) -> Result<Vec<u8>, SinglePaperError> {
+    let as_of = records.first().ok_or(SinglePaperError::Empty)?.as_of;
+    let letters = kind == SinglePaper::Letter;
+    let plans = crate::plan::plan(records, &crate::config::Contacts::default(), letters);
+    let letter_mode = crate::plan::LetterMode::Notice;
+    let letterhead = Letterhead {
+        office,
+        as_of,
+        letter_mode: &letter_mode,
+    };
+    let cut = match kind {
+        SinglePaper::Case => match plans.cases.len() {
+            0 => return Err(SinglePaperError::NoPaper),
+            1 => cut_cases(renderer, &letterhead, &plans.cases, 0..1, "single")?,
+            several => return Err(SinglePaperError::Several(several)),
+        },
+        SinglePaper::Letter => {
+            let letters: Vec<LetterPlan> = plans
+                .letters
+                .into_iter()
+                .filter(|letter| letter.status != MailingStatus::Deceased)
+                .collect();
+            match letters.len() {
+                0 => return Err(SinglePaperError::NoPaper),
+                1 => cut_letters(renderer, &letterhead, &letters, 0..1, "single")?,
+                several => return Err(SinglePaperError::Several(several)),
+            }
+        }
+    };
+    let (_, file, _) = cut
+        .files
+        .into_iter()
+        .next()
+        .expect("a chunk of one paper cuts one file");
+    Ok(file)
 }

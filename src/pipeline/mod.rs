@@ -19,7 +19,7 @@ use ingest::{Compatibility, Diagnostic, Ingested, Severity};
 use model::Date;
 use output::{GogenCsvNames, OutputDir, RowResult};
 
-pub use documents::VOLUME_LIMIT_BYTES;
+pub use documents::{SinglePaper, SinglePaperError, VOLUME_LIMIT_BYTES, single_paper};
 pub use progress::{Cancellation, Observer, Progress, Stage, StageCounter};
 
 mod documents;

@@ -238,6 +238,9 @@ fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
 
 /// Logs route, status and duration (never request data) and sets the security headers.
 async fn log_and_secure(request: axum::extract::Request, next: Next) -> Response {
+    // A request id, in the log line and the response, so a user's report finds the log line.
+    static NEXT_REQUEST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let request_id = NEXT_REQUEST.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let started = std::time::Instant::now();
     let method = request.method().clone();
     // The route's shape, not the ids or paths in it.
@@ -264,7 +267,11 @@ async fn log_and_secure(request: axum::extract::Request, next: Next) -> Response
         // the page's own form posts, which the CSRF check would then refuse.
         HeaderValue::from_static("same-origin"),
     );
+    if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
+        headers.insert("x-request-id", value);
+    }
     tracing::info!(
+        request_id,
         %method,
         route,
         status = response.status().as_u16(),
@@ -795,6 +802,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         "# HELP clearance_queue_depth Batches waiting for a worker.\n# TYPE clearance_queue_depth gauge\nclearance_queue_depth {}",
         state.jobs.queued().unwrap_or(0)
     );
+    text.push_str(&state.papers.latency_metrics());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -1046,91 +1054,42 @@ async fn document(
     Path(kind): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let letters = match kind.as_str() {
-        "case" => false,
-        "letter" => true,
+    let kind = match kind.as_str() {
+        "case" => crate::SinglePaper::Case,
+        "letter" => crate::SinglePaper::Letter,
         _ => return problem(StatusCode::NOT_FOUND, "kind is case or letter"),
     };
     let records: Vec<crate::output::DeterminationRecord> = match serde_json::from_slice(&body) {
         Ok(records) => records,
         Err(error) => return problem(StatusCode::UNPROCESSABLE_ENTITY, format!("body: {error}")),
     };
-    let Some(office_path) = state.config.default_office.clone() else {
+    let Some(first) = records.first() else {
+        return problem(StatusCode::UNPROCESSABLE_ENTITY, "no determinations");
+    };
+    let Some(office) = state.papers.office.clone() else {
         return problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "the server has no office profile (start it with --office)",
         );
     };
+    let as_of = first.as_of;
     // A bounded pool: single documents never take every core from the batches.
     let Ok(_permit) = state.render_slots.acquire().await else {
         return problem(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     };
-    let rendered =
-        tokio::task::spawn_blocking(move || render_one(&records, &office_path, letters)).await;
+    let papers = Arc::clone(&state);
+    let rendered = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let renderer = papers.papers.renderer(as_of)?;
+        let paper = crate::single_paper(&renderer, &office, &records, kind)
+            .map_err(|error| error.to_string());
+        papers.papers.record_latency(started.elapsed());
+        paper
+    })
+    .await;
     match rendered {
         Ok(Ok(pdf)) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
         Ok(Err(detail)) => problem(StatusCode::UNPROCESSABLE_ENTITY, detail),
         Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "rendering stopped"),
-    }
-}
-
-/// Renders the documents of `records` into a scratch folder and returns the one case paper (or
-/// letter) they make.
-fn render_one(
-    records: &[crate::output::DeterminationRecord],
-    office_path: &std::path::Path,
-    letter: bool,
-) -> Result<Vec<u8>, String> {
-    let Some(first) = records.first() else {
-        return Err("no determinations".into());
-    };
-    let as_of = first.as_of;
-    let (office, office_sha256) =
-        crate::config::load_office(office_path).map_err(|error| error.to_string())?;
-    let scratch = crate::output::ScratchOutput::create("clearance-document-")
-        .map_err(|error| error.to_string())?;
-    let config = crate::DocumentConfig {
-        office,
-        office_sha256,
-        contacts: crate::config::Contacts::default(),
-        templates: crate::render::Templates::built_in(),
-        letters: letter,
-        letter_mode: crate::plan::LetterMode::Notice,
-        full_exhibits: false,
-        volume_limit_bytes: crate::VOLUME_LIMIT_BYTES,
-        jobs: 1,
-    };
-    let report = crate::write_documents(
-        &scratch.output,
-        records,
-        as_of,
-        &config,
-        None,
-        &mut Vec::new(),
-        &crate::Observer::silent(),
-    )
-    .map_err(|error| error.to_string())?;
-    if let Some(failure) = report.failures.first() {
-        return Err(format!("{}: {}", failure.file, failure.message));
-    }
-    let folder = scratch
-        .output
-        .staging()
-        .join(if letter { "letters" } else { "cases" });
-    let files: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .collect()
-        })
-        .unwrap_or_default();
-    match files.as_slice() {
-        [one] => std::fs::read(one).map_err(|error| error.to_string()),
-        [] => Err("these determinations give no relief, so no paper".into()),
-        _ => Err(format!(
-            "these determinations make {} papers: send one court case at a time",
-            files.len()
-        )),
     }
 }

@@ -14,6 +14,7 @@
 mod api;
 pub mod jobs;
 mod page;
+mod papers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +47,8 @@ pub enum ServeError {
     TokenRequired { addr: SocketAddr },
     #[error(transparent)]
     Jobs(#[from] jobs::JobError),
+    #[error(transparent)]
+    Office(#[from] config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -61,6 +64,8 @@ pub(crate) struct AppState {
     pub config: ServeConfig,
     /// Single-document renders at once (`POST /v1/documents/{kind}`).
     pub render_slots: tokio::sync::Semaphore,
+    /// What single documents are rendered with.
+    pub papers: papers::Papers,
 }
 
 /// Starts the workers and serves until the process is stopped. Prints `listening on
@@ -70,6 +75,11 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
         return Err(ServeError::TokenRequired { addr: config.addr });
     }
     let jobs = Jobs::open(&config.data)?;
+    // The office profile single documents are signed with, loaded (and checked) once.
+    let office = match &config.default_office {
+        Some(path) => Some(config::load_office(path)?.0),
+        None => None,
+    };
     let default_office = config.default_office.clone();
     let jobs_per_batch = config.jobs_per_batch;
     for _ in 0..config.workers.max(1) {
@@ -91,6 +101,7 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
         jobs,
         config,
         render_slots: tokio::sync::Semaphore::new(2),
+        papers: papers::Papers::new(office),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

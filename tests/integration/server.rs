@@ -883,3 +883,127 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
         404
     );
 }
+
+/// Batches submitted at the same moment are each accepted once, run one after another by the
+/// worker, and each gives the same outputs as the others (same input, same bytes), while
+/// single-document requests are served alongside.
+#[test]
+fn concurrent_submissions_each_run_once_with_identical_outputs() {
+    let workspace = Workspace::new();
+    workspace
+        .clearance()
+        .args(["sample", "--people", "8", "--seed", "21", "-o", "doj.csv"])
+        .assert()
+        .success();
+    let doj = std::fs::read(workspace.path("doj.csv")).expect("sample");
+    let server = start(&workspace, &[]);
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let submissions: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let reply = submit(&server, &doj, "SAN FRANCISCO");
+                    assert_eq!(
+                        reply.status,
+                        202,
+                        "{}",
+                        String::from_utf8_lossy(&reply.body)
+                    );
+                    reply.json()["id"].as_str().expect("id").to_string()
+                })
+            })
+            .collect();
+        // Meanwhile, health and listings answer.
+        for _ in 0..5 {
+            assert_eq!(
+                request(&server, "GET", "/v1/batches", &[AUTH], b"").status,
+                200
+            );
+        }
+        submissions
+            .into_iter()
+            .map(|submission| submission.join().expect("submission"))
+            .collect()
+    });
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 4, "four batches, four ids: {ids:?}");
+    let listed = request(&server, "GET", "/v1/batches", &[AUTH], b"").json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(4), "{listed}");
+    for id in &ids {
+        let batch = wait_for(&server, id, &["succeeded", "failed"]);
+        assert_eq!(batch["state"], "succeeded", "{batch}");
+    }
+    let first = workspace.path(&format!("data/jobs/{}/out", ids[0]));
+    let expected = files(&first);
+
+    // A burst of single-document requests for one case: every one served, the same bytes each
+    // time, each counted in the render latency histogram.
+    let determinations: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(first.join("results/determinations.json")).expect("determinations"),
+    )
+    .expect("JSON");
+    let records = determinations["determinations"]
+        .as_array()
+        .or_else(|| determinations.as_array())
+        .expect("records");
+    let relief = records
+        .iter()
+        .find(|record| record["outcome"] == "dismiss_and_seal")
+        .expect("a dismissal");
+    let one_case: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|record| {
+            record["case_numbers"] == relief["case_numbers"]
+                && record["subject_id"] == relief["subject_id"]
+        })
+        .collect();
+    let body = serde_json::to_vec(&one_case).expect("JSON");
+    let papers: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let requests: Vec<_> = (0..12)
+            .map(|_| {
+                scope.spawn(|| {
+                    let reply = request(
+                        &server,
+                        "POST",
+                        "/v1/documents/case",
+                        &[AUTH, ("Content-Type", "application/json")],
+                        &body,
+                    );
+                    assert_eq!(
+                        reply.status,
+                        200,
+                        "{}",
+                        String::from_utf8_lossy(&reply.body)
+                    );
+                    reply.body
+                })
+            })
+            .collect();
+        requests
+            .into_iter()
+            .map(|paper| paper.join().expect("request"))
+            .collect()
+    });
+    assert!(
+        papers.iter().all(|paper| paper == &papers[0]),
+        "same paper every time"
+    );
+    let metrics = request(&server, "GET", "/metrics", &[AUTH], b"");
+    let metrics = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        metrics.contains("clearance_document_render_seconds_count 12"),
+        "{metrics}"
+    );
+    assert!(expected.iter().any(|file| file.starts_with("cases/")));
+    for id in &ids[1..] {
+        let other = workspace.path(&format!("data/jobs/{id}/out"));
+        assert_eq!(files(&other), expected, "{id}");
+        for file in &expected {
+            assert!(
+                std::fs::read(first.join(file)).expect("first")
+                    == std::fs::read(other.join(file)).expect("other"),
+                "{file} differs between batches {} and {id}",
+                ids[0]
+            );
+        }
+    }
+}
