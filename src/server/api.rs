@@ -151,6 +151,92 @@ fn view(state: &AppState, job: &Job) -> BatchView {
     }
 }
 
+/// The batch form (`multipart/form-data`) as the OpenAPI document describes it; the handler
+/// reads it field by field ([`accept_upload`]), so the struct itself is never built.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct BatchForm {
+    /// DOJ bulk criminal-history files (the 95-column CSV): the field repeats, one per file.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    doj: Vec<Vec<u8>>,
+    /// People's mailing addresses and languages (CSV), for letters.
+    #[schema(value_type = Option<String>, format = Binary)]
+    contacts: Option<Vec<u8>>,
+    /// The office profile (TOML); the server's own (`--office`) when left out.
+    #[schema(value_type = Option<String>, format = Binary)]
+    office: Option<Vec<u8>>,
+    /// A county policy: clearance's TOML or BEAR's eligibility options (JSON).
+    #[schema(value_type = Option<String>, format = Binary)]
+    policy: Option<Vec<u8>>,
+    /// A policy shipped with clearance instead.
+    #[schema(value_type = Option<ShippedPolicyName>)]
+    shipped_policy: Option<String>,
+    /// The county whose convictions are decided, e.g. "SAN FRANCISCO".
+    #[schema(value_type = CountyName)]
+    county: String,
+    /// The date the determinations and papers are made as of (YYYY-MM-DD).
+    #[schema(format = Date, pattern = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    as_of: String,
+    /// Write letters (default true).
+    letters: Option<bool>,
+    /// Public (redacted) exhibits only (default false).
+    redacted_exhibits: Option<bool>,
+}
+
+/// One of California's 58 counties as the DOJ file names them, in the OpenAPI document.
+struct CountyName;
+
+impl utoipa::PartialSchema for CountyName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(
+                crate::config::County::all()
+                    .into_iter()
+                    .map(|county| county.name().to_string()),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CountyName {}
+
+/// The names of the policies shipped with clearance, in the OpenAPI document.
+struct ShippedPolicyName;
+
+impl utoipa::PartialSchema for ShippedPolicyName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(SHIPPED_POLICIES.iter().map(|(name, _)| *name)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ShippedPolicyName {}
+
+/// A file's bytes, in the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct Binary(Vec<u8>);
+
+/// The check form (`multipart/form-data`), as [`BatchForm`] but one DOJ file and no papers.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct CheckForm {
+    /// One DOJ bulk file (the 95-column CSV).
+    #[schema(value_type = String, format = Binary)]
+    doj: Vec<u8>,
+    /// A county policy: clearance's TOML.
+    #[schema(value_type = Option<String>, format = Binary)]
+    policy: Option<Vec<u8>>,
+    #[schema(value_type = CountyName)]
+    county: String,
+    #[schema(format = Date, pattern = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    as_of: String,
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -170,7 +256,15 @@ fn view(state: &AppState, job: &Job) -> BatchView {
         metrics,
         healthz
     ),
-    components(schemas(BatchView, Problem, DiagnosticView, JobState))
+    components(schemas(
+        BatchView,
+        Problem,
+        DiagnosticView,
+        JobState,
+        BatchForm,
+        CheckForm,
+        Binary
+    ))
 )]
 struct ApiDoc;
 
@@ -205,6 +299,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(api)
+        .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such path") })
+        .layer(middleware::from_fn(problems_only))
         .layer(middleware::from_fn(log_and_secure))
         .with_state(state)
 }
@@ -281,22 +377,149 @@ async fn log_and_secure(request: axum::extract::Request, next: Next) -> Response
     response
 }
 
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The service is up")))]
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "The service is up", content_type = "text/plain", body = String)))]
 async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn openapi() -> Response {
+async fn openapi(State(state): State<Arc<AppState>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        ApiDoc::openapi()
+        api_document(state.config.token.is_some())
             .to_pretty_json()
             .expect("OpenAPI serializes"),
     )
         .into_response()
 }
 
-/// A new job id: 32 hex digits from the clock and the process's random hasher keys.
+/// The OpenAPI document: the handlers' own annotations, completed with what holds for every
+/// route, so that it cannot drift from the code: the bearer token when this server has one (all
+/// routes but `/healthz`), and the errors any request can meet (a malformed request, a missing
+/// token, an unknown path, a body too large), all `application/problem+json`.
+pub(crate) fn api_document(token_required: bool) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let mut document = ApiDoc::openapi();
+    if token_required {
+        let components = document.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        document.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+    let problem_response = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in &mut document.paths.paths {
+        let public = path == "/healthz";
+        for operation in [item.get.as_mut(), item.post.as_mut(), item.delete.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            let responses = &mut operation.responses.responses;
+            // Errors are problem documents whatever the annotation's default content type.
+            for (status, response) in responses.iter_mut() {
+                if let utoipa::openapi::RefOr::T(response) = response
+                    && !status.starts_with('2')
+                    && let Some(content) = response.content.shift_remove("application/json")
+                {
+                    response.content.insert(PROBLEM_JSON.to_string(), content);
+                }
+            }
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem_response(description).into());
+            };
+            add("400", "Malformed request (a broken form or header)");
+            add("404", "No such path, batch or file");
+            add("405", "Method not allowed on this path");
+            if public && token_required {
+                operation.security = Some(vec![SecurityRequirement::default()]);
+            } else if token_required {
+                add("401", "A bearer token is required");
+            }
+            if operation.request_body.is_some() {
+                add("413", "The upload is larger than --max-upload-mb");
+                add("415", "Not the content type this route reads");
+            }
+        }
+    }
+    // A new batch's id leads to the operations on it (clients and API fuzzers follow these).
+    if let Some(utoipa::openapi::RefOr::T(accepted)) = document
+        .paths
+        .paths
+        .get_mut("/v1/batches")
+        .and_then(|item| item.post.as_mut())
+        .and_then(|operation| operation.responses.responses.get_mut("202"))
+    {
+        for (name, operation_id, file) in [
+            ("show", "show_batch", None),
+            ("events", "batch_events", None),
+            ("summary", "batch_file", Some("summary.json")),
+            ("archive", "batch_archive", None),
+            ("delete", "delete_batch", None),
+        ] {
+            let mut link = utoipa::openapi::link::LinkBuilder::new()
+                .operation_id(operation_id)
+                .parameter("id", "$response.body#/id");
+            if let Some(file) = file {
+                link = link.parameter("path", file);
+            }
+            accepted.links.insert(name.to_string(), link.build().into());
+        }
+    }
+    document
+}
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Every error answer is a problem document (RFC 9457): errors from axum's own extractors and
+/// routing (`400`, `404`, `405`, `413`, `415`) come as plain text or empty, and are rewritten
+/// here, keeping their headers (`Allow`, `Retry-After`, `WWW-Authenticate`).
+async fn problems_only(request: axum::extract::Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes() == PROBLEM_JSON.as_bytes());
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // axum's own messages say what is wrong with the request and hold no personal data; cap
+    // them so a large body is never echoed.
+    let detail = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+        .unwrap_or_default();
+    let detail = if detail.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        detail
+    };
+    let mut rewritten = problem(status, detail);
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rewritten
+}
+
 fn new_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let nanos = std::time::SystemTime::now()
@@ -537,6 +760,9 @@ async fn save_field(
         file.write_all(&chunk).await.map_err(SaveError::Disk)?;
     }
     file.flush().await.map_err(SaveError::Disk)?;
+    // On disk before the `202`, not only in the page cache: an accepted batch survives a crash
+    // of the machine too.
+    file.sync_all().await.map_err(SaveError::Disk)?;
     Ok((size, first_byte))
 }
 
@@ -560,7 +786,7 @@ fn redact_folder(message: &str, folder: &std::path::Path) -> String {
 #[utoipa::path(
     post,
     path = "/v1/batches",
-    request_body(content_type = "multipart/form-data", description = "fields: doj (one or more files), contacts, office, policy (files); county, as_of (YYYY-MM-DD), letters (true/false), redacted_exhibits (true/false)"),
+    request_body(content = BatchForm, content_type = "multipart/form-data"),
     responses(
         (status = 202, description = "Accepted: the job is queued", body = BatchView),
         (status = 413, description = "Upload too large", body = Problem),
@@ -597,7 +823,7 @@ async fn list_batches(State(state): State<Arc<AppState>>) -> Response {
 #[utoipa::path(
     get,
     path = "/v1/batches/{id}",
-    params(("id" = String, Path, description = "The batch id")),
+    params(("id" = String, Path, description = "The batch id", pattern = "^[0-9a-f]{32}$")),
     responses((status = 200, body = BatchView), (status = 404, body = Problem))
 )]
 async fn show_batch(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
@@ -612,7 +838,7 @@ async fn show_batch(State(state): State<Arc<AppState>>, Path(id): Path<String>) 
 #[utoipa::path(
     delete,
     path = "/v1/batches/{id}",
-    params(("id" = String, Path, description = "The batch id")),
+    params(("id" = String, Path, description = "The batch id", pattern = "^[0-9a-f]{32}$")),
     responses((status = 204, description = "Cancelled and removed"), (status = 404, body = Problem))
 )]
 async fn delete_batch(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
@@ -673,7 +899,7 @@ fn content_type(path: &str) -> &'static str {
 #[utoipa::path(
     get,
     path = "/v1/batches/{id}/files/{path}",
-    params(("id" = String, Path, description = "The batch id"), ("path" = String, Path, description = "A path in the output, e.g. bundles/filing.pdf")),
+    params(("id" = String, Path, description = "The batch id", pattern = "^[0-9a-f]{32}$"), ("path" = String, Path, description = "A path in the output, e.g. bundles/filing.pdf")),
     responses((status = 200, description = "The file"), (status = 206, description = "A byte range of it"), (status = 404, body = Problem))
 )]
 async fn batch_file(
@@ -684,49 +910,74 @@ async fn batch_file(
     let Some(file) = output_file(&state, &id, &path) else {
         return problem(StatusCode::NOT_FOUND, "no such file");
     };
-    let Ok(bytes) = tokio::fs::read(&file).await else {
+    // Streamed from disk: a case-packets bundle can be hundreds of megabytes.
+    let Ok(opened) = tokio::fs::File::open(&file).await else {
+        return problem(StatusCode::NOT_FOUND, "no such file");
+    };
+    let Ok(total) = opened.metadata().await.map(|metadata| metadata.len()) else {
         return problem(StatusCode::NOT_FOUND, "no such file");
     };
     let kind = content_type(&path);
-    let total = bytes.len();
+    // One range, `bytes=START-END` or `bytes=START-`; any other is ignored (the whole file).
     let range = headers
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("bytes="))
         .and_then(|value| value.split_once('-'))
         .and_then(|(start, end)| {
-            let start: usize = start.parse().ok()?;
-            let end: usize = if end.is_empty() {
+            let start: u64 = start.parse().ok()?;
+            let end: u64 = if end.is_empty() {
                 total.checked_sub(1)?
             } else {
-                end.parse().ok()?
+                end.parse::<u64>().ok()?.min(total.checked_sub(1)?)
             };
-            (start <= end && end < total).then_some((start, end))
+            (start <= end).then_some((start, end))
         });
-    match range {
-        Some((start, end)) => (
-            StatusCode::PARTIAL_CONTENT,
-            [
-                (header::CONTENT_TYPE, kind.to_string()),
-                (
-                    header::CONTENT_RANGE,
-                    format!("bytes {start}-{end}/{total}"),
-                ),
-                (header::ACCEPT_RANGES, "bytes".to_string()),
-            ],
-            Body::from(bytes[start..=end].to_vec()),
-        )
-            .into_response(),
-        None => (
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, kind.to_string()),
-                (header::ACCEPT_RANGES, "bytes".to_string()),
-            ],
-            Body::from(bytes),
-        )
-            .into_response(),
+    let (status, start, length) = match range {
+        Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        None => (StatusCode::OK, 0, total),
+    };
+    let Ok(body) = file_stream(opened, start, length).await else {
+        return problem(StatusCode::NOT_FOUND, "no such file");
+    };
+    let mut response = (
+        status,
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (header::ACCEPT_RANGES, "bytes".to_string()),
+            (header::CONTENT_LENGTH, length.to_string()),
+        ],
+        body,
+    )
+        .into_response();
+    if status == StatusCode::PARTIAL_CONTENT
+        && let Ok(value) =
+            HeaderValue::from_str(&format!("bytes {start}-{}/{total}", start + length - 1))
+    {
+        response.headers_mut().insert(header::CONTENT_RANGE, value);
     }
+    response
+}
+
+/// `length` bytes of `file` from `start`, read as the client takes them.
+async fn file_stream(mut file: tokio::fs::File, start: u64, length: u64) -> std::io::Result<Body> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    file.seek(std::io::SeekFrom::Start(start)).await?;
+    let chunks = futures_util::stream::unfold((file, length), |(mut file, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let mut buffer = vec![0u8; left.min(256 * 1024) as usize];
+        match file.read(&mut buffer).await {
+            Ok(0) => None,
+            Ok(read) => {
+                buffer.truncate(read);
+                Some((Ok::<_, std::io::Error>(buffer), (file, left - read as u64)))
+            }
+            Err(error) => Some((Err(error), (file, 0))),
+        }
+    });
+    Ok(Body::from_stream(chunks))
 }
 
 /// Progress as Server-Sent Events: `progress` events (stage, done, total) while the batch runs,
@@ -734,8 +985,8 @@ async fn batch_file(
 #[utoipa::path(
     get,
     path = "/v1/batches/{id}/events",
-    params(("id" = String, Path, description = "The batch id")),
-    responses((status = 200, description = "text/event-stream of progress and state events"), (status = 404, body = Problem))
+    params(("id" = String, Path, description = "The batch id", pattern = "^[0-9a-f]{32}$")),
+    responses((status = 200, description = "Progress and state events", content_type = "text/event-stream", body = String), (status = 404, body = Problem))
 )]
 async fn batch_events(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
@@ -780,7 +1031,7 @@ async fn batch_events(State(state): State<Arc<AppState>>, Path(id): Path<String>
 }
 
 /// Prometheus text: batches by state and the queue depth.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format")))]
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     use std::fmt::Write as _;
     let jobs = state.jobs.list().unwrap_or_default();
@@ -811,9 +1062,9 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 #[utoipa::path(
     post,
     path = "/v1/check",
-    request_body(content_type = "multipart/form-data", description = "fields: doj (file), county, as_of (YYYY-MM-DD), policy (optional file)"),
+    request_body(content = CheckForm, content_type = "multipart/form-data"),
     responses(
-        (status = 200, description = "results/determinations.json"),
+        (status = 200, description = "results/determinations.json: one record per conviction count", content_type = "application/json", body = Vec<serde_json::Value>),
         (status = 413, body = Problem),
         (status = 422, description = "Bad input: the form, or errors.json with every located diagnostic", body = Problem),
     )
@@ -923,8 +1174,8 @@ fn check_in(
 #[utoipa::path(
     get,
     path = "/v1/batches/{id}/archive.zip",
-    params(("id" = String, Path, description = "The batch id")),
-    responses((status = 200, description = "application/zip"), (status = 404, body = Problem))
+    params(("id" = String, Path, description = "The batch id", pattern = "^[0-9a-f]{32}$")),
+    responses((status = 200, description = "Every output file, stored", content_type = "application/zip", body = Binary), (status = 404, body = Problem))
 )]
 async fn batch_archive(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     let finished = matches!(state.jobs.get(&id), Ok(Some(job)) if job.state == JobState::Succeeded);
@@ -1041,10 +1292,10 @@ fn write_zip(root: &std::path::Path, send: &dyn Fn(Vec<u8>) -> bool) -> std::io:
 #[utoipa::path(
     post,
     path = "/v1/documents/{kind}",
-    params(("kind" = String, Path, description = "case or letter")),
-    request_body(content_type = "application/json", description = "an array of determination records of one court case, as in results/determinations.json"),
+    params(("kind" = String, Path, description = "case (a motion and order) or letter", pattern = "^(case|letter)$")),
+    request_body(content = Vec<serde_json::Value>, content_type = "application/json", description = "the determination records of one court case, as in results/determinations.json"),
     responses(
-        (status = 200, description = "application/pdf"),
+        (status = 200, description = "The paper", content_type = "application/pdf", body = Binary),
         (status = 404, description = "Unknown kind", body = Problem),
         (status = 422, description = "Not the records of exactly one court case", body = Problem),
     )

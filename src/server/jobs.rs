@@ -93,6 +93,9 @@ impl Jobs {
     /// Opens (or creates) the store in `root`; jobs a crash left running are queued again.
     pub fn open(root: &Path) -> Result<Arc<Jobs>, JobError> {
         std::fs::create_dir_all(root.join("jobs"))?;
+        // Criminal-record data: the folder is the service user's alone.
+        #[cfg(unix)]
+        std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
         let connection = Connection::open(root.join("jobs.sqlite"))?;
         connection.execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -130,6 +133,15 @@ impl Jobs {
     /// Records an accepted job whose inputs are already in its folder, and wakes a worker.
     pub fn accept(&self, id: &str, created: &str, options: &BatchOptions) -> Result<(), JobError> {
         let options = serde_json::to_string(options).expect("options serialize");
+        // The inputs, their folder and its entry are on disk before the job is: after a crash
+        // of the machine, a stored job never points at files that were only in memory.
+        let input = self.folder(id).join("input");
+        for entry in std::fs::read_dir(&input)? {
+            std::fs::File::open(entry?.path())?.sync_all()?;
+        }
+        for folder in [input, self.folder(id), self.root.join("jobs")] {
+            std::fs::File::open(folder)?.sync_all()?;
+        }
         {
             let connection = self.connection();
             connection.execute(

@@ -1007,3 +1007,181 @@ fn concurrent_submissions_each_run_once_with_identical_outputs() {
         }
     }
 }
+
+/// Garbage in, never a 5xx: every route meets wrong methods, broken forms, wrong content types,
+/// bad JSON, odd ids and paths, and each error answer is a problem document with the status it
+/// carries, one the OpenAPI document declares for that operation.
+#[test]
+fn the_api_answers_garbage_with_declared_problems_never_a_server_error() {
+    let workspace = Workspace::new();
+    let server = start(&workspace, &[]);
+    let openapi = request(&server, "GET", "/openapi.json", &[AUTH], b"").json();
+    assert_eq!(
+        openapi["components"]["securitySchemes"]["bearer"]["scheme"], "bearer",
+        "this server has a token, so the document says so"
+    );
+    let id = "0123456789abcdef0123456789abcdef";
+    let broken_form = (
+        "multipart/form-data; boundary=xyz",
+        &b"--xyz\r\nContent-Disposition: form-data; name=\"doj\"\r\n\r\nunterminated"[..],
+    );
+    let cases: Vec<(&str, String, &str, Vec<u8>, &str)> = vec![
+        (
+            "POST",
+            "/v1/batches".into(),
+            broken_form.0,
+            broken_form.1.to_vec(),
+            "/v1/batches",
+        ),
+        (
+            "POST",
+            "/v1/batches".into(),
+            "text/plain",
+            b"hello".to_vec(),
+            "/v1/batches",
+        ),
+        (
+            "POST",
+            "/v1/batches".into(),
+            "multipart/form-data",
+            b"no boundary".to_vec(),
+            "/v1/batches",
+        ),
+        (
+            "POST",
+            "/v1/check".into(),
+            "application/json",
+            b"{}".to_vec(),
+            "/v1/check",
+        ),
+        (
+            "POST",
+            "/v1/check".into(),
+            broken_form.0,
+            broken_form.1.to_vec(),
+            "/v1/check",
+        ),
+        (
+            "POST",
+            "/v1/documents/case".into(),
+            "application/json",
+            b"{not json".to_vec(),
+            "/v1/documents/{kind}",
+        ),
+        (
+            "POST",
+            "/v1/documents/case".into(),
+            "application/json",
+            b"[]".to_vec(),
+            "/v1/documents/{kind}",
+        ),
+        (
+            "POST",
+            "/v1/documents/case".into(),
+            "application/json",
+            b"[1, \"a\", null]".to_vec(),
+            "/v1/documents/{kind}",
+        ),
+        (
+            "POST",
+            "/v1/documents/poster".into(),
+            "application/json",
+            b"[]".to_vec(),
+            "/v1/documents/{kind}",
+        ),
+        (
+            "GET",
+            format!("/v1/batches/{id}"),
+            "",
+            Vec::new(),
+            "/v1/batches/{id}",
+        ),
+        (
+            "GET",
+            "/v1/batches/not-an-id".into(),
+            "",
+            Vec::new(),
+            "/v1/batches/{id}",
+        ),
+        (
+            "DELETE",
+            "/v1/batches/..%2f..".into(),
+            "",
+            Vec::new(),
+            "/v1/batches/{id}",
+        ),
+        (
+            "GET",
+            format!("/v1/batches/{id}/events"),
+            "",
+            Vec::new(),
+            "/v1/batches/{id}/events",
+        ),
+        (
+            "GET",
+            format!("/v1/batches/{id}/archive.zip"),
+            "",
+            Vec::new(),
+            "/v1/batches/{id}/archive.zip",
+        ),
+        (
+            "GET",
+            format!("/v1/batches/{id}/files/%00"),
+            "",
+            Vec::new(),
+            "/v1/batches/{id}/files/{path}",
+        ),
+        (
+            "GET",
+            format!("/v1/batches/{id}/files/{}", "a/".repeat(500)),
+            "",
+            Vec::new(),
+            "/v1/batches/{id}/files/{path}",
+        ),
+        ("PUT", "/v1/batches".into(), "", Vec::new(), "/v1/batches"),
+        ("PATCH", "/v1/check".into(), "", Vec::new(), "/v1/check"),
+        ("GET", "/v2/anything".into(), "", Vec::new(), ""),
+    ];
+    for (method, path, content_type, body, operation) in cases {
+        let mut headers = vec![AUTH];
+        if !content_type.is_empty() {
+            headers.push(("Content-Type", content_type));
+        }
+        let reply = request(&server, method, &path, &headers, &body);
+        let what = format!(
+            "{method} {path}: {} {}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert!((400..500).contains(&reply.status), "{what}");
+        assert!(
+            reply
+                .headers
+                .to_ascii_lowercase()
+                .contains("content-type: application/problem+json"),
+            "{what}\n{}",
+            reply.headers
+        );
+        let problem = reply.json();
+        assert_eq!(problem["status"], reply.status, "{what}");
+        assert!(
+            problem["title"].is_string() && problem["detail"].is_string(),
+            "{what}"
+        );
+        if operation.is_empty() {
+            continue;
+        }
+        let item = &openapi["paths"][operation];
+        let declared = ["get", "post", "delete"]
+            .iter()
+            .filter_map(|verb| item.get(*verb))
+            .any(|operation| {
+                operation["responses"]
+                    .get(reply.status.to_string())
+                    .is_some()
+            });
+        assert!(declared, "{what}: status not declared for {operation}");
+    }
+    // The server is still there.
+    assert_eq!(request(&server, "GET", "/healthz", &[], b"").status, 200);
+}
