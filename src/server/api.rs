@@ -208,7 +208,7 @@ impl utoipa::PartialSchema for ShippedPolicyName {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .enum_values(Some(SHIPPED_POLICIES.iter().map(|(name, _)| *name)))
+            .enum_values(Some(SHIPPED_POLICIES.iter().map(|policy| policy.name)))
             .into()
     }
 }
@@ -291,6 +291,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/batches/{id}/determinations",
             get(super::page::determinations),
         )
+        // Unknown paths answer after the token check, like every other route.
+        .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such path") })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -299,7 +301,6 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(api)
-        .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such path") })
         .layer(middleware::from_fn(problems_only))
         .layer(middleware::from_fn(log_and_secure))
         .with_state(state)
@@ -444,7 +445,9 @@ pub(crate) fn api_document(token_required: bool) -> utoipa::openapi::OpenApi {
                     .or_insert_with(|| problem_response(description).into());
             };
             add("400", "Malformed request (a broken form or header)");
-            add("404", "No such path, batch or file");
+            if path.contains('{') {
+                add("404", "No such batch, file or kind");
+            }
             add("405", "Method not allowed on this path");
             if public && token_required {
                 operation.security = Some(vec![SecurityRequirement::default()]);
@@ -453,7 +456,12 @@ pub(crate) fn api_document(token_required: bool) -> utoipa::openapi::OpenApi {
             }
             if operation.request_body.is_some() {
                 add("413", "The upload is larger than --max-upload-mb");
-                add("415", "Not the content type this route reads");
+            }
+            if path == "/v1/batches" || path == "/v1/check" {
+                add("403", "A cross-site post (from another site's page)");
+            }
+            if path == "/v1/documents/{kind}" {
+                add("415", "Not application/json");
             }
         }
     }
@@ -492,11 +500,16 @@ const PROBLEM_JSON: &str = "application/problem+json";
 async fn problems_only(request: axum::extract::Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_problem = response
+    // Problem documents, and the page's own error pages (HTML for a person at the form), stay
+    // as they are.
+    let written_here = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes() == PROBLEM_JSON.as_bytes());
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_some_and(|value| {
+            value.as_bytes() == PROBLEM_JSON.as_bytes()
+                || value.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || written_here {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -514,7 +527,7 @@ async fn problems_only(request: axum::extract::Request, next: Next) -> Response 
     let mut rewritten = problem(status, detail);
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            rewritten.headers_mut().insert(name.clone(), value.clone());
+            rewritten.headers_mut().append(name.clone(), value.clone());
         }
     }
     rewritten
@@ -532,31 +545,73 @@ fn new_id() -> String {
     format!("{:016x}{:016x}", first.finish(), second.finish())
 }
 
+/// An upload's folder, removed when dropped unless kept: a refused, failed or abandoned upload
+/// (a client that goes away mid-request drops the handler) leaves none of its confidential
+/// files behind.
+struct UploadFolder {
+    path: std::path::PathBuf,
+    keep: bool,
+}
+
+impl Drop for UploadFolder {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Form fields that are not files are short: longer ones are refused, not buffered.
+const TEXT_FIELD_LIMIT: usize = 1024;
+
+/// A short text field, read whole; `Ok(None)` when it is longer than [`TEXT_FIELD_LIMIT`].
+async fn short_text(
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<Option<String>, axum::extract::multipart::MultipartError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > TEXT_FIELD_LIMIT {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).trim().to_string()))
+}
+
+fn queue_full(state: &AppState) -> Option<Refusal> {
+    (state.jobs.queued().unwrap_or(0) >= state.config.max_queued)
+        .then(|| Refusal::new(StatusCode::TOO_MANY_REQUESTS, "the queue is full"))
+}
+
 /// The uploaded form of a batch: files saved under the job's `input/` with names clearance
-/// chooses (never the uploader's), and the fields.
+/// chooses (never the uploader's), and the fields. Nothing is queued, and nothing kept, unless
+/// the form and every DOJ row are good.
 pub(crate) async fn accept_upload(
     state: &AppState,
     mut multipart: Multipart,
 ) -> Result<Job, Refusal> {
+    // A full queue is refused before anything is read.
+    if let Some(refusal) = queue_full(state) {
+        return Err(refusal);
+    }
     let id = new_id();
-    let folder = state.jobs.folder(&id);
-    let input = folder.join("input");
-    let fail = |status: StatusCode, detail: String| {
-        let _ = std::fs::remove_dir_all(&folder);
-        Refusal::new(status, detail)
+    let mut folder = UploadFolder {
+        path: state.jobs.folder(&id),
+        keep: false,
     };
-    std::fs::create_dir_all(&input)
-        .map_err(|error| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
+    let server_error = |error: &dyn std::fmt::Display| {
+        Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+    };
+    let upload_error = |error: axum::extract::multipart::MultipartError| {
+        Refusal::new(upload_status(&error), error.body_text())
+    };
+    std::fs::create_dir_all(folder.path.join("input")).map_err(|error| server_error(&error))?;
     let mut options = BatchOptions {
         letters: true,
         ..BatchOptions::default()
     };
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => return Err(fail(upload_status(&error), error.body_text())),
-        };
+    let mut policy_fields = 0;
+    while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
         let name = field.name().unwrap_or_default().to_string();
         // Files go to disk as they arrive (a DOJ file can be hundreds of megabytes), under
         // names clearance chooses.
@@ -568,15 +623,11 @@ pub(crate) async fn accept_upload(
             _ => None,
         };
         if let Some(path) = file {
-            let target = folder.join(&path);
-            let (size, first_byte) = match save_field(field, &target).await {
+            let target = folder.path.join(&path);
+            let (size, first_byte) = match save_field(field, &target, true).await {
                 Ok(saved) => saved,
-                Err(SaveError::Upload(error)) => {
-                    return Err(fail(upload_status(&error), error.body_text()));
-                }
-                Err(SaveError::Disk(error)) => {
-                    return Err(fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()));
-                }
+                Err(SaveError::Upload(error)) => return Err(upload_error(error)),
+                Err(SaveError::Disk(error)) => return Err(server_error(&error)),
             };
             // An empty file input is a field the form left blank.
             if size == 0 {
@@ -589,109 +640,118 @@ pub(crate) async fn accept_upload(
                 "office" => options.office = Some(path),
                 _ => {
                     // A policy: clearance's TOML, or BEAR's eligibility options (JSON).
+                    policy_fields += 1;
                     let named = if first_byte == Some(b'{') {
                         "input/policy.json"
                     } else {
                         "input/policy.toml"
                     };
-                    std::fs::rename(&target, folder.join(named)).map_err(|error| {
-                        fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
-                    })?;
+                    std::fs::rename(&target, folder.path.join(named))
+                        .map_err(|error| server_error(&error))?;
                     options.policy = Some(named.to_string());
                 }
             }
             continue;
         }
-        let bytes = match field.bytes().await {
-            Ok(bytes) => bytes,
-            Err(error) => return Err(fail(upload_status(&error), error.body_text())),
+        let known = matches!(
+            name.as_str(),
+            "county" | "as_of" | "letters" | "redacted_exhibits" | "shipped_policy"
+        );
+        if !known {
+            // Read past, never kept.
+            let mut field = field;
+            while field.chunk().await.map_err(upload_error)?.is_some() {}
+            continue;
+        }
+        let Some(text) = short_text(field).await.map_err(upload_error)? else {
+            return Err(Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{name}: longer than {TEXT_FIELD_LIMIT} bytes"),
+            ));
         };
-        let text = || String::from_utf8_lossy(&bytes).trim().to_string();
         match name.as_str() {
-            "county" => options.county = text(),
-            "as_of" => options.as_of = text(),
+            "county" => options.county = text,
+            "as_of" => options.as_of = text,
             "letters" => {
-                options.letters = !matches!(text().as_str(), "false" | "no" | "off" | "0");
+                options.letters = !matches!(text.as_str(), "false" | "no" | "off" | "0");
             }
             "redacted_exhibits" => {
-                options.redacted_exhibits = matches!(text().as_str(), "true" | "yes" | "on" | "1");
+                options.redacted_exhibits = matches!(text.as_str(), "true" | "yes" | "on" | "1");
             }
-            "shipped_policy" => {
-                if let Some(shipped) = shipped_policy(&text()) {
-                    std::fs::write(folder.join("input/policy.toml"), shipped).map_err(|error| {
-                        fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
-                    })?;
-                    options.policy = Some("input/policy.toml".into());
-                } else if !text().is_empty() {
-                    return Err(fail(
+            _ if text.is_empty() => {}
+            _ => {
+                let Some(shipped) = shipped_policy(&text) else {
+                    return Err(Refusal::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         format!(
                             "shipped_policy: not one of {}",
                             SHIPPED_POLICIES
                                 .iter()
-                                .map(|(name, _)| *name)
+                                .map(|policy| policy.name)
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         ),
                     ));
-                }
+                };
+                policy_fields += 1;
+                std::fs::write(folder.path.join("input/policy.toml"), shipped)
+                    .map_err(|error| server_error(&error))?;
+                options.policy = Some("input/policy.toml".into());
             }
-            _ => {}
         }
     }
     if options.inputs.is_empty() {
-        return Err(fail(
+        return Err(Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "doj: at least one DOJ file is required".into(),
+            "doj: at least one DOJ file is required",
         ));
     }
-    // A full queue is refused before the rows are read.
-    if state.jobs.queued().unwrap_or(0) >= state.config.max_queued {
-        return Err(fail(
-            StatusCode::TOO_MANY_REQUESTS,
-            "the queue is full".into(),
+    if policy_fields > 1 {
+        return Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "policy: give one policy, a shipped one or a file, not both",
         ));
+    }
+    if let Some(refusal) = queue_full(state) {
+        return Err(refusal);
     }
     // Everything is checked now, the DOJ rows too, so that bad input is a 422 with every
     // located diagnostic, not a failed job.
-    let config = match super::batch_config(
+    let config = super::batch_config(
         &options,
-        &folder,
+        &folder.path,
         state.config.default_office.as_deref(),
         state.config.jobs_per_batch,
-    ) {
-        Ok(config) => config,
-        Err(error) => {
-            return Err(fail(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                redact_folder(&error.to_string(), &folder),
-            ));
-        }
-    };
+    )
+    .map_err(|error| {
+        Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            redact_folder(&error.to_string(), &folder.path),
+        )
+    })?;
     let check = config.check;
-    let validated = tokio::task::spawn_blocking(move || crate::pipeline::validate_inputs(&check))
+    // One upload is read at a time: each holds its people in memory while it is checked.
+    let Ok(_permit) = state.validation_slots.acquire().await else {
+        return Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting down",
+        ));
+    };
+    let diagnostics = tokio::task::spawn_blocking(move || crate::pipeline::validate_inputs(&check))
         .await
-        .map_err(|_| {
-            fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the check stopped".into(),
+        .map_err(|error| server_error(&error))?
+        .map_err(|error| {
+            Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                redact_folder(&error.to_string(), &folder.path),
             )
         })?;
-    let diagnostics = match validated {
-        Ok(diagnostics) => diagnostics,
-        Err(error) => {
-            return Err(fail(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                redact_folder(&error.to_string(), &folder),
-            ));
-        }
-    };
     let errors = diagnostics
         .iter()
         .filter(|diagnostic| diagnostic.severity == crate::ingest::Severity::Error)
         .count();
     if errors > 0 {
-        let mut refusal = fail(
+        let mut refusal = Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("the DOJ input has {errors} bad row(s); nothing was queued"),
         );
@@ -699,10 +759,14 @@ pub(crate) async fn accept_upload(
         return Err(refusal);
     }
     let created = crate::model::Date::today_utc().to_string();
-    state
-        .jobs
-        .accept(&id, &created, &options)
-        .map_err(|error| fail(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))?;
+    let jobs = Arc::clone(&state.jobs);
+    let accepted_id = id.clone();
+    // The job's files are fsynced and its row written (blocking work) off the async threads.
+    tokio::task::spawn_blocking(move || jobs.accept(&accepted_id, &created, &options))
+        .await
+        .map_err(|error| server_error(&error))?
+        .map_err(|error| server_error(&error))?;
+    folder.keep = true;
     state
         .jobs
         .get(&id)
@@ -711,27 +775,38 @@ pub(crate) async fn accept_upload(
         .ok_or_else(|| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "the job was not stored"))
 }
 
-/// The county policies shipped with clearance, by the name the form offers.
-pub(crate) const SHIPPED_POLICIES: [(&str, &str); 3] = [
-    (
-        "san-francisco-2019",
-        include_str!("../../samples/policies/san-francisco-2019.toml"),
-    ),
-    (
-        "los-angeles-2019",
-        include_str!("../../samples/policies/los-angeles-2019.toml"),
-    ),
-    (
-        "statutory",
-        include_str!("../../samples/policies/statutory.toml"),
-    ),
+/// A county policy shipped with clearance, offered by name.
+pub(crate) struct ShippedPolicy {
+    pub name: &'static str,
+    /// As the page's list shows it.
+    pub label: &'static str,
+    pub text: &'static str,
+}
+
+/// The county policies shipped with clearance.
+pub(crate) const SHIPPED_POLICIES: [ShippedPolicy; 3] = [
+    ShippedPolicy {
+        name: "statutory",
+        label: "The statute alone (HS 11361.8), written as a policy file",
+        text: include_str!("../../samples/policies/statutory.toml"),
+    },
+    ShippedPolicy {
+        name: "san-francisco-2019",
+        label: "San Francisco District Attorney, 2019 (modelled)",
+        text: include_str!("../../samples/policies/san-francisco-2019.toml"),
+    },
+    ShippedPolicy {
+        name: "los-angeles-2019",
+        label: "Los Angeles County District Attorney, 2019 (modelled)",
+        text: include_str!("../../samples/policies/los-angeles-2019.toml"),
+    },
 ];
 
 fn shipped_policy(name: &str) -> Option<&'static str> {
     SHIPPED_POLICIES
         .iter()
-        .find(|(shipped, _)| *shipped == name)
-        .map(|(_, text)| *text)
+        .find(|policy| policy.name == name)
+        .map(|policy| policy.text)
 }
 
 enum SaveError {
@@ -739,10 +814,12 @@ enum SaveError {
     Disk(std::io::Error),
 }
 
-/// Streams one uploaded file to `target`; returns its size and first byte.
+/// Streams one uploaded file to `target`; returns its size and first byte. `durable`: synced
+/// to disk (a batch's input), not only written (a check's scratch file).
 async fn save_field(
     mut field: axum::extract::multipart::Field<'_>,
     target: &std::path::Path,
+    durable: bool,
 ) -> Result<(u64, Option<u8>), SaveError> {
     use tokio::io::AsyncWriteExt;
     let mut file = tokio::fs::File::create(target)
@@ -762,7 +839,9 @@ async fn save_field(
     file.flush().await.map_err(SaveError::Disk)?;
     // On disk before the `202`, not only in the page cache: an accepted batch survives a crash
     // of the machine too.
-    file.sync_all().await.map_err(SaveError::Disk)?;
+    if durable {
+        file.sync_all().await.map_err(SaveError::Disk)?;
+    }
     Ok((size, first_byte))
 }
 
@@ -794,7 +873,15 @@ fn redact_folder(message: &str, folder: &std::path::Path) -> String {
         (status = 429, description = "Queue full", body = Problem),
     )
 )]
-async fn create_batch(State(state): State<Arc<AppState>>, multipart: Multipart) -> Response {
+async fn create_batch(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    // A browser page elsewhere must not queue batches on a loopback server without a token.
+    if !super::page::same_origin(&headers) {
+        return problem(StatusCode::FORBIDDEN, "cross-site posts are refused");
+    }
     match accept_upload(&state, multipart).await {
         Ok(job) => {
             let view = view(&state, &job);
@@ -1069,7 +1156,14 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         (status = 422, description = "Bad input: the form, or errors.json with every located diagnostic", body = Problem),
     )
 )]
-async fn check_file(State(state): State<Arc<AppState>>, mut multipart: Multipart) -> Response {
+async fn check_file(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    if !super::page::same_origin(&headers) {
+        return problem(StatusCode::FORBIDDEN, "cross-site posts are refused");
+    }
     let Ok(scratch) = tempfile::tempdir_in(state.jobs.folder("")) else {
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "no scratch folder");
     };
@@ -1077,27 +1171,57 @@ async fn check_file(State(state): State<Arc<AppState>>, mut multipart: Multipart
     let input = scratch.path().join("doj.csv");
     let mut have_input = false;
     loop {
-        let field = match multipart.next_field().await {
+        let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(error) => return problem(upload_status(&error), error.body_text()),
         };
         let name = field.name().unwrap_or_default().to_string();
-        let bytes = match field.bytes().await {
-            Ok(bytes) => bytes,
-            Err(error) => return problem(upload_status(&error), error.body_text()),
+        // Files stream to the scratch folder; short fields are read whole; others are read
+        // past, never kept.
+        let saved = match name.as_str() {
+            "doj" => Some(input.clone()),
+            "policy" => Some(scratch.path().join("policy.toml")),
+            _ => None,
         };
-        match name.as_str() {
-            "doj" => have_input = std::fs::write(&input, &bytes).is_ok(),
-            "policy" if !bytes.is_empty() => {
-                let path = scratch.path().join("policy.toml");
-                if std::fs::write(&path, &bytes).is_ok() {
-                    policy = Some(path.display().to_string());
+        if let Some(target) = saved {
+            match save_field(field, &target, false).await {
+                Ok((0, _)) => {}
+                Ok(_) if name == "doj" => have_input = true,
+                Ok(_) => policy = Some(target.display().to_string()),
+                Err(SaveError::Upload(error)) => {
+                    return problem(upload_status(&error), error.body_text());
+                }
+                Err(SaveError::Disk(error)) => {
+                    return problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
                 }
             }
-            "county" => county = String::from_utf8_lossy(&bytes).trim().to_string(),
-            "as_of" => as_of = String::from_utf8_lossy(&bytes).trim().to_string(),
-            _ => {}
+            continue;
+        }
+        if name != "county" && name != "as_of" {
+            loop {
+                match field.chunk().await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(error) => return problem(upload_status(&error), error.body_text()),
+                }
+            }
+            continue;
+        }
+        let text = match short_text(field).await {
+            Ok(Some(text)) => text,
+            Ok(None) => {
+                return problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("{name}: longer than {TEXT_FIELD_LIMIT} bytes"),
+                );
+            }
+            Err(error) => return problem(upload_status(&error), error.body_text()),
+        };
+        if name == "county" {
+            county = text;
+        } else {
+            as_of = text;
         }
     }
     if !have_input {
@@ -1303,6 +1427,7 @@ fn write_zip(root: &std::path::Path, send: &dyn Fn(Vec<u8>) -> bool) -> std::io:
 async fn document(
     State(state): State<Arc<AppState>>,
     Path(kind): Path<String>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     let kind = match kind.as_str() {
@@ -1310,6 +1435,18 @@ async fn document(
         "letter" => crate::SinglePaper::Letter,
         _ => return problem(StatusCode::NOT_FOUND, "kind is case or letter"),
     };
+    // JSON only: a cross-site page can send a text/plain post without asking, never JSON.
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the determinations as application/json",
+        );
+    }
     let records: Vec<crate::output::DeterminationRecord> = match serde_json::from_slice(&body) {
         Ok(records) => records,
         Err(error) => return problem(StatusCode::UNPROCESSABLE_ENTITY, format!("body: {error}")),

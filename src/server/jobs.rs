@@ -77,6 +77,8 @@ pub enum JobError {
     Store(#[from] rusqlite::Error),
     #[error("job files: {0}")]
     Files(#[from] std::io::Error),
+    #[error("{folder} is in use by another clearance serve")]
+    InUse { folder: String },
 }
 
 /// The job table, the jobs' folders, and the running jobs' progress and cancellation tokens.
@@ -87,15 +89,40 @@ pub struct Jobs {
     /// Queued jobs are taken by workers woken through this.
     wake: std::sync::Condvar,
     wake_lock: Mutex<()>,
+    /// Held (`flock`) while the service runs: one service per folder.
+    _lock: std::fs::File,
 }
 
 impl Jobs {
-    /// Opens (or creates) the store in `root`; jobs a crash left running are queued again.
+    /// Opens (or creates) the store in `root`; jobs a crash left running are queued again, and
+    /// folders no job owns (an upload cut off by a crash, a check's scratch folder) are removed.
     pub fn open(root: &Path) -> Result<Arc<Jobs>, JobError> {
+        let created = !root.exists();
         std::fs::create_dir_all(root.join("jobs"))?;
-        // Criminal-record data: the folder is the service user's alone.
+        // Criminal-record data: a folder the service makes is the service user's alone (one
+        // the user gave, such as a home folder, keeps its permissions).
         #[cfg(unix)]
-        std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+        if created {
+            std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+        }
+        // One service per folder: two would run, and re-queue, each other's jobs.
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(root.join("serve.lock"))?;
+        // SAFETY: flock on a descriptor this process owns; the lock lives as long as `lock`.
+        if unsafe {
+            libc::flock(
+                std::os::fd::AsRawFd::as_raw_fd(&lock),
+                libc::LOCK_EX | libc::LOCK_NB,
+            )
+        } != 0
+        {
+            return Err(JobError::InUse {
+                folder: root.display().to_string(),
+            });
+        }
         let connection = Connection::open(root.join("jobs.sqlite"))?;
         connection.execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -110,12 +137,27 @@ impl Jobs {
              );
              UPDATE jobs SET state = 'queued', error = NULL WHERE state = 'running';",
         )?;
+        let known: std::collections::HashSet<String> = connection
+            .prepare("SELECT id FROM jobs")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        for entry in std::fs::read_dir(root.join("jobs"))? {
+            let entry = entry?;
+            if !known.contains(entry.file_name().to_string_lossy().as_ref()) {
+                if entry.file_type()?.is_dir() {
+                    std::fs::remove_dir_all(entry.path())?;
+                } else {
+                    std::fs::remove_file(entry.path())?;
+                }
+            }
+        }
         Ok(Arc::new(Jobs {
             root: root.to_path_buf(),
             connection: Mutex::new(connection),
             live: Mutex::new(HashMap::new()),
             wake: std::sync::Condvar::new(),
             wake_lock: Mutex::new(()),
+            _lock: lock,
         }))
     }
 

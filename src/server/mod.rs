@@ -64,6 +64,8 @@ pub(crate) struct AppState {
     pub config: ServeConfig,
     /// Single-document renders at once (`POST /v1/documents/{kind}`).
     pub render_slots: tokio::sync::Semaphore,
+    /// Uploads whose rows are being checked at once (each holds its people in memory).
+    pub validation_slots: tokio::sync::Semaphore,
     /// What single documents are rendered with.
     pub papers: papers::Papers,
 }
@@ -101,6 +103,7 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
         jobs,
         config,
         render_slots: tokio::sync::Semaphore::new(2),
+        validation_slots: tokio::sync::Semaphore::new(1),
         papers: papers::Papers::new(office),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -129,8 +132,17 @@ fn run_job(
     observer: &crate::pipeline::Observer<'_>,
 ) -> Result<(), String> {
     let options = &job.options;
+    // Errors are shown to the batch's users: they name the batch's own files, never the
+    // server's folders or its office profile's path.
+    let redact = |message: String| {
+        let mut message = message.replace(&format!("{}/", folder.display()), "");
+        if let Some(office) = default_office {
+            message = message.replace(&office.display().to_string(), "the server's office profile");
+        }
+        message
+    };
     let config = batch_config(options, folder, default_office, jobs_per_batch)
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| redact(error.to_string()))?;
     match crate::pipeline::run(&config, observer) {
         Ok(report) if report.check.refused => Err(format!(
             "the input has {} bad row(s): see errors.json",
@@ -138,7 +150,7 @@ fn run_job(
         )),
         Ok(_) => Ok(()),
         // The error's own words name files and lines, never personal data.
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(redact(error.to_string())),
     }
 }
 

@@ -65,6 +65,15 @@ pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
             escape(&county.title_case())
         );
     }
+    let mut policies = String::new();
+    for policy in &super::api::SHIPPED_POLICIES {
+        let _ = write!(
+            policies,
+            "<option value=\"{}\">{}</option>",
+            escape(policy.name),
+            escape(policy.label)
+        );
+    }
     let today = crate::model::Date::today_utc().to_string();
     let mut batches = String::new();
     for job in state.jobs.list().unwrap_or_default() {
@@ -86,9 +95,7 @@ pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
              <label for=\"contacts\">Contacts (CSV, optional)</label><input id=\"contacts\" name=\"contacts\" type=\"file\">\
              <label for=\"office\">Office profile (TOML, optional when the server has one)</label><input id=\"office\" name=\"office\" type=\"file\">\
              <label for=\"shipped_policy\">County policy</label><select id=\"shipped_policy\" name=\"shipped_policy\">\
-             <option value=\"\" selected>None: the statute alone</option>\
-             <option value=\"san-francisco-2019\">San Francisco District Attorney, 2019</option>\
-             <option value=\"los-angeles-2019\">Los Angeles District Attorney, 2019</option></select>\
+             <option value=\"\" selected>None: the statute alone</option>{policies}</select>\
              <label for=\"policy\">or upload a policy (clearance TOML, or BEAR options JSON)</label><input id=\"policy\" name=\"policy\" type=\"file\">\
              <label for=\"county\">County</label><select id=\"county\" name=\"county\">{counties}</select>\
              <label for=\"as_of\">As of</label><input id=\"as_of\" name=\"as_of\" type=\"date\" value=\"{today}\" required>\
@@ -119,7 +126,7 @@ pub(crate) async fn submit(
 /// Whether a form post comes from this site: the browser's own word first (Sec-Fetch-Site),
 /// then the Origin against the Host; a post with neither (curl, scripts) is no browser's
 /// cross-site post.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     match (text("sec-fetch-site"), text("origin"), text("host")) {
         (Some(site), _, _) => site == "same-origin" || site == "none",
@@ -385,6 +392,23 @@ fn summary_html(state: &AppState, id: &str) -> String {
     html
 }
 
+/// Each court case's paper, by (case numbers joined with "; ", SUBJECT_ID): the file stems the
+/// batch gave its `cases/` files.
+fn case_files(
+    records: &[crate::output::DeterminationRecord],
+) -> std::collections::HashMap<(String, String), String> {
+    crate::plan::plan(records, &crate::config::Contacts::default(), false)
+        .cases
+        .into_iter()
+        .map(|case| {
+            (
+                (case.case_numbers.join("; "), case.subject_id),
+                case.file_stem,
+            )
+        })
+        .collect()
+}
+
 /// A filter's value, when one is given.
 fn wanted(value: Option<&String>) -> Option<&str> {
     value
@@ -415,17 +439,19 @@ pub(crate) async fn determinations(
     let Some(path) = output_file(&state, &id, "results/determinations.json") else {
         return problem(StatusCode::NOT_FOUND, "no determinations for that batch");
     };
-    let records: Vec<serde_json::Value> = match std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-    {
-        Some(records) => records,
-        None => {
-            return problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "unreadable determinations",
-            );
-        }
+    // Tens of thousands of rows: read and planned off the async threads.
+    let loaded = tokio::task::spawn_blocking(move || {
+        let bytes = std::fs::read(&path).ok()?;
+        let records: Vec<serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
+        let typed: Vec<crate::output::DeterminationRecord> = serde_json::from_slice(&bytes).ok()?;
+        Some((records, case_files(&typed)))
+    })
+    .await;
+    let Ok(Some((records, case_files))) = loaded else {
+        return problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unreadable determinations",
+        );
     };
     let text = |record: &serde_json::Value, key: &str| {
         record[key].as_str().unwrap_or_default().to_string()
@@ -514,28 +540,27 @@ pub(crate) async fn determinations(
                     .collect()
             })
             .unwrap_or_default();
-        // A case number links to its motion and order, when the batch made them.
-        let case_cell = cases
-            .iter()
-            .map(|case| {
-                let path = format!("cases/{case}.pdf");
-                if output_file(&state, &id, &path).is_some() {
-                    format!(
-                        "<a href=\"/v1/batches/{}/files/{}\">{}</a>",
-                        escape(&id),
-                        escape(&path),
-                        escape(case)
-                    )
-                } else {
-                    escape(case)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
+        // The case numbers link the person's motion and order in that case, named as the batch
+        // named the file (`plan` settles names that several cases share).
+        let case_key = (cases.join("; "), text(record, "subject_id"));
+        let case_cell = match case_files.get(&case_key) {
+            Some(stem) => format!(
+                "<a href=\"/v1/batches/{}/files/cases/{}.pdf\">{}</a>",
+                escape(&id),
+                escape(stem),
+                escape(&cases.join("; "))
+            ),
+            None => escape(&cases.join("; ")),
+        };
         let subject = text(record, "subject_id");
         let letter = ["en", "es", "en-es"]
             .iter()
-            .map(|language| format!("letters/{subject}.{language}.pdf"))
+            .map(|language| {
+                format!(
+                    "letters/{}.{language}.pdf",
+                    crate::output::safe_file_stem(&subject)
+                )
+            })
             .find(|path| output_file(&state, &id, path).is_some())
             .map(|path| {
                 format!(

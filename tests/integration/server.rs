@@ -519,7 +519,14 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     );
     assert_eq!(refused.status, 422, "several cases are refused");
     assert_eq!(
-        request(&server, "POST", "/v1/documents/brief", &[AUTH], b"[]").status,
+        request(
+            &server,
+            "POST",
+            "/v1/documents/brief",
+            &[AUTH, ("Content-Type", "application/json")],
+            b"[]"
+        )
+        .status,
         404
     );
 
@@ -606,7 +613,30 @@ fn an_interrupted_batch_completes_after_a_restart() {
             .exists(),
         "nothing committed before the kill"
     );
+    // An upload the crash cut off: its folder has no job, and goes at the restart.
+    let orphan = workspace.path("data/jobs/00000000000000000000000000000000/input");
+    std::fs::create_dir_all(&orphan).expect("orphan folder");
+    std::fs::write(orphan.join("doj-1.csv"), &doj).expect("orphan upload");
     let server = start(&workspace, &[]);
+    assert!(
+        !workspace
+            .path("data/jobs/00000000000000000000000000000000")
+            .exists(),
+        "an upload no job owns is removed at start"
+    );
+    // One service per data folder.
+    let second = workspace
+        .clearance()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data", "data"])
+        .timeout(Duration::from_secs(20))
+        .output()
+        .expect("a second serve runs");
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("in use by another clearance serve"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let batch = wait_for(&server, &id, &["succeeded", "failed"]);
     assert_eq!(batch["state"], "succeeded", "{batch}");
     assert!(
@@ -614,6 +644,44 @@ fn an_interrupted_batch_completes_after_a_restart() {
             .path(&format!("data/jobs/{id}/out/manifest.json"))
             .exists()
     );
+}
+
+/// A client that goes away in the middle of an upload leaves nothing of it on disk.
+#[test]
+fn an_abandoned_upload_leaves_nothing_behind() {
+    use std::io::Write as _;
+    let workspace = Workspace::new();
+    let server = start(&workspace, &[]);
+    let boundary = "abandoned-boundary";
+    let mut stream = std::net::TcpStream::connect(&server.addr).expect("connect");
+    write!(
+        stream,
+        "POST /v1/batches HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 10000000\r\n\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"doj\"; filename=\"doj.csv\"\r\n\r\n",
+        server.addr
+    )
+    .expect("send the head");
+    stream
+        .write_all(&vec![b'x'; 200_000])
+        .expect("send part of the file");
+    stream.flush().expect("flush");
+    // The upload has begun: its folder exists while the file arrives.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(workspace.path("data/jobs")).map_or(0, Iterator::count) == 0 {
+        assert!(Instant::now() < deadline, "the upload never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(workspace.path("data/jobs")).map_or(0, Iterator::count) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the abandoned upload's folder is still there"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(request(&server, "GET", "/healthz", &[], b"").status, 200);
 }
 
 /// Bad rows refuse a batch at upload with `422` and every located diagnostic (file as the
@@ -689,6 +757,13 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
         &body,
     );
     assert_eq!(page.status, 422);
+    assert!(
+        page.headers
+            .to_ascii_lowercase()
+            .contains("content-type: text/html"),
+        "{}",
+        page.headers
+    );
     let html = String::from_utf8_lossy(&page.body);
     assert!(
         html.contains("<td>input/doj-1.csv</td><td>3</td>"),
@@ -1182,6 +1257,36 @@ fn the_api_answers_garbage_with_declared_problems_never_a_server_error() {
             });
         assert!(declared, "{what}: status not declared for {operation}");
     }
+    // Another site's page cannot queue a batch, run a check or get a paper rendered: its
+    // browser marks the post cross-site, and a post it may send without asking is not JSON.
+    let (content_type, body) = multipart(&[("county", None, b"SAN FRANCISCO")]);
+    for path in ["/v1/batches", "/v1/check"] {
+        let reply = request(
+            &server,
+            "POST",
+            path,
+            &[
+                AUTH,
+                ("Content-Type", &content_type),
+                ("Sec-Fetch-Site", "cross-site"),
+            ],
+            &body,
+        );
+        assert_eq!(reply.status, 403, "{path}");
+    }
+    let plain = request(
+        &server,
+        "POST",
+        "/v1/documents/case",
+        &[AUTH, ("Content-Type", "text/plain")],
+        b"[]",
+    );
+    assert_eq!(plain.status, 415);
+    // Unknown paths ask for the token first, like every route.
+    assert_eq!(
+        request(&server, "GET", "/v2/anything", &[], b"").status,
+        401
+    );
     // The server is still there.
     assert_eq!(request(&server, "GET", "/healthz", &[], b"").status, 200);
 }
