@@ -19,67 +19,15 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_clearance");
 
 /// Rows per synthetic person, measured on the generator (used to pick the people count).
 const ROWS_PER_PERSON: f64 = 82.0;
 
-struct Measurement {
-    wall: Duration,
-    peak_rss_kib: u64,
-}
-
-/// Runs a command to completion and measures it. Peak RSS comes from `wait4`'s rusage, which
-/// covers exactly this child.
-fn measure(command: &mut Command) -> Measurement {
-    let started = Instant::now();
-    let child = command.spawn().expect("start clearance");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: `usage` is a plain C struct that wait4 fills; the pid is our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
-    let wall = started.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "clearance failed: status {status}"
-    );
-    std::mem::forget(child);
-    Measurement {
-        wall,
-        peak_rss_kib: usage.ru_maxrss as u64,
-    }
-}
-
 fn generate(rows: u64, path: &Path) {
     let people = ((rows as f64) / ROWS_PER_PERSON).ceil() as u64;
-    generate_people(people, path, None);
-}
-
-fn generate_people(people: u64, path: &Path, contacts: Option<&Path>) {
-    if path.exists() && contacts.is_none_or(Path::exists) {
-        return;
-    }
-    let mut command = Command::new(BINARY);
-    command
-        .args([
-            "sample",
-            "--people",
-            &people.to_string(),
-            "--seed",
-            "500",
-            "-o",
-        ])
-        .arg(path);
-    if let Some(contacts) = contacts {
-        command.arg("--contacts").arg(contacts);
-    }
-    let status = command.status().expect("generate sample");
-    assert!(status.success());
+    support::generate_people(BINARY, people, path, None);
 }
 
 /// `clearance run` with documents on about 10,000 court cases.
@@ -87,7 +35,7 @@ fn bench_documents(directory: &Path, runs: usize) {
     let people = environment_number("BENCH_DOCUMENT_PEOPLE", 7_100);
     let input = directory.join(format!("doj_people_{people}.csv"));
     let contacts = directory.join(format!("contacts_people_{people}.csv"));
-    generate_people(people, &input, Some(&contacts));
+    support::generate_people(BINARY, people, &input, Some(&contacts));
     let office = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/office.toml");
     let timings = directory.join("run_timings.txt");
     // Each run writes into its own fresh folder (see `fresh_folders`).
@@ -102,7 +50,7 @@ fn bench_documents(directory: &Path, runs: usize) {
             .arg("--office")
             .arg(&office)
             .stderr(std::fs::File::create(&timings).expect("timings file"));
-        measurements.push(measure(&mut command));
+        measurements.push(support::measure(&mut command));
     }
     let out = folders.last().expect("at least one run");
     let count = |folder: &str| std::fs::read_dir(out.join(folder)).map_or(0, Iterator::count);
@@ -151,7 +99,7 @@ fn print_timings(path: &Path) {
     }
 }
 
-fn report(name: &str, runs: &mut [Measurement]) {
+fn report(name: &str, runs: &mut [support::Measurement]) {
     runs.sort_by_key(|run| run.wall);
     let median = &runs[runs.len() / 2];
     let peak = runs.iter().map(|run| run.peak_rss_kib).max().unwrap_or(0);
@@ -230,7 +178,7 @@ fn main() {
                         .join("samples/policies/bear-options.json");
                     command.arg(format!("--policy=gogen:{}", options.display()));
                 }
-                measurements.push(measure(&mut command));
+                measurements.push(support::measure(&mut command));
             }
             report(
                 &format!("check {target_rows} rows, {label} (last run's stages below)"),

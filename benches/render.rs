@@ -26,10 +26,6 @@ use clearance::render::{PdfSettings, Renderer, Templates};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_clearance");
 
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]
-}
-
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -125,8 +121,8 @@ fn main() {
     println!(
         "single case document (motion + order, one compile): {} documents, p50 {:.1} ms, p99 {:.1} ms, {:.0} documents/s; peak RSS {:.0} MB",
         latencies.len(),
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        support::percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        support::percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.len() as f64 / latencies.iter().sum::<Duration>().as_secs_f64(),
         peak_rss_mb()
     );

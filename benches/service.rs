@@ -20,7 +20,7 @@ mod support;
 #[path = "../tests/integration/http.rs"]
 mod http;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,15 +51,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the address line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
+        let addr = http::listening_address(&mut child);
         Server { child, addr }
     }
 
@@ -103,15 +95,7 @@ fn authorization() -> (&'static str, &'static str) {
 /// relief in a synthetic file, one case per body.
 fn case_bodies(directory: &Path) -> Vec<Vec<u8>> {
     let input = directory.join("service_doj_people_300.csv");
-    if !input.exists() {
-        let status = Command::new(BINARY)
-            .args(["sample", "--people", "300", "--seed", "500", "-o"])
-            .arg(&input)
-            .stdout(Stdio::null())
-            .status()
-            .expect("generate the sample");
-        assert!(status.success());
-    }
+    support::generate_people(BINARY, 300, &input, None);
     let out = directory.join("service_check");
     let _ = std::fs::remove_dir_all(&out);
     let status = support::clearance_on_sample(BINARY, "check", &input, &out)
@@ -155,11 +139,6 @@ fn case_bodies(directory: &Path) -> Vec<Vec<u8>> {
     let _ = std::fs::remove_dir_all(&out);
     assert!(!bodies.is_empty(), "no case with relief in the sample");
     bodies
-}
-
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    let index = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[index]
 }
 
 fn bench_documents(directory: &Path) {
@@ -220,8 +199,8 @@ fn bench_documents(directory: &Path) {
         println!(
             "  {clients:>2} client(s): {:>4} requests  p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms  {:>5.1} documents/s",
             latencies.len(),
-            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
-            percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+            support::percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+            support::percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
             latencies.last().expect("requests").as_secs_f64() * 1000.0,
             latencies.len() as f64 / wall.as_secs_f64()
         );
@@ -289,25 +268,6 @@ fn upload(server: &Server, doj: &Path, contacts: &Path) -> String {
     view["id"].as_str().expect("id").to_string()
 }
 
-/// The wall time of `command` and the peak memory of that child (`wait4`'s rusage).
-fn measure(command: &mut Command) -> (Duration, f64) {
-    let started = Instant::now();
-    let child = command.spawn().expect("start clearance");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: `usage` is a plain C struct that wait4 fills; the pid is our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
-    let wall = started.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "clearance failed: status {status}"
-    );
-    std::mem::forget(child);
-    (wall, usage.ru_maxrss as f64 / 1024.0)
-}
-
 fn bench_batch(directory: &Path, runs: usize) {
     let people = std::env::var("BENCH_DOCUMENT_PEOPLE")
         .ok()
@@ -315,23 +275,7 @@ fn bench_batch(directory: &Path, runs: usize) {
         .unwrap_or(7_100);
     let input = directory.join(format!("doj_people_{people}.csv"));
     let contacts = directory.join(format!("contacts_people_{people}.csv"));
-    if !input.exists() || !contacts.exists() {
-        let status = Command::new(BINARY)
-            .args([
-                "sample",
-                "--people",
-                &people.to_string(),
-                "--seed",
-                "500",
-                "-o",
-            ])
-            .arg(&input)
-            .arg("--contacts")
-            .arg(&contacts)
-            .status()
-            .expect("generate sample");
-        assert!(status.success());
-    }
+    support::generate_people(BINARY, people, &input, Some(&contacts));
     let (mut run_walls, mut served_walls) = (Vec::new(), Vec::new());
     let (mut run_memory, mut served_memory) = (0.0f64, 0.0f64);
     for run in 1..=runs {
@@ -345,9 +289,9 @@ fn bench_batch(directory: &Path, runs: usize) {
             .arg("--office")
             .arg(office())
             .stderr(Stdio::null());
-        let (wall, memory) = measure(&mut command);
-        run_walls.push(wall);
-        run_memory = run_memory.max(memory);
+        let measured = support::measure(&mut command);
+        run_walls.push(measured.wall);
+        run_memory = run_memory.max(measured.peak_rss_kib as f64 / 1024.0);
 
         // The same files through the service, into a fresh data folder.
         let data = directory.join(format!("service_batch_data_{run}"));

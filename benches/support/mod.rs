@@ -1,7 +1,46 @@
-//! What both benchmark binaries share: where their generated inputs live.
+//! What the benchmark binaries share: where their generated inputs live, how a child process
+//! is measured, percentiles.
+
+// Each bench binary includes this module and uses part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A child process's wall time and peak memory.
+pub(crate) struct Measurement {
+    pub(crate) wall: Duration,
+    pub(crate) peak_rss_kib: u64,
+}
+
+/// Runs a command to completion and measures it. Peak RSS comes from `wait4`'s rusage, which
+/// covers exactly this child.
+pub(crate) fn measure(command: &mut Command) -> Measurement {
+    let started = Instant::now();
+    let child = command.spawn().expect("start clearance");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `usage` is a plain C struct that wait4 fills; the pid is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "clearance failed: status {status}"
+    );
+    std::mem::forget(child);
+    Measurement {
+        wall,
+        peak_rss_kib: usage.ru_maxrss as u64,
+    }
+}
+
+/// The value at `fraction` (0.5: the median) of sorted durations.
+pub(crate) fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]
+}
 
 /// The folder for generated inputs and outputs: `BENCH_DIR`, or a folder under the system temp
 /// dir named after the generator's output, so inputs kept from an earlier version of the
@@ -44,6 +83,30 @@ pub(crate) fn clearance_on_sample(
         .arg(out)
         .stdout(std::process::Stdio::null());
     command
+}
+
+/// A synthetic DOJ file of `people` people (seed 500), and their contacts when asked, unless
+/// they are there already.
+pub(crate) fn generate_people(binary: &str, people: u64, path: &Path, contacts: Option<&Path>) {
+    if path.exists() && contacts.is_none_or(Path::exists) {
+        return;
+    }
+    let mut command = Command::new(binary);
+    command
+        .args([
+            "sample",
+            "--people",
+            &people.to_string(),
+            "--seed",
+            "500",
+            "-o",
+        ])
+        .arg(path);
+    if let Some(contacts) = contacts {
+        command.arg("--contacts").arg(contacts);
+    }
+    let status = command.status().expect("generate sample");
+    assert!(status.success());
 }
 
 /// A hash of what the generator writes for a small fixed sample.

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -18,6 +18,19 @@ impl Reply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| panic!("JSON body: {}", String::from_utf8_lossy(&self.body)))
     }
+}
+
+/// The address a just-started `clearance serve` child prints first (`listening on http://ADDR`);
+/// its stdout must be piped.
+pub(crate) fn listening_address(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout piped"))
+        .read_line(&mut line)
+        .expect("the address line");
+    line.trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string()
 }
 
 /// One request on its own connection (`Connection: close`), the reply read to the end.

@@ -2,11 +2,10 @@
 //! over HTTP/1.1 with a small client written here (no HTTP library between the test and the
 //! bytes on the wire).
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::http::{Reply, multipart, request_to};
+use crate::http::{Reply, listening_address, multipart, request_to};
 use crate::support::{Workspace, sample_office};
 
 const TOKEN: &str = "test-token-7f3a";
@@ -42,15 +41,7 @@ pub(crate) fn start_with(workspace: &Workspace, extra: &[&str], token: Option<&s
         command.env("CLEARANCE_TOKEN", token);
     }
     let mut child = command.spawn().expect("serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the address line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
+    let addr = listening_address(&mut child);
     Server { child, addr }
 }
 
@@ -67,19 +58,30 @@ fn request(
 
 const AUTH: (&str, &str) = ("Authorization", "Bearer test-token-7f3a");
 
+/// A multipart form posted with the token (and `headers`).
+fn post_form(
+    server: &Server,
+    path: &str,
+    parts: &[(&str, Option<&str>, &[u8])],
+    headers: &[(&str, &str)],
+) -> Reply {
+    let (content_type, body) = multipart(parts);
+    let mut all = vec![AUTH, ("Content-Type", content_type.as_str())];
+    all.extend_from_slice(headers);
+    request(server, "POST", path, &all, &body)
+}
+
 fn submit(server: &Server, doj: &[u8], county: &str) -> Reply {
-    let (content_type, body) = multipart(&[
-        // A hostile uploaded file name: never used for a file on disk.
-        ("doj", Some("../../etc/passwd"), doj),
-        ("county", None, county.as_bytes()),
-        ("as_of", None, b"2020-07-01"),
-    ]);
-    request(
+    post_form(
         server,
-        "POST",
         "/v1/batches",
-        &[AUTH, ("Content-Type", &content_type)],
-        &body,
+        &[
+            // A hostile uploaded file name: never used for a file on disk.
+            ("doj", Some("../../etc/passwd"), doj),
+            ("county", None, county.as_bytes()),
+            ("as_of", None, b"2020-07-01"),
+        ],
+        &[],
     )
 }
 
@@ -355,17 +357,15 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     assert!(metrics.contains("clearance_queue_depth 0"), "{metrics}");
 
     // A small file checked synchronously: the determinations `clearance run` wrote.
-    let (content_type, body) = multipart(&[
-        ("doj", Some("doj.csv"), &doj),
-        ("county", None, b"SAN FRANCISCO"),
-        ("as_of", None, b"2020-07-01"),
-    ]);
-    let checked = request(
+    let checked = post_form(
         &server,
-        "POST",
         "/v1/check",
-        &[AUTH, ("Content-Type", &content_type)],
-        &body,
+        &[
+            ("doj", Some("doj.csv"), &doj),
+            ("county", None, b"SAN FRANCISCO"),
+            ("as_of", None, b"2020-07-01"),
+        ],
+        &[],
     );
     assert_eq!(
         checked.status,
@@ -744,17 +744,15 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
 
     // The same upload through the page's form: an HTML page listing the rows.
-    let (content_type, body) = multipart(&[
-        ("doj", Some("doj.csv"), bad.as_bytes()),
-        ("county", None, b"SAN FRANCISCO"),
-        ("as_of", None, b"2020-07-01"),
-    ]);
-    let page = request(
+    let page = post_form(
         &server,
-        "POST",
         "/batches",
-        &[AUTH, ("Content-Type", &content_type)],
-        &body,
+        &[
+            ("doj", Some("doj.csv"), bad.as_bytes()),
+            ("county", None, b"SAN FRANCISCO"),
+            ("as_of", None, b"2020-07-01"),
+        ],
+        &[],
     );
     assert_eq!(page.status, 422);
     assert!(
@@ -772,17 +770,15 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
     assert!(html.contains("Back to the form"), "{html}");
 
     // `/v1/check` refuses the same rows the same way.
-    let (content_type, body) = multipart(&[
-        ("doj", Some("doj.csv"), bad.as_bytes()),
-        ("county", None, b"SAN FRANCISCO"),
-        ("as_of", None, b"2020-07-01"),
-    ]);
-    let checked = request(
+    let checked = post_form(
         &server,
-        "POST",
         "/v1/check",
-        &[AUTH, ("Content-Type", &content_type)],
-        &body,
+        &[
+            ("doj", Some("doj.csv"), bad.as_bytes()),
+            ("county", None, b"SAN FRANCISCO"),
+            ("as_of", None, b"2020-07-01"),
+        ],
+        &[],
     );
     assert_eq!(checked.status, 422);
     let lines: Vec<u64> = checked.json()["diagnostics"]
@@ -808,22 +804,16 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
         .success();
     let doj = std::fs::read(workspace.path("doj.csv")).expect("sample");
     let server = start(&workspace, &[]);
-    let (content_type, body) = multipart(&[
-        ("doj", Some("doj.csv"), &doj),
-        ("county", None, b"SAN FRANCISCO"),
-        ("shipped_policy", None, b"san-francisco-2019"),
-        ("as_of", None, b"2020-07-01"),
-    ]);
-    let posted = request(
+    let posted = post_form(
         &server,
-        "POST",
         "/batches",
         &[
-            AUTH,
-            ("Content-Type", &content_type),
-            ("Sec-Fetch-Site", "same-origin"),
+            ("doj", Some("doj.csv"), &doj),
+            ("county", None, b"SAN FRANCISCO"),
+            ("shipped_policy", None, b"san-francisco-2019"),
+            ("as_of", None, b"2020-07-01"),
         ],
-        &body,
+        &[("Sec-Fetch-Site", "same-origin")],
     );
     assert_eq!(
         posted.status,
@@ -891,18 +881,16 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
     let bear =
         std::fs::read(crate::support::repository().join("samples/policies/bear-options.json"))
             .expect("BEAR options");
-    let (content_type, body) = multipart(&[
-        ("doj", Some("doj.csv"), &doj),
-        ("policy", Some("options.json"), &bear),
-        ("county", None, b"SAN FRANCISCO"),
-        ("as_of", None, b"2020-07-01"),
-    ]);
-    let accepted = request(
+    let accepted = post_form(
         &server,
-        "POST",
         "/v1/batches",
-        &[AUTH, ("Content-Type", &content_type)],
-        &body,
+        &[
+            ("doj", Some("doj.csv"), &doj),
+            ("policy", Some("options.json"), &bear),
+            ("county", None, b"SAN FRANCISCO"),
+            ("as_of", None, b"2020-07-01"),
+        ],
+        &[],
     );
     assert_eq!(
         accepted.status,
@@ -1259,18 +1247,12 @@ fn the_api_answers_garbage_with_declared_problems_never_a_server_error() {
     }
     // Another site's page cannot queue a batch, run a check or get a paper rendered: its
     // browser marks the post cross-site, and a post it may send without asking is not JSON.
-    let (content_type, body) = multipart(&[("county", None, b"SAN FRANCISCO")]);
     for path in ["/v1/batches", "/v1/check"] {
-        let reply = request(
+        let reply = post_form(
             &server,
-            "POST",
             path,
-            &[
-                AUTH,
-                ("Content-Type", &content_type),
-                ("Sec-Fetch-Site", "cross-site"),
-            ],
-            &body,
+            &[("county", None, b"SAN FRANCISCO")],
+            &[("Sec-Fetch-Site", "cross-site")],
         );
         assert_eq!(reply.status, 403, "{path}");
     }
