@@ -34,10 +34,12 @@ fn layout(title: &str, body: &str, refresh: bool) -> Html<String> {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{}\
          <title>{} · clearance</title><style>\
-         body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+         body{{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
          label{{display:block;margin-top:.8rem;font-weight:600}}\
          input,select,button{{font-size:1rem}} button{{margin-top:1rem;padding:.4rem 1rem}}\
-         table{{border-collapse:collapse;width:100%}} td,th{{border-bottom:1px solid #ccc;padding:.3rem;text-align:left}}\
+         table{{border-collapse:collapse;width:100%}} td,th{{border-bottom:1px solid #ccc;padding:.3rem;text-align:left;vertical-align:top}}\
+         .scroll td{{white-space:nowrap}} .scroll td.reason{{white-space:normal;min-width:22rem}}\
+         .scroll td.rule{{white-space:normal;overflow-wrap:anywhere;min-width:9rem}} td.bar{{width:45%}} .scroll{{overflow-x:auto}}\
          :focus{{outline:3px solid #1a5fb4}}</style></head><body><main>{}</main></body></html>",
         if refresh {
             "<meta http-equiv=\"refresh\" content=\"2\">"
@@ -168,11 +170,27 @@ fn refusal_page(refusal: &Refusal) -> Response {
              <th>Field</th><th>Problem</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     };
+    // Said for the person at the form, not in HTTP's words.
+    let heading = match refusal.status {
+        StatusCode::UNPROCESSABLE_ENTITY => "Not accepted: the upload has problems to fix",
+        StatusCode::PAYLOAD_TOO_LARGE => "Not accepted: the upload is too large",
+        StatusCode::TOO_MANY_REQUESTS => {
+            "Not accepted: too many batches are waiting; try again in a minute"
+        }
+        StatusCode::FORBIDDEN => "Not accepted: the form was sent from another site",
+        _ => "Not accepted",
+    };
+    let files_note = if rows.is_empty() {
+        ""
+    } else {
+        "<p><code>input/doj-1.csv</code> is the first DOJ file you chose, \
+         <code>input/doj-2.csv</code> the second, and so on. Lines are the file's own line numbers (a header is line 1).</p>"
+    };
     let mut response = layout(
-        refusal.title(),
+        heading,
         &format!(
-            "<h1>Not accepted: {}</h1><p role=\"alert\">{}</p>{table}<p><a href=\"/\">Back to the form</a></p>",
-            escape(refusal.title()),
+            "<h1>{}</h1><p role=\"alert\">{}</p>{files_note}{table}<p><a href=\"/\">Back to the form</a></p>",
+            escape(heading),
             escape(&refusal.detail)
         ),
         false,
@@ -360,8 +378,12 @@ fn summary_html(state: &AppState, id: &str) -> String {
     };
     let statistics = &summary["statistics"];
     let total = statistics["determinations"].as_u64().unwrap_or(0).max(1);
-    let mut html = String::from(
-        "<h2>Summary</h2><table><thead><tr><th>Outcome</th><th>Counts</th><th></th></tr></thead><tbody>",
+    let mut html = format!(
+        "<h2>Summary</h2><p>Rules: {} · {} DOJ rows read · {} warning(s) about the input</p>\
+         <table><thead><tr><th>Outcome</th><th>Counts</th><th></th></tr></thead><tbody>",
+        escape(summary["rules"]["name"].as_str().unwrap_or("unknown")),
+        summary["input_rows"].as_u64().unwrap_or(0),
+        summary["warnings"].as_u64().unwrap_or(0),
     );
     for (key, label) in [
         ("dismiss_and_seal", "Dismiss and seal"),
@@ -374,7 +396,7 @@ fn summary_html(state: &AppState, id: &str) -> String {
         let _ = write!(
             html,
             "<tr><td><a href=\"/batches/{}/determinations?outcome={key}\">{label}</a></td><td>{count}</td>\
-             <td><div style=\"background:#1a5fb4;height:.8rem;width:{}%\"></div></td></tr>",
+             <td class=\"bar\"><div style=\"background:#1a5fb4;height:.8rem;width:{}%\"></div></td></tr>",
             escape(id),
             count * 100 / total
         );
@@ -520,7 +542,7 @@ pub(crate) async fn determinations(
          <label for=\"section\">Section</label><input id=\"section\" name=\"section\" value=\"{}\">\
          <label for=\"case\">Case number</label><input id=\"case\" name=\"case\" value=\"{}\">\
          <button type=\"submit\">Filter</button></form><p>{} counts; page {page} of {pages}.</p>\
-         <table><thead><tr><th>Case</th><th>Count</th><th>Statute</th><th>Outcome</th><th>Track</th><th>Rule</th><th>Reason</th><th>Letter</th></tr></thead><tbody>",
+         <div class=\"scroll\"><table><thead><tr><th>Case</th><th>Count</th><th>Statute</th><th>Outcome</th><th>Track</th><th>Rule</th><th>Reason</th><th>Letter</th></tr></thead><tbody>",
         value(&query.flag),
         value(&query.section),
         value(&query.case),
@@ -572,7 +594,7 @@ pub(crate) async fn determinations(
             .unwrap_or_default();
         let _ = write!(
             body,
-            "<tr><td>{case_cell}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{letter}</td></tr>",
+            "<tr><td>{case_cell}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"rule\">{}</td><td class=\"reason\">{}</td><td>{letter}</td></tr>",
             record["count_number"].as_u64().unwrap_or(0),
             escape(&text(record, "statute")),
             escape(&text(record, "outcome")),
@@ -581,7 +603,7 @@ pub(crate) async fn determinations(
             escape(&text(record, "reason")),
         );
     }
-    body.push_str("</tbody></table><nav>");
+    body.push_str("</tbody></table></div><nav>");
     let link = |to: usize| {
         format!(
             "/batches/{}/determinations?outcome={}&amp;flag={}&amp;section={}&amp;case={}&amp;page={to}",
