@@ -312,6 +312,21 @@ async fn authorize(
     request: axum::extract::Request,
     next: Next,
 ) -> Response {
+    // Without a token the service is for this machine only: a page elsewhere that rebinds its
+    // own name to 127.0.0.1 (DNS rebinding) sends its own name as the Host, and is refused.
+    if state.config.token.is_none() {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if !is_loopback_host(host) {
+            return problem(
+                StatusCode::FORBIDDEN,
+                "this service answers to its loopback address only (localhost, 127.0.0.1, [::1])",
+            );
+        }
+    }
     if let Some(token) = &state.config.token {
         let given = request
             .headers()
@@ -327,6 +342,23 @@ async fn authorize(
         }
     }
     next.run(request).await
+}
+
+/// `localhost`, `127.0.0.1` or `[::1]`, with or without a port; an absent Host (HTTP/1.0) is
+/// a local client's.
+fn is_loopback_host(host: &str) -> bool {
+    if host.is_empty() {
+        return true;
+    }
+    let name = if let Some(bracketed) = host.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "::1"
+    )
 }
 
 fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
@@ -457,8 +489,11 @@ pub(crate) fn api_document(token_required: bool) -> utoipa::openapi::OpenApi {
             if operation.request_body.is_some() {
                 add("413", "The upload is larger than --max-upload-mb");
             }
-            if path == "/v1/batches" || path == "/v1/check" {
+            if operation.request_body.is_some() && (path == "/v1/batches" || path == "/v1/check") {
                 add("403", "A cross-site post (from another site's page)");
+            }
+            if !token_required && !public {
+                add("403", "A Host that is not this loopback service's own");
             }
             if path == "/v1/documents/{kind}" {
                 add("415", "Not application/json");
@@ -595,7 +630,7 @@ pub(crate) async fn accept_upload(
         return Err(refusal);
     }
     let id = new_id();
-    let mut folder = UploadFolder {
+    let folder = UploadFolder {
         path: state.jobs.folder(&id),
         keep: false,
     };
@@ -730,22 +765,26 @@ pub(crate) async fn accept_upload(
         )
     })?;
     let check = config.check;
-    // One upload is read at a time: each holds its people in memory while it is checked.
-    let Ok(_permit) = state.validation_slots.acquire().await else {
+    // One upload is read at a time: each holds its people in memory while it is checked. The
+    // permit goes with the check, so a client that hangs up does not free it early.
+    let Ok(permit) = Arc::clone(&state.validation_slots).acquire_owned().await else {
         return Err(Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting down",
         ));
     };
-    let diagnostics = tokio::task::spawn_blocking(move || crate::pipeline::validate_inputs(&check))
-        .await
-        .map_err(|error| server_error(&error))?
-        .map_err(|error| {
-            Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                redact_folder(&error.to_string(), &folder.path),
-            )
-        })?;
+    let diagnostics = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        crate::pipeline::validate_inputs(&check)
+    })
+    .await
+    .map_err(|_| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "the check stopped"))?
+    .map_err(|error| {
+        Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            redact_folder(&error.to_string(), &folder.path),
+        )
+    })?;
     let errors = diagnostics
         .iter()
         .filter(|diagnostic| diagnostic.severity == crate::ingest::Severity::Error)
@@ -762,11 +801,17 @@ pub(crate) async fn accept_upload(
     let jobs = Arc::clone(&state.jobs);
     let accepted_id = id.clone();
     // The job's files are fsynced and its row written (blocking work) off the async threads.
-    tokio::task::spawn_blocking(move || jobs.accept(&accepted_id, &created, &options))
-        .await
-        .map_err(|error| server_error(&error))?
-        .map_err(|error| server_error(&error))?;
-    folder.keep = true;
+    // The folder's guard goes along and is told to keep the folder there, once the row is
+    // written: a client hanging up meanwhile cannot leave a job without its inputs.
+    tokio::task::spawn_blocking(move || {
+        let mut folder = folder;
+        jobs.accept(&accepted_id, &created, &options)?;
+        folder.keep = true;
+        Ok::<_, super::jobs::JobError>(())
+    })
+    .await
+    .map_err(|_| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "the job was not stored"))?
+    .map_err(|error| server_error(&error))?;
     state
         .jobs
         .get(&id)
@@ -1186,8 +1231,9 @@ async fn check_file(
         };
         if let Some(target) = saved {
             match save_field(field, &target, false).await {
-                Ok((0, _)) => {}
-                Ok(_) if name == "doj" => have_input = true,
+                // A repeated field replaces the file: an empty one leaves none.
+                Ok((size, _)) if name == "doj" => have_input = size > 0,
+                Ok((0, _)) => policy = None,
                 Ok(_) => policy = Some(target.display().to_string()),
                 Err(SaveError::Upload(error)) => {
                     return problem(upload_status(&error), error.body_text());
@@ -1230,20 +1276,25 @@ async fn check_file(
             "doj: a DOJ file is required",
         );
     }
-    let folder = scratch.path().to_path_buf();
-    let outcome =
-        tokio::task::spawn_blocking(move || check_in(&folder, &county, &as_of, policy.as_deref()))
-            .await;
-    let response = match outcome {
-        Ok(Ok(json)) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
-        Ok(Err(mut refusal)) => {
-            refusal.detail = redact_folder(&refusal.detail, scratch.path());
-            refusal.into_problem()
-        }
-        Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "the check stopped"),
+    // Checks share the uploads' limit (each holds its people in memory); the permit and the
+    // scratch folder go with the check, so a client hanging up frees neither early.
+    let Ok(permit) = Arc::clone(&state.validation_slots).acquire_owned().await else {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     };
-    drop(scratch);
-    response
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let checked = check_in(scratch.path(), &county, &as_of, policy.as_deref());
+        checked.map_err(|mut refusal| {
+            refusal.detail = redact_folder(&refusal.detail, scratch.path());
+            refusal
+        })
+    })
+    .await;
+    match outcome {
+        Ok(Ok(json)) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Ok(Err(refusal)) => refusal.into_problem(),
+        Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "the check stopped"),
+    }
 }
 
 /// `check` of `folder/doj.csv` into `folder/out`: the determinations JSON, or why not.

@@ -100,10 +100,15 @@ impl Jobs {
         let created = !root.exists();
         std::fs::create_dir_all(root.join("jobs"))?;
         // Criminal-record data: a folder the service makes is the service user's alone (one
-        // the user gave, such as a home folder, keeps its permissions).
+        // the user gave, such as a home folder, keeps its permissions), and `jobs/`, where the
+        // uploads and papers are, always is.
         #[cfg(unix)]
-        if created {
-            std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+        {
+            let owner_only = || std::os::unix::fs::PermissionsExt::from_mode(0o700);
+            if created {
+                std::fs::set_permissions(root, owner_only())?;
+            }
+            std::fs::set_permissions(root.join("jobs"), owner_only())?;
         }
         // One service per folder: two would run, and re-queue, each other's jobs.
         let lock = std::fs::OpenOptions::new()
@@ -144,10 +149,18 @@ impl Jobs {
         for entry in std::fs::read_dir(root.join("jobs"))? {
             let entry = entry?;
             if !known.contains(entry.file_name().to_string_lossy().as_ref()) {
-                if entry.file_type()?.is_dir() {
-                    std::fs::remove_dir_all(entry.path())?;
+                let removed = if entry.file_type()?.is_dir() {
+                    std::fs::remove_dir_all(entry.path())
                 } else {
-                    std::fs::remove_file(entry.path())?;
+                    std::fs::remove_file(entry.path())
+                };
+                // Left for the next start, said in the log (a folder id, no personal data).
+                if let Err(error) = removed {
+                    tracing::warn!(
+                        folder = %entry.file_name().to_string_lossy(),
+                        %error,
+                        "could not remove a folder no job owns"
+                    );
                 }
             }
         }

@@ -65,7 +65,7 @@ pub(crate) struct AppState {
     /// Single-document renders at once (`POST /v1/documents/{kind}`).
     pub render_slots: tokio::sync::Semaphore,
     /// Uploads whose rows are being checked at once (each holds its people in memory).
-    pub validation_slots: tokio::sync::Semaphore,
+    pub validation_slots: Arc<tokio::sync::Semaphore>,
     /// What single documents are rendered with.
     pub papers: papers::Papers,
 }
@@ -103,7 +103,7 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
         jobs,
         config,
         render_slots: tokio::sync::Semaphore::new(2),
-        validation_slots: tokio::sync::Semaphore::new(1),
+        validation_slots: Arc::new(tokio::sync::Semaphore::new(1)),
         papers: papers::Papers::new(office),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()

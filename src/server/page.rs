@@ -465,7 +465,9 @@ pub(crate) async fn determinations(
     let loaded = tokio::task::spawn_blocking(move || {
         let bytes = std::fs::read(&path).ok()?;
         let records: Vec<serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
-        let typed: Vec<crate::output::DeterminationRecord> = serde_json::from_slice(&bytes).ok()?;
+        // Without the typed records the table still shows, without links to papers.
+        let typed: Vec<crate::output::DeterminationRecord> =
+            serde_json::from_slice(&bytes).unwrap_or_default();
         Some((records, case_files(&typed)))
     })
     .await;
@@ -565,7 +567,10 @@ pub(crate) async fn determinations(
         // The case numbers link the person's motion and order in that case, named as the batch
         // named the file (`plan` settles names that several cases share).
         let case_key = (cases.join("; "), text(record, "subject_id"));
-        let case_cell = match case_files.get(&case_key) {
+        let case_cell = match case_files
+            .get(&case_key)
+            .filter(|stem| output_file(&state, &id, &format!("cases/{stem}.pdf")).is_some())
+        {
             Some(stem) => format!(
                 "<a href=\"/v1/batches/{}/files/cases/{}.pdf\">{}</a>",
                 escape(&id),

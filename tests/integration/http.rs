@@ -46,9 +46,18 @@ pub(crate) fn request_to(
         .set_read_timeout(Some(Duration::from_mins(1)))
         .expect("timeout");
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
+    // The Host is the address unless the caller gives its own.
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        head.push_str("Host: ");
+        head.push_str(addr);
+        head.push_str("\r\n");
+    }
     for (name, value) in headers {
         head.push_str(name);
         head.push_str(": ");

@@ -1272,3 +1272,31 @@ fn the_api_answers_garbage_with_declared_problems_never_a_server_error() {
     // The server is still there.
     assert_eq!(request(&server, "GET", "/healthz", &[], b"").status, 200);
 }
+
+/// Without a token the service answers only to its loopback names: a page elsewhere that
+/// rebinds its own name to 127.0.0.1 (DNS rebinding) sends that name as the Host, and is
+/// refused.
+#[test]
+fn without_a_token_only_loopback_hosts_are_served() {
+    let workspace = Workspace::new();
+    let server = start_with(&workspace, &[], None);
+    let port = server.addr.rsplit(':').next().expect("port").to_string();
+    for host in ["evil.example", "evil.example:80", "10.0.0.5"] {
+        let reply = request(&server, "GET", "/v1/batches", &[("Host", host)], b"");
+        assert_eq!(reply.status, 403, "{host}");
+    }
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let reply = request(&server, "GET", "/v1/batches", &[("Host", &host)], b"");
+        assert_eq!(reply.status, 200, "{host}");
+    }
+    let openapi = request(&server, "GET", "/openapi.json", &[], b"").json();
+    assert!(
+        openapi["components"]["securitySchemes"].is_null(),
+        "no token, no security scheme declared: {}",
+        openapi["components"]
+    );
+}
