@@ -85,6 +85,15 @@ fn submit(server: &Server, doj: &[u8], county: &str) -> Reply {
     )
 }
 
+/// A deleted batch: no file of it left, and the API no longer knows it.
+fn assert_batch_gone(server: &Server, workspace: &Workspace, id: &str) {
+    assert!(!workspace.path(&format!("data/jobs/{id}")).exists());
+    assert_eq!(
+        request(server, "GET", &format!("/v1/batches/{id}"), &[AUTH], b"").status,
+        404
+    );
+}
+
 fn wait_for(server: &Server, id: &str, done: &[&str]) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_mins(5);
     loop {
@@ -542,11 +551,7 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
         .status,
         204
     );
-    assert!(!workspace.path(&format!("data/jobs/{id}")).exists());
-    assert_eq!(
-        request(&server, "GET", &format!("/v1/batches/{id}"), &[AUTH], b"").status,
-        404
-    );
+    assert_batch_gone(&server, &workspace, &id);
 }
 
 /// A full queue refuses new batches with 429 and Retry-After (and keeps no file of them).
@@ -744,16 +749,12 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
 
     // The same upload through the page's form: an HTML page listing the rows.
-    let page = post_form(
-        &server,
-        "/batches",
-        &[
-            ("doj", Some("doj.csv"), bad.as_bytes()),
-            ("county", None, b"SAN FRANCISCO"),
-            ("as_of", None, b"2020-07-01"),
-        ],
-        &[],
-    );
+    let form: [(&str, Option<&str>, &[u8]); 3] = [
+        ("doj", Some("doj.csv"), bad.as_bytes()),
+        ("county", None, b"SAN FRANCISCO"),
+        ("as_of", None, b"2020-07-01"),
+    ];
+    let page = post_form(&server, "/batches", &form, &[]);
     assert_eq!(page.status, 422);
     assert!(
         page.headers
@@ -770,16 +771,7 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
     assert!(html.contains("Back to the form"), "{html}");
 
     // `/v1/check` refuses the same rows the same way.
-    let checked = post_form(
-        &server,
-        "/v1/check",
-        &[
-            ("doj", Some("doj.csv"), bad.as_bytes()),
-            ("county", None, b"SAN FRANCISCO"),
-            ("as_of", None, b"2020-07-01"),
-        ],
-        &[],
-    );
+    let checked = post_form(&server, "/v1/check", &form, &[]);
     assert_eq!(checked.status, 422);
     let lines: Vec<u64> = checked.json()["diagnostics"]
         .as_array()
@@ -940,11 +932,7 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
         b"",
     );
     assert_eq!(deleted.status, 303);
-    assert!(!workspace.path(&format!("data/jobs/{id}")).exists());
-    assert_eq!(
-        request(&server, "GET", &format!("/v1/batches/{id}"), &[AUTH], b"").status,
-        404
-    );
+    assert_batch_gone(&server, &workspace, &id);
 }
 
 /// Batches submitted at the same moment are each accepted once, run one after another by the
