@@ -461,14 +461,13 @@ pub(crate) async fn determinations(
     let Some(path) = output_file(&state, &id, "results/determinations.json") else {
         return problem(StatusCode::NOT_FOUND, "no determinations for that batch");
     };
-    // Tens of thousands of rows: read and planned off the async threads.
+    // Tens of thousands of rows: read (once, typed) and planned off the async threads.
     let loaded = tokio::task::spawn_blocking(move || {
         let bytes = std::fs::read(&path).ok()?;
-        let records: Vec<serde_json::Value> = serde_json::from_slice(&bytes).ok()?;
-        // Without the typed records the table still shows, without links to papers.
-        let typed: Vec<crate::output::DeterminationRecord> =
-            serde_json::from_slice(&bytes).unwrap_or_default();
-        Some((records, case_files(&typed)))
+        let records: Vec<crate::output::DeterminationRecord> =
+            serde_json::from_slice(&bytes).ok()?;
+        let case_files = case_files(&records);
+        Some((records, case_files))
     })
     .await;
     let Ok(Some((records, case_files))) = loaded else {
@@ -477,43 +476,33 @@ pub(crate) async fn determinations(
             "unreadable determinations",
         );
     };
-    let text = |record: &serde_json::Value, key: &str| {
-        record[key].as_str().unwrap_or_default().to_string()
-    };
-
-    let mut rows: Vec<&serde_json::Value> = records
+    let case_wanted = wanted(query.case.as_ref()).map(str::to_uppercase);
+    let mut rows: Vec<&crate::output::DeterminationRecord> = records
         .iter()
         .filter(|record| {
-            wanted(query.outcome.as_ref()).is_none_or(|outcome| text(record, "outcome") == outcome)
+            wanted(query.outcome.as_ref()).is_none_or(|outcome| record.outcome == outcome)
         })
         .filter(|record| {
-            wanted(query.section.as_ref())
-                .is_none_or(|section| text(record, "statute").contains(section))
+            wanted(query.section.as_ref()).is_none_or(|section| record.statute.contains(section))
         })
         .filter(|record| {
-            wanted(query.flag.as_ref()).is_none_or(|flag| {
-                record["flags"]
-                    .as_array()
-                    .is_some_and(|flags| flags.iter().any(|each| each.as_str() == Some(flag)))
-            })
+            wanted(query.flag.as_ref())
+                .is_none_or(|flag| record.flags.iter().any(|each| each == flag))
         })
         .filter(|record| {
-            wanted(query.case.as_ref()).is_none_or(|case| {
-                record["case_numbers"].as_array().is_some_and(|numbers| {
-                    numbers.iter().any(|number| {
-                        number.as_str().is_some_and(|number| {
-                            number.to_uppercase().contains(&case.to_uppercase())
-                        })
-                    })
-                })
+            case_wanted.as_ref().is_none_or(|case| {
+                record
+                    .case_numbers
+                    .iter()
+                    .any(|number| number.to_uppercase().contains(case.as_str()))
             })
         })
         .collect();
     rows.sort_by_key(|record| {
         (
-            text(record, "outcome") != "needs_review",
-            record["case_numbers"].to_string(),
-            text(record, "count_key"),
+            record.outcome != "needs_review",
+            record.case_numbers.join("; "),
+            record.count_key.clone(),
         )
     });
     let pages = rows.len().div_ceil(ROWS_PER_PAGE).max(1);
@@ -555,18 +544,10 @@ pub(crate) async fn determinations(
         .skip((page - 1) * ROWS_PER_PAGE)
         .take(ROWS_PER_PAGE)
     {
-        let cases: Vec<&str> = record["case_numbers"]
-            .as_array()
-            .map(|numbers| {
-                numbers
-                    .iter()
-                    .filter_map(serde_json::Value::as_str)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let cases = record.case_numbers.join("; ");
         // The case numbers link the person's motion and order in that case, named as the batch
         // named the file (`plan` settles names that several cases share).
-        let case_key = (cases.join("; "), text(record, "subject_id"));
+        let case_key = (cases.clone(), record.subject_id.clone());
         let case_cell = match case_files
             .get(&case_key)
             .filter(|stem| output_file(&state, &id, &format!("cases/{stem}.pdf")).is_some())
@@ -575,17 +556,16 @@ pub(crate) async fn determinations(
                 "<a href=\"/v1/batches/{}/files/cases/{}.pdf\">{}</a>",
                 escape(&id),
                 escape(stem),
-                escape(&cases.join("; "))
+                escape(&cases)
             ),
-            None => escape(&cases.join("; ")),
+            None => escape(&cases),
         };
-        let subject = text(record, "subject_id");
         let letter = ["en", "es", "en-es"]
             .iter()
             .map(|language| {
                 format!(
                     "letters/{}.{language}.pdf",
-                    crate::output::safe_file_stem(&subject)
+                    crate::output::safe_file_stem(&record.subject_id)
                 )
             })
             .find(|path| output_file(&state, &id, path).is_some())
@@ -600,12 +580,12 @@ pub(crate) async fn determinations(
         let _ = write!(
             body,
             "<tr><td>{case_cell}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"rule\">{}</td><td class=\"reason\">{}</td><td>{letter}</td></tr>",
-            record["count_number"].as_u64().unwrap_or(0),
-            escape(&text(record, "statute")),
-            escape(&text(record, "outcome")),
-            escape(&text(record, "track")),
-            escape(&text(record, "rule_id")),
-            escape(&text(record, "reason")),
+            record.count_number,
+            escape(&record.statute),
+            escape(&record.outcome),
+            escape(&record.track),
+            escape(&record.rule_id),
+            escape(&record.reason),
         );
     }
     body.push_str("</tbody></table></div><nav>");
