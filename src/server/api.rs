@@ -124,6 +124,10 @@ pub(crate) struct BatchView {
     total: Option<u64>,
     /// Why it failed.
     error: Option<String>,
+    /// When it succeeded: the summary's numbers (`summary.json`'s `statistics`: outcomes,
+    /// sections, people; no personal data). Shown for one batch, not in the list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<serde_json::Value>,
     /// Links: itself and, when done, its summary and files.
     links: Vec<String>,
 }
@@ -147,8 +151,21 @@ fn view(state: &AppState, job: &Job) -> BatchView {
         done: progress.map(|progress| progress.done),
         total: progress.map(|progress| progress.total),
         error: job.error.clone(),
+        summary: None,
         links,
     }
+}
+
+/// One batch's view with, once it succeeded, its summary's numbers.
+fn view_with_summary(state: &AppState, job: &Job) -> BatchView {
+    let mut view = view(state, job);
+    if job.state == JobState::Succeeded {
+        view.summary = output_file(state, &job.id, "summary.json")
+            .and_then(|path| std::fs::read(path).ok())
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .map(|summary| summary["statistics"].clone());
+    }
+    view
 }
 
 /// The batch form (`multipart/form-data`) as the OpenAPI document describes it; the handler
@@ -960,7 +977,7 @@ async fn list_batches(State(state): State<Arc<AppState>>) -> Response {
 )]
 async fn show_batch(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     match state.jobs.get(&id) {
-        Ok(Some(job)) => Json(view(&state, &job)).into_response(),
+        Ok(Some(job)) => Json(view_with_summary(&state, &job)).into_response(),
         Ok(None) => problem(StatusCode::NOT_FOUND, "no such batch"),
         Err(error) => problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
     }
@@ -1143,7 +1160,8 @@ async fn batch_events(State(state): State<Arc<AppState>>, Path(id): Path<String>
                     ));
                 };
                 if !matches!(job.state, JobState::Queued | JobState::Running) {
-                    let data = serde_json::to_string(&view(&state, &job)).unwrap_or_default();
+                    let data =
+                        serde_json::to_string(&view_with_summary(&state, &job)).unwrap_or_default();
                     let event = Event::default().event("state").data(data);
                     return Some((Ok(event), (state, id, last, true)));
                 }

@@ -216,6 +216,17 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     let id = accepted.json()["id"].as_str().expect("id").to_string();
     let batch = wait_for(&server, &id, &["succeeded", "failed"]);
     assert_eq!(batch["state"], "succeeded", "{batch}");
+    // A finished batch shows its summary's numbers.
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(workspace.path(&format!("data/jobs/{id}/out/summary.json")))
+            .expect("summary"),
+    )
+    .expect("JSON");
+    assert_eq!(batch["summary"], summary["statistics"], "{batch}");
+    assert!(
+        batch["summary"]["people"].as_u64().unwrap_or(0) > 0,
+        "{batch}"
+    );
 
     // The same input through the command line, run beside the stored upload so that it names
     // the input as the service does (`input/doj-1.csv`, never the server's folders).
