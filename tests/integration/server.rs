@@ -1082,6 +1082,26 @@ fn the_api_answers_garbage_with_declared_problems_never_a_server_error() {
         openapi["components"]["securitySchemes"]["bearer"]["scheme"], "bearer",
         "this server has a token, so the document says so"
     );
+    // Links from a new batch name operations that exist (as `operationId`, the spelling
+    // OpenAPI readers follow).
+    let operation_ids: Vec<&str> = openapi["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().expect("path item").values())
+        .filter_map(|operation| operation["operationId"].as_str())
+        .collect();
+    let links = openapi["paths"]["/v1/batches"]["post"]["responses"]["202"]["links"]
+        .as_object()
+        .expect("links from a new batch");
+    assert!(links.len() >= 4, "{links:?}");
+    for link in links.values() {
+        let target = link["operationId"].as_str().expect("operationId");
+        assert!(
+            operation_ids.contains(&target),
+            "{target} in {operation_ids:?}"
+        );
+    }
     let id = "0123456789abcdef0123456789abcdef";
     let broken_form = (
         "multipart/form-data; boundary=xyz",
