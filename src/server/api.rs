@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use utoipa::OpenApi;
 
-use super::AppState;
 use super::jobs::{BatchOptions, Job, JobState};
+use super::{AppState, redact_folder};
 
 /// `application/problem+json` (RFC 9457).
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -655,10 +655,7 @@ fn queue_full(state: &AppState) -> Option<Refusal> {
 /// The uploaded form of a batch: files saved under the job's `input/` with names clearance
 /// chooses (never the uploader's), and the fields. Nothing is queued, and nothing kept, unless
 /// the form and every DOJ row are good.
-pub(crate) async fn accept_upload(
-    state: &AppState,
-    mut multipart: Multipart,
-) -> Result<Job, Refusal> {
+pub(crate) async fn accept_upload(state: &AppState, multipart: Multipart) -> Result<Job, Refusal> {
     // A full queue is refused before anything is read.
     if let Some(refusal) = queue_full(state) {
         return Err(refusal);
@@ -671,73 +668,67 @@ pub(crate) async fn accept_upload(
     let server_error = |error: &dyn std::fmt::Display| {
         Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
     };
-    let upload_error = |error: axum::extract::multipart::MultipartError| {
-        Refusal::new(upload_status(&error), error.body_text())
-    };
     std::fs::create_dir_all(folder.path.join("input")).map_err(|error| server_error(&error))?;
+    let form = read_form(
+        multipart,
+        &folder.path,
+        |field, earlier| match field {
+            "doj" => Some(format!("input/doj-{}.csv", earlier + 1)),
+            "contacts" => Some("input/contacts.csv".into()),
+            "office" => Some("input/office.toml".into()),
+            // Named .toml or .json once its first byte is known.
+            "policy" => Some("input/policy".into()),
+            _ => None,
+        },
+        &[
+            "county",
+            "as_of",
+            "letters",
+            "redacted_exhibits",
+            "shipped_policy",
+        ],
+    )
+    .await?;
     let mut options = BatchOptions {
         letters: true,
         ..BatchOptions::default()
     };
-    let mut policy_fields = 0;
-    while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
-        let name = field.name().unwrap_or_default().to_string();
-        // Files go to disk as they arrive (a DOJ file can be hundreds of megabytes), under
-        // names clearance chooses.
-        let file = match name.as_str() {
-            "doj" => Some(format!("input/doj-{}.csv", options.inputs.len() + 1)),
-            "contacts" => Some("input/contacts.csv".to_string()),
-            "office" => Some("input/office.toml".to_string()),
-            "policy" => Some("input/policy".to_string()),
-            _ => None,
-        };
-        if let Some(path) = file {
-            let target = folder.path.join(&path);
-            let (size, first_byte) = match save_field(field, &target, true).await {
-                Ok(saved) => saved,
-                Err(SaveError::Upload(error)) => return Err(upload_error(error)),
-                Err(SaveError::Disk(error)) => return Err(server_error(&error)),
-            };
-            // An empty file input is a field the form left blank.
-            if size == 0 {
-                let _ = std::fs::remove_file(&target);
-                continue;
+    // One policy at most: a file, or a shipped one by name.
+    let policy_fields = form
+        .files
+        .iter()
+        .filter(|file| file.field == "policy" && file.size > 0)
+        .count()
+        + form
+            .texts
+            .iter()
+            .filter(|(name, text)| name == "shipped_policy" && !text.is_empty())
+            .count();
+    if policy_fields > 1 {
+        return Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "policy: give one policy, a shipped one or a file, not both",
+        ));
+    }
+    for file in form.files.iter().filter(|file| file.size > 0) {
+        match file.field.as_str() {
+            "doj" => options.inputs.push(file.path.clone()),
+            "contacts" => options.contacts = Some(file.path.clone()),
+            "office" => options.office = Some(file.path.clone()),
+            _ => {
+                // A policy: clearance's TOML, or BEAR's eligibility options (JSON).
+                let named = if file.first_byte == Some(b'{') {
+                    "input/policy.json"
+                } else {
+                    "input/policy.toml"
+                };
+                std::fs::rename(folder.path.join(&file.path), folder.path.join(named))
+                    .map_err(|error| server_error(&error))?;
+                options.policy = Some(named.to_string());
             }
-            match name.as_str() {
-                "doj" => options.inputs.push(path),
-                "contacts" => options.contacts = Some(path),
-                "office" => options.office = Some(path),
-                _ => {
-                    // A policy: clearance's TOML, or BEAR's eligibility options (JSON).
-                    policy_fields += 1;
-                    let named = if first_byte == Some(b'{') {
-                        "input/policy.json"
-                    } else {
-                        "input/policy.toml"
-                    };
-                    std::fs::rename(&target, folder.path.join(named))
-                        .map_err(|error| server_error(&error))?;
-                    options.policy = Some(named.to_string());
-                }
-            }
-            continue;
         }
-        let known = matches!(
-            name.as_str(),
-            "county" | "as_of" | "letters" | "redacted_exhibits" | "shipped_policy"
-        );
-        if !known {
-            // Read past, never kept.
-            let mut field = field;
-            while field.chunk().await.map_err(upload_error)?.is_some() {}
-            continue;
-        }
-        let Some(text) = short_text(field).await.map_err(upload_error)? else {
-            return Err(Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{name}: longer than {TEXT_FIELD_LIMIT} bytes"),
-            ));
-        };
+    }
+    for (name, text) in form.texts {
         match name.as_str() {
             "county" => options.county = text,
             "as_of" => options.as_of = text,
@@ -762,7 +753,6 @@ pub(crate) async fn accept_upload(
                         ),
                     ));
                 };
-                policy_fields += 1;
                 std::fs::write(folder.path.join("input/policy.toml"), shipped)
                     .map_err(|error| server_error(&error))?;
                 options.policy = Some("input/policy.toml".into());
@@ -773,12 +763,6 @@ pub(crate) async fn accept_upload(
         return Err(Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "doj: at least one DOJ file is required",
-        ));
-    }
-    if policy_fields > 1 {
-        return Err(Refusal::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "policy: give one policy, a shipped one or a file, not both",
         ));
     }
     if let Some(refusal) = queue_full(state) {
@@ -888,40 +872,100 @@ fn shipped_policy(name: &str) -> Option<&'static str> {
         .map(|policy| policy.text)
 }
 
-enum SaveError {
-    Upload(axum::extract::multipart::MultipartError),
-    Disk(std::io::Error),
+/// One file field of a form as saved.
+struct SavedFile {
+    field: String,
+    /// Where it was saved, relative to the form's folder.
+    path: String,
+    size: u64,
+    /// The first byte that is not white space (tells JSON from TOML).
+    first_byte: Option<u8>,
 }
 
-/// Streams one uploaded file to `target`; returns its size and first byte. `durable`: synced
-/// to disk (a batch's input), not only written (a check's scratch file).
-async fn save_field(
-    mut field: axum::extract::multipart::Field<'_>,
-    target: &std::path::Path,
-    durable: bool,
-) -> Result<(u64, Option<u8>), SaveError> {
+/// A multipart form as read: its files on disk, its short text fields, in the order sent.
+struct Form {
+    /// Every file field, empty ones (inputs the form left blank: their file is removed) too.
+    files: Vec<SavedFile>,
+    texts: Vec<(String, String)>,
+}
+
+impl Form {
+    /// The last file sent in `field`, if it was not empty.
+    fn last_file(&self, field: &str) -> Option<&SavedFile> {
+        self.files
+            .iter()
+            .rev()
+            .find(|file| file.field == field)
+            .filter(|file| file.size > 0)
+    }
+}
+
+/// Reads a multipart form into `folder`. A file field is streamed to disk as it arrives (a DOJ
+/// file can be hundreds of megabytes) at the path `file_path` gives it (from the field's name
+/// and how many non-empty files that field already brought), never a name the uploader chose;
+/// a field in `text_fields` is read whole, up to [`TEXT_FIELD_LIMIT`]; any other field is read
+/// past and never kept.
+async fn read_form(
+    mut multipart: Multipart,
+    folder: &std::path::Path,
+    file_path: impl Fn(&str, usize) -> Option<String>,
+    text_fields: &[&str],
+) -> Result<Form, Refusal> {
     use tokio::io::AsyncWriteExt;
-    let mut file = tokio::fs::File::create(target)
-        .await
-        .map_err(SaveError::Disk)?;
-    let (mut size, mut first_byte) = (0u64, None);
-    while let Some(chunk) = field.chunk().await.map_err(SaveError::Upload)? {
-        if first_byte.is_none() {
-            first_byte = chunk
-                .iter()
-                .copied()
-                .find(|byte| !byte.is_ascii_whitespace());
+    let upload_error = |error: axum::extract::multipart::MultipartError| {
+        Refusal::new(upload_status(&error), error.body_text())
+    };
+    let disk_error =
+        |error: std::io::Error| Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
+    let mut form = Form {
+        files: Vec::new(),
+        texts: Vec::new(),
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(upload_error)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let earlier = form
+            .files
+            .iter()
+            .filter(|file| file.field == name && file.size > 0)
+            .count();
+        if let Some(path) = file_path(&name, earlier) {
+            let target = folder.join(&path);
+            let mut file = tokio::fs::File::create(&target).await.map_err(disk_error)?;
+            let (mut size, mut first_byte) = (0u64, None);
+            while let Some(chunk) = field.chunk().await.map_err(upload_error)? {
+                if first_byte.is_none() {
+                    first_byte = chunk
+                        .iter()
+                        .copied()
+                        .find(|byte| !byte.is_ascii_whitespace());
+                }
+                size += chunk.len() as u64;
+                file.write_all(&chunk).await.map_err(disk_error)?;
+            }
+            file.flush().await.map_err(disk_error)?;
+            if size == 0 {
+                drop(file);
+                let _ = std::fs::remove_file(&target);
+            }
+            form.files.push(SavedFile {
+                field: name,
+                path,
+                size,
+                first_byte,
+            });
+        } else if text_fields.contains(&name.as_str()) {
+            let Some(text) = short_text(field).await.map_err(upload_error)? else {
+                return Err(Refusal::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("{name}: longer than {TEXT_FIELD_LIMIT} bytes"),
+                ));
+            };
+            form.texts.push((name, text));
+        } else {
+            while field.chunk().await.map_err(upload_error)?.is_some() {}
         }
-        size += chunk.len() as u64;
-        file.write_all(&chunk).await.map_err(SaveError::Disk)?;
     }
-    file.flush().await.map_err(SaveError::Disk)?;
-    // On disk before the `202`, not only in the page cache: an accepted batch survives a crash
-    // of the machine too.
-    if durable {
-        file.sync_all().await.map_err(SaveError::Disk)?;
-    }
-    Ok((size, first_byte))
+    Ok(form)
 }
 
 /// A broken upload: too large (`413`), or malformed (`400`).
@@ -931,12 +975,6 @@ fn upload_status(error: &axum::extract::multipart::MultipartError) -> StatusCode
     } else {
         StatusCode::BAD_REQUEST
     }
-}
-
-/// Error messages name files as the user knows them (`input/office.toml`), not the server's
-/// folders.
-fn redact_folder(message: &str, folder: &std::path::Path) -> String {
-    message.replace(&format!("{}/", folder.display()), "")
 }
 
 /// Submit a batch: DOJ file(s) and optional contacts, office profile and policy, with the
@@ -1239,7 +1277,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 async fn check_file(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     if !super::page::same_origin(&headers) {
         return problem(StatusCode::FORBIDDEN, "cross-site posts are refused");
@@ -1247,70 +1285,40 @@ async fn check_file(
     let Ok(scratch) = tempfile::tempdir_in(state.jobs.folder("")) else {
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "no scratch folder");
     };
-    let (mut county, mut as_of, mut policy) = (String::new(), String::new(), None);
-    let input = scratch.path().join("doj.csv");
-    let mut have_input = false;
-    loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => return problem(upload_status(&error), error.body_text()),
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        // Files stream to the scratch folder; short fields are read whole; others are read
-        // past, never kept.
-        let saved = match name.as_str() {
-            "doj" => Some(input.clone()),
-            "policy" => Some(scratch.path().join("policy.toml")),
+    let form = match read_form(
+        multipart,
+        scratch.path(),
+        |field, _| match field {
+            "doj" => Some("doj.csv".into()),
+            "policy" => Some("policy.toml".into()),
             _ => None,
-        };
-        if let Some(target) = saved {
-            match save_field(field, &target, false).await {
-                // A repeated field replaces the file: an empty one leaves none.
-                Ok((size, _)) if name == "doj" => have_input = size > 0,
-                Ok((0, _)) => policy = None,
-                Ok(_) => policy = Some(target.display().to_string()),
-                Err(SaveError::Upload(error)) => {
-                    return problem(upload_status(&error), error.body_text());
-                }
-                Err(SaveError::Disk(error)) => {
-                    return problem(StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
-                }
-            }
-            continue;
-        }
-        if name != "county" && name != "as_of" {
-            loop {
-                match field.chunk().await {
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
-                    Err(error) => return problem(upload_status(&error), error.body_text()),
-                }
-            }
-            continue;
-        }
-        let text = match short_text(field).await {
-            Ok(Some(text)) => text,
-            Ok(None) => {
-                return problem(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("{name}: longer than {TEXT_FIELD_LIMIT} bytes"),
-                );
-            }
-            Err(error) => return problem(upload_status(&error), error.body_text()),
-        };
-        if name == "county" {
-            county = text;
-        } else {
-            as_of = text;
-        }
-    }
-    if !have_input {
+        },
+        &["county", "as_of"],
+    )
+    .await
+    {
+        Ok(form) => form,
+        Err(refusal) => return refusal.into_problem(),
+    };
+    // A repeated field replaces the file: the last one counts.
+    if form.last_file("doj").is_none() {
         return problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "doj: a DOJ file is required",
         );
     }
+    let policy = form
+        .last_file("policy")
+        .map(|file| scratch.path().join(&file.path).display().to_string());
+    let text = |wanted: &str| {
+        form.texts
+            .iter()
+            .rev()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_default()
+    };
+    let (county, as_of) = (text("county"), text("as_of"));
     // Checks share the uploads' limit (each holds its people in memory); the permit and the
     // scratch folder go with the check, so a client hanging up frees neither early.
     let Ok(permit) = Arc::clone(&state.validation_slots).acquire_owned().await else {

@@ -135,7 +135,7 @@ fn run_job(
     // Errors are shown to the batch's users: they name the batch's own files, never the
     // server's folders or its office profile's path.
     let redact = |message: String| {
-        let mut message = message.replace(&format!("{}/", folder.display()), "");
+        let mut message = redact_folder(&message, folder);
         if let Some(office) = default_office {
             message = message.replace(&office.display().to_string(), "the server's office profile");
         }
@@ -152,6 +152,12 @@ fn run_job(
         // The error's own words name files and lines, never personal data.
         Err(error) => Err(redact(error.to_string())),
     }
+}
+
+/// Error messages name files as the user knows them (`input/office.toml`), not by the
+/// server's folders.
+pub(crate) fn redact_folder(message: &str, folder: &std::path::Path) -> String {
+    message.replace(&format!("{}/", folder.display()), "")
 }
 
 /// The pipeline's configuration for a batch, from its stored options and files.

@@ -1275,6 +1275,24 @@ fn the_api_answers_garbage_with_declared_problems_never_a_server_error() {
         );
         assert_eq!(reply.status, 403, "{path}");
     }
+    // Two policies at once are refused, whichever way they come.
+    let two_policies = post_form(
+        &server,
+        "/v1/batches",
+        &[
+            ("doj", Some("doj.csv"), b"x"),
+            ("policy", Some("a.toml"), b"name = \"a\""),
+            ("policy", Some("b.toml"), b"name = \"b\""),
+        ],
+        &[],
+    );
+    assert_eq!(two_policies.status, 422);
+    assert!(
+        two_policies.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("one policy")
+    );
     let plain = request(
         &server,
         "POST",
