@@ -58,6 +58,11 @@ fn request(
 
 const AUTH: (&str, &str) = ("Authorization", "Bearer test-token-7f3a");
 
+/// A GET with the token.
+fn get(server: &Server, path: &str) -> Reply {
+    request(server, "GET", path, &[AUTH], b"")
+}
+
 /// A multipart form posted with the token (and `headers`).
 fn post_form(
     server: &Server,
@@ -88,16 +93,13 @@ fn submit(server: &Server, doj: &[u8], county: &str) -> Reply {
 /// A deleted batch: no file of it left, and the API no longer knows it.
 fn assert_batch_gone(server: &Server, workspace: &Workspace, id: &str) {
     assert!(!workspace.path(&format!("data/jobs/{id}")).exists());
-    assert_eq!(
-        request(server, "GET", &format!("/v1/batches/{id}"), &[AUTH], b"").status,
-        404
-    );
+    assert_eq!(get(server, &format!("/v1/batches/{id}")).status, 404);
 }
 
 fn wait_for(server: &Server, id: &str, done: &[&str]) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_mins(5);
     loop {
-        let reply = request(server, "GET", &format!("/v1/batches/{id}"), &[AUTH], b"");
+        let reply = get(server, &format!("/v1/batches/{id}"));
         assert_eq!(
             reply.status,
             200,
@@ -270,13 +272,7 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     }
 
     // The whole output as one zip: every file, byte for byte, read back entry by entry.
-    let archive = request(
-        &server,
-        "GET",
-        &format!("/v1/batches/{id}/archive.zip"),
-        &[AUTH],
-        b"",
-    );
+    let archive = get(&server, &format!("/v1/batches/{id}/archive.zip"));
     assert_eq!(archive.status, 200);
     assert!(
         archive.headers.contains("application/zip"),
@@ -299,12 +295,9 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     }
 
     // Files come back with their type and by range; nothing outside the job's output does.
-    let filing = request(
+    let filing = get(
         &server,
-        "GET",
         &format!("/v1/batches/{id}/files/bundles/filing-redacted.pdf"),
-        &[AUTH],
-        b"",
     );
     assert_eq!(filing.status, 200);
     assert!(
@@ -333,13 +326,7 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
         "%2Fetc%2Fpasswd",
         ".lock",
     ] {
-        let reply = request(
-            &server,
-            "GET",
-            &format!("/v1/batches/{id}/files/{escape}"),
-            &[AUTH],
-            b"",
-        );
+        let reply = get(&server, &format!("/v1/batches/{id}/files/{escape}"));
         assert_eq!(reply.status, 404, "{escape}");
     }
 
@@ -347,13 +334,7 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     let second = submit(&server, &doj, "SAN FRANCISCO");
     assert_eq!(second.status, 202);
     let second = second.json()["id"].as_str().expect("id").to_string();
-    let events = request(
-        &server,
-        "GET",
-        &format!("/v1/batches/{second}/events"),
-        &[AUTH],
-        b"",
-    );
+    let events = get(&server, &format!("/v1/batches/{second}/events"));
     assert_eq!(events.status, 200);
     assert!(
         events.headers.contains("text/event-stream"),
@@ -368,7 +349,7 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
             && events.contains("\"state\":\"succeeded\""),
         "{events}"
     );
-    let metrics = request(&server, "GET", "/metrics", &[AUTH], b"");
+    let metrics = get(&server, "/metrics");
     let metrics = String::from_utf8_lossy(&metrics.body).to_string();
     assert!(
         metrics.contains("clearance_batches{state=\"succeeded\"} 2"),
@@ -414,7 +395,7 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     };
     assert_eq!(records(&checked.json()), records(&from_run));
 
-    let openapi = request(&server, "GET", "/openapi.json", &[AUTH], b"").json();
+    let openapi = get(&server, "/openapi.json").json();
     for path in [
         "/v1/batches",
         "/v1/batches/{id}",
@@ -423,7 +404,7 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     ] {
         assert!(openapi["paths"].get(path).is_some(), "{path} in {openapi}");
     }
-    let page = request(&server, "GET", "/", &[AUTH], b"");
+    let page = get(&server, "/");
     assert_eq!(page.status, 200);
     assert!(
         String::from_utf8_lossy(&page.body).contains("<form method=\"post\" action=\"/batches\"")
@@ -436,7 +417,7 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
 
     // The batch page: the summary as HTML, and the determinations table, review first,
     // filtered on the server; every value escaped.
-    let page = request(&server, "GET", &format!("/batches/{id}"), &[AUTH], b"");
+    let page = get(&server, &format!("/batches/{id}"));
     let page = String::from_utf8_lossy(&page.body).to_string();
     assert!(
         page.contains("<h2>Summary</h2>") && page.contains("Dismiss and seal"),
@@ -454,12 +435,9 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
         .iter()
         .filter(|record| record["outcome"] == "not_eligible")
         .count();
-    let table = request(
+    let table = get(
         &server,
-        "GET",
         &format!("/batches/{id}/determinations?outcome=not_eligible&case=%3Cscript%3E"),
-        &[AUTH],
-        b"",
     );
     let table = String::from_utf8_lossy(&table.body).to_string();
     assert!(
@@ -470,12 +448,9 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
         table.contains("&lt;script&gt;") && !table.contains("<script>"),
         "{table}"
     );
-    let table = request(
+    let table = get(
         &server,
-        "GET",
         &format!("/batches/{id}/determinations?outcome=not_eligible"),
-        &[AUTH],
-        b"",
     );
     let table = String::from_utf8_lossy(&table.body).to_string();
     assert!(table.contains(&format!("{not_eligible} counts")), "{table}");
@@ -756,7 +731,7 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
         .expect("jobs folder")
         .collect();
     assert!(kept.is_empty(), "nothing kept of a refused batch");
-    let listed = request(&server, "GET", "/v1/batches", &[AUTH], b"").json();
+    let listed = get(&server, "/v1/batches").json();
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
 
     // The same upload through the page's form: an HTML page listing the rows.
@@ -833,14 +808,7 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
         .to_string();
     let batch = wait_for(&server, &id, &["succeeded", "failed"]);
     assert_eq!(batch["state"], "succeeded", "{batch}");
-    let manifest = request(
-        &server,
-        "GET",
-        &format!("/v1/batches/{id}/files/manifest.json"),
-        &[AUTH],
-        b"",
-    )
-    .json();
+    let manifest = get(&server, &format!("/v1/batches/{id}/files/manifest.json")).json();
     assert_eq!(manifest["rules"]["kind"], "policy", "{manifest}");
     assert!(
         manifest["rules"]["name"]
@@ -850,7 +818,7 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
         "{manifest}"
     );
 
-    let page = request(&server, "GET", &format!("/batches/{id}"), &[AUTH], b"");
+    let page = get(&server, &format!("/batches/{id}"));
     let html = String::from_utf8_lossy(&page.body);
     for label in [
         "Omnibus filing (public, redacted)",
@@ -859,24 +827,15 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
     ] {
         assert!(html.contains(label), "{label} in {html}");
     }
-    let table = request(
+    let table = get(
         &server,
-        "GET",
         &format!("/batches/{id}/determinations?outcome=dismiss_and_seal"),
-        &[AUTH],
-        b"",
     );
     let table = String::from_utf8_lossy(&table.body).to_string();
     let link = format!("<a href=\"/v1/batches/{id}/files/cases/");
     let start = table.find(&link).expect("a case number links its papers") + link.len() - 6;
     let path = &table[start..start + table[start..].find('"').expect("link end")];
-    let paper = request(
-        &server,
-        "GET",
-        &format!("/v1/batches/{id}/files/{path}"),
-        &[AUTH],
-        b"",
-    );
+    let paper = get(&server, &format!("/v1/batches/{id}/files/{path}"));
     assert_eq!(paper.status, 200, "{path}");
     assert!(paper.body.starts_with(b"%PDF"), "{path}");
 
@@ -904,25 +863,16 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
     let bear_id = accepted.json()["id"].as_str().expect("id").to_string();
     let bear_batch = wait_for(&server, &bear_id, &["succeeded", "failed"]);
     assert_eq!(bear_batch["state"], "succeeded", "{bear_batch}");
-    let bear_manifest = request(
+    let bear_manifest = get(
         &server,
-        "GET",
         &format!("/v1/batches/{bear_id}/files/manifest.json"),
-        &[AUTH],
-        b"",
     )
     .json();
     assert_eq!(bear_manifest["rules"]["kind"], "gogen", "{bear_manifest}");
 
     // A link never deletes: it asks first; a cross-site post is refused; the confirmed post
     // removes every file of the batch.
-    let confirm = request(
-        &server,
-        "GET",
-        &format!("/batches/{id}/delete"),
-        &[AUTH],
-        b"",
-    );
+    let confirm = get(&server, &format!("/batches/{id}/delete"));
     assert_eq!(confirm.status, 200);
     assert!(String::from_utf8_lossy(&confirm.body).contains("cannot be undone"));
     assert!(workspace.path(&format!("data/jobs/{id}")).exists());
@@ -976,10 +926,7 @@ fn concurrent_submissions_each_run_once_with_identical_outputs() {
             .collect();
         // Meanwhile, health and listings answer.
         for _ in 0..5 {
-            assert_eq!(
-                request(&server, "GET", "/v1/batches", &[AUTH], b"").status,
-                200
-            );
+            assert_eq!(get(&server, "/v1/batches").status, 200);
         }
         submissions
             .into_iter()
@@ -988,7 +935,7 @@ fn concurrent_submissions_each_run_once_with_identical_outputs() {
     });
     let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
     assert_eq!(distinct.len(), 4, "four batches, four ids: {ids:?}");
-    let listed = request(&server, "GET", "/v1/batches", &[AUTH], b"").json();
+    let listed = get(&server, "/v1/batches").json();
     assert_eq!(listed.as_array().map(Vec::len), Some(4), "{listed}");
     for id in &ids {
         let batch = wait_for(&server, id, &["succeeded", "failed"]);
@@ -1049,7 +996,7 @@ fn concurrent_submissions_each_run_once_with_identical_outputs() {
         papers.iter().all(|paper| paper == &papers[0]),
         "same paper every time"
     );
-    let metrics = request(&server, "GET", "/metrics", &[AUTH], b"");
+    let metrics = get(&server, "/metrics");
     let metrics = String::from_utf8_lossy(&metrics.body);
     assert!(
         metrics.contains("clearance_document_render_seconds_count 12"),
@@ -1077,7 +1024,7 @@ fn concurrent_submissions_each_run_once_with_identical_outputs() {
 fn the_api_answers_garbage_with_declared_problems_never_a_server_error() {
     let workspace = Workspace::new();
     let server = start(&workspace, &[]);
-    let openapi = request(&server, "GET", "/openapi.json", &[AUTH], b"").json();
+    let openapi = get(&server, "/openapi.json").json();
     assert_eq!(
         openapi["components"]["securitySchemes"]["bearer"]["scheme"], "bearer",
         "this server has a token, so the document says so"
