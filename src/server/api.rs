@@ -323,6 +323,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         // Unknown paths answer after the token check, like every other route.
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such path") })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(refuse_cross_site))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             authorize,
@@ -388,6 +389,35 @@ fn is_loopback_host(host: &str) -> bool {
         name.to_ascii_lowercase().as_str(),
         "localhost" | "127.0.0.1" | "::1"
     )
+}
+
+/// Every post and delete comes from this site or from no browser: another site's page must not
+/// queue batches, run checks, render papers or delete anything, least of all on a loopback
+/// service without a token.
+async fn refuse_cross_site(request: axum::extract::Request, next: Next) -> Response {
+    let changes = matches!(
+        *request.method(),
+        axum::http::Method::POST | axum::http::Method::DELETE
+    );
+    if changes && !same_origin(request.headers()) {
+        return problem(StatusCode::FORBIDDEN, "cross-site posts are refused");
+    }
+    next.run(request).await
+}
+
+/// Whether a request comes from this site: the browser's own word first (Sec-Fetch-Site),
+/// then the Origin against the Host; a request with neither (curl, scripts) is no browser's
+/// cross-site request.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    match (text("sec-fetch-site"), text("origin"), text("host")) {
+        (Some(site), _, _) => site == "same-origin" || site == "none",
+        (None, None, _) => true,
+        (None, Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
+        (None, Some(_), None) => false,
+    }
 }
 
 fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
@@ -515,9 +545,13 @@ pub(crate) fn api_document(token_required: bool) -> utoipa::openapi::OpenApi {
     };
     for (path, item) in &mut document.paths.paths {
         let public = path == "/healthz";
-        for operation in [item.get.as_mut(), item.post.as_mut(), item.delete.as_mut()]
-            .into_iter()
-            .flatten()
+        for (changes, operation) in [
+            (false, item.get.as_mut()),
+            (true, item.post.as_mut()),
+            (true, item.delete.as_mut()),
+        ]
+        .into_iter()
+        .filter_map(|(changes, operation)| operation.map(|operation| (changes, operation)))
         {
             let responses = &mut operation.responses.responses;
             // Errors are problem documents whatever the annotation's default content type.
@@ -547,8 +581,11 @@ pub(crate) fn api_document(token_required: bool) -> utoipa::openapi::OpenApi {
             if operation.request_body.is_some() {
                 add("413", "The upload is larger than --max-upload-mb");
             }
-            if operation.request_body.is_some() && (path == "/v1/batches" || path == "/v1/check") {
-                add("403", "A cross-site post (from another site's page)");
+            if changes {
+                add(
+                    "403",
+                    "A cross-site post or delete (from another site's page)",
+                );
             }
             if !token_required && !public {
                 add("403", "A Host that is not this loopback service's own");
@@ -990,15 +1027,7 @@ fn upload_status(error: &axum::extract::multipart::MultipartError) -> StatusCode
         (status = 429, description = "Queue full", body = Problem),
     )
 )]
-async fn create_batch(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    multipart: Multipart,
-) -> Response {
-    // A browser page elsewhere must not queue batches on a loopback server without a token.
-    if !super::page::same_origin(&headers) {
-        return problem(StatusCode::FORBIDDEN, "cross-site posts are refused");
-    }
+async fn create_batch(State(state): State<Arc<AppState>>, multipart: Multipart) -> Response {
     match accept_upload(&state, multipart).await {
         Ok(job) => {
             let view = view(&state, &job);
@@ -1274,14 +1303,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         (status = 422, description = "Bad input: the form, or errors.json with every located diagnostic", body = Problem),
     )
 )]
-async fn check_file(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    multipart: Multipart,
-) -> Response {
-    if !super::page::same_origin(&headers) {
-        return problem(StatusCode::FORBIDDEN, "cross-site posts are refused");
-    }
+async fn check_file(State(state): State<Arc<AppState>>, multipart: Multipart) -> Response {
     let Ok(scratch) = tempfile::tempdir_in(state.jobs.folder("")) else {
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "no scratch folder");
     };

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::AppState;
@@ -109,34 +109,12 @@ pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
     )
 }
 
-/// The form's post: same-origin only (a cross-site form post is refused), then a redirect to
-/// the batch's page.
-pub(crate) async fn submit(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    multipart: Multipart,
-) -> Response {
-    if !same_origin(&headers) {
-        return problem(StatusCode::FORBIDDEN, "cross-site form posts are refused");
-    }
+/// The form's post (same-origin only, as every post: `api::refuse_cross_site`), then a
+/// redirect to the batch's page.
+pub(crate) async fn submit(State(state): State<Arc<AppState>>, multipart: Multipart) -> Response {
     match accept_upload(&state, multipart).await {
         Ok(job) => Redirect::to(&format!("/batches/{}", job.id)).into_response(),
         Err(refusal) => refusal_page(&refusal),
-    }
-}
-
-/// Whether a form post comes from this site: the browser's own word first (Sec-Fetch-Site),
-/// then the Origin against the Host; a post with neither (curl, scripts) is no browser's
-/// cross-site post.
-pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
-    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    match (text("sec-fetch-site"), text("origin"), text("host")) {
-        (Some(site), _, _) => site == "same-origin" || site == "none",
-        (None, None, _) => true,
-        (None, Some(origin), Some(host)) => origin
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest == host),
-        (None, Some(_), None) => false,
     }
 }
 
@@ -177,7 +155,6 @@ fn refusal_page(refusal: &Refusal) -> Response {
         StatusCode::TOO_MANY_REQUESTS => {
             "Not accepted: too many batches are waiting; try again in a minute"
         }
-        StatusCode::FORBIDDEN => "Not accepted: the form was sent from another site",
         _ => "Not accepted",
     };
     let files_note = if rows.is_empty() {
@@ -347,15 +324,8 @@ pub(crate) async fn confirm_delete(
     .into_response()
 }
 
-/// The confirmed deletion: same-origin only, then back to the list.
-pub(crate) async fn delete(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if !same_origin(&headers) {
-        return problem(StatusCode::FORBIDDEN, "cross-site form posts are refused");
-    }
+/// The confirmed deletion (same-origin only, as every post), then back to the list.
+pub(crate) async fn delete(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     match state.jobs.get(&id) {
         Ok(Some(job)) => match state.jobs.delete(&job.id) {
             Ok(_) => Redirect::to("/").into_response(),
