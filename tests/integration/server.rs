@@ -58,6 +58,23 @@ fn request(
 
 const AUTH: (&str, &str) = ("Authorization", "Bearer test-token-7f3a");
 
+/// A synthetic DOJ file of `people` people, written as `doj.csv` in the workspace.
+fn sample_doj(workspace: &Workspace, people: u32, seed: u32) -> Vec<u8> {
+    workspace
+        .clearance()
+        .args([
+            "sample",
+            "--people",
+            &people.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ])
+        .args(["-o", "doj.csv"])
+        .assert()
+        .success();
+    std::fs::read(workspace.path("doj.csv")).expect("sample")
+}
+
 /// A GET with the token.
 fn get(server: &Server, path: &str) -> Reply {
     request(server, "GET", path, &[AUTH], b"")
@@ -178,12 +195,7 @@ fn files(root: &std::path::Path) -> Vec<String> {
 #[test]
 fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     let workspace = Workspace::new();
-    workspace
-        .clearance()
-        .args(["sample", "--people", "12", "--seed", "3", "-o", "doj.csv"])
-        .assert()
-        .success();
-    let doj = std::fs::read(workspace.path("doj.csv")).expect("sample");
+    let doj = sample_doj(&workspace, 12, 3);
     let server = start(&workspace, &["--max-upload-mb", "1"]);
 
     assert_eq!(request(&server, "GET", "/healthz", &[], b"").status, 200);
@@ -585,12 +597,7 @@ fn serve_refuses_a_public_address_without_a_token() {
 #[test]
 fn an_interrupted_batch_completes_after_a_restart() {
     let workspace = Workspace::new();
-    workspace
-        .clearance()
-        .args(["sample", "--people", "400", "--seed", "5", "-o", "doj.csv"])
-        .assert()
-        .success();
-    let doj = std::fs::read(workspace.path("doj.csv")).expect("sample");
+    let doj = sample_doj(&workspace, 400, 5);
     let server = start(&workspace, &[]);
     let accepted = submit(&server, &doj, "SAN FRANCISCO");
     assert_eq!(accepted.status, 202);
@@ -681,12 +688,7 @@ fn an_abandoned_upload_leaves_nothing_behind() {
 #[test]
 fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
     let workspace = Workspace::new();
-    workspace
-        .clearance()
-        .args(["sample", "--people", "3", "--seed", "8", "-o", "doj.csv"])
-        .assert()
-        .success();
-    let text = std::fs::read_to_string(workspace.path("doj.csv")).expect("sample");
+    let text = String::from_utf8(sample_doj(&workspace, 3, 8)).expect("UTF-8 sample");
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     // Line 3 loses its last column; line 5 gets a date that is not one.
     lines[2] = lines[2].rsplit_once(',').expect("columns").0.to_string();
@@ -775,12 +777,7 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
 #[test]
 fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
     let workspace = Workspace::new();
-    workspace
-        .clearance()
-        .args(["sample", "--people", "12", "--seed", "3", "-o", "doj.csv"])
-        .assert()
-        .success();
-    let doj = std::fs::read(workspace.path("doj.csv")).expect("sample");
+    let doj = sample_doj(&workspace, 12, 3);
     let server = start(&workspace, &[]);
     let posted = post_form(
         &server,
@@ -902,12 +899,7 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
 #[test]
 fn concurrent_submissions_each_run_once_with_identical_outputs() {
     let workspace = Workspace::new();
-    workspace
-        .clearance()
-        .args(["sample", "--people", "8", "--seed", "21", "-o", "doj.csv"])
-        .assert()
-        .success();
-    let doj = std::fs::read(workspace.path("doj.csv")).expect("sample");
+    let doj = sample_doj(&workspace, 8, 21);
     let server = start(&workspace, &[]);
     let ids: Vec<String> = std::thread::scope(|scope| {
         let submissions: Vec<_> = (0..4)
