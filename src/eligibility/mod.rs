@@ -128,6 +128,60 @@ impl Track {
     }
 }
 
+/// Where a paper's date stands against the People's last day to challenge relief for the
+/// convictions DOJ identified (HS § 11361.9(b)): what a notice of challenge may say about the
+/// convictions still under review depends on it, since the court shall grant relief for any
+/// conviction not challenged by that day (§ 11361.9(f)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChallengeTiming {
+    /// The People may still challenge: convictions under review can be decided later.
+    BeforeDeadline,
+    /// The last day: whatever is not challenged now is conceded.
+    OnDeadline,
+    /// The day has passed: a challenge made now may be untimely.
+    AfterDeadline,
+}
+
+impl ChallengeTiming {
+    pub fn of(date: crate::model::Date) -> ChallengeTiming {
+        match date.cmp(&crate::model::CHALLENGE_DEADLINE) {
+            std::cmp::Ordering::Less => ChallengeTiming::BeforeDeadline,
+            std::cmp::Ordering::Equal => ChallengeTiming::OnDeadline,
+            std::cmp::Ordering::Greater => ChallengeTiming::AfterDeadline,
+        }
+    }
+}
+
+/// What the summary tells the office about the People's last day to challenge (HS
+/// § 11361.9(b)): the court shall grant relief for any conviction not challenged by then
+/// (§ 11361.9(f)), so from that day on no conviction can wait in review, and after it a
+/// challenge may come too late. Nothing before the day.
+pub fn deadline_attention(
+    as_of: crate::model::Date,
+    under_review: u64,
+    challenged: u64,
+) -> Vec<String> {
+    let deadline = crate::model::CHALLENGE_DEADLINE.format_long();
+    let timing = ChallengeTiming::of(as_of);
+    let mut notes = Vec::new();
+    if timing != ChallengeTiming::BeforeDeadline && under_review > 0 {
+        let (convictions, them) = if under_review == 1 {
+            ("conviction needs", "it")
+        } else {
+            ("convictions need", "them")
+        };
+        notes.push(format!(
+            "{under_review} {convictions} review, and these papers are dated on or after {deadline}, the last day for the People to challenge relief (HS § 11361.9, subd. (b)). The court shall grant relief for any conviction not challenged by that day (§ 11361.9, subd. (f)): decide {them} before filing, and challenge in time any the People oppose."
+        ));
+    }
+    if timing == ChallengeTiming::AfterDeadline && challenged > 0 {
+        notes.push(format!(
+            "The notice of challenge is dated after {deadline}, the last day to challenge (HS § 11361.9, subd. (b)). A challenge made now may be untimely, since the court shall grant relief for any conviction not challenged by that day (§ 11361.9, subd. (f)): check that each conviction it lists was challenged in time."
+        ));
+    }
+    notes
+}
+
 /// Why the outcome applies: the statute itself, or the county's policy beyond it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -477,5 +531,45 @@ mod plain_reason_tests {
         assert!(seen > 40, "{seen} rule ids found in statute.rs");
         assert!(missing.is_empty(), "no plain reason for {missing:?}");
         assert!(super::plain_reason("policy.anything").is_none());
+    }
+}
+
+#[cfg(test)]
+mod challenge_deadline_tests {
+    use super::{ChallengeTiming, deadline_attention};
+    use crate::model::Date;
+
+    #[test]
+    fn the_last_day_to_challenge_is_july_1_2020() {
+        let day = |y, m, d| Date::from_ymd_const(y, m, d);
+        assert_eq!(
+            ChallengeTiming::of(day(2020, 6, 30)),
+            ChallengeTiming::BeforeDeadline
+        );
+        assert_eq!(
+            ChallengeTiming::of(day(2020, 7, 1)),
+            ChallengeTiming::OnDeadline
+        );
+        assert_eq!(
+            ChallengeTiming::of(day(2020, 7, 2)),
+            ChallengeTiming::AfterDeadline
+        );
+    }
+
+    #[test]
+    fn the_office_is_told_only_what_it_must_act_on() {
+        let day = |y, m, d| Date::from_ymd_const(y, m, d);
+        // Before the day, review counts may wait and a challenge is timely.
+        assert!(deadline_attention(day(2020, 6, 30), 5, 9).is_empty());
+        // On the day: review counts must be decided now; the challenge is in time.
+        let on = deadline_attention(day(2020, 7, 1), 2, 9);
+        assert_eq!(on.len(), 1);
+        assert!(on[0].starts_with("2 convictions need review"), "{on:?}");
+        assert!(deadline_attention(day(2020, 7, 1), 0, 9).is_empty());
+        // After it, a challenge may be late; nothing in review, nothing to decide.
+        let after = deadline_attention(day(2023, 1, 2), 0, 1);
+        assert_eq!(after.len(), 1);
+        assert!(after[0].contains("may be untimely"), "{after:?}");
+        assert!(deadline_attention(day(2023, 1, 2), 0, 0).is_empty());
     }
 }

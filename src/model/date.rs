@@ -18,6 +18,10 @@ pub struct Date {
 /// The day Prop 64 took effect (the day after the 2016-11-08 election).
 pub const PROP64_EFFECTIVE_DATE: Date = Date::from_ymd_const(2016, 11, 9);
 
+/// The People's last day to challenge relief for the convictions DOJ identified (HS
+/// § 11361.9(b)); the court shall grant relief for any not challenged by then (§ 11361.9(f)).
+pub const CHALLENGE_DEADLINE: Date = Date::from_ymd_const(2020, 7, 1);
+
 impl Date {
     /// Builds a date from year, month (1–12) and day (1–31); `None` when the day does not exist.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {

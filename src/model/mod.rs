@@ -8,7 +8,7 @@ mod code_section;
 mod date;
 
 pub use code_section::{CodeSection, LawCode, ParsedOffense, is_comment_redirect, parse_offense};
-pub use date::{Date, PROP64_EFFECTIVE_DATE, days_in_month, is_leap_year};
+pub use date::{CHALLENGE_DEADLINE, Date, PROP64_EFFECTIVE_DATE, days_in_month, is_leap_year};
 
 use std::fmt;
 

@@ -944,6 +944,7 @@ pub fn write_documents(
             run.renderer,
             &run.letterhead,
             &plans.challenges,
+            plans.under_review,
         )?;
         run.write_single("bundles/notice-of-challenge.pdf", "challenge.typ", &data)?;
         challenges.advance(1);
@@ -1232,6 +1233,9 @@ pub mod summary_json {
         pub rejected_rows: usize,
         pub errors: usize,
         pub warnings: usize,
+        /// What the office must act on before filing (the challenge deadline, HS 11361.9(b),
+        /// (f)), as the summary report says it; empty when nothing.
+        pub attention: Vec<String>,
         pub statistics: &'a Statistics,
     }
 
@@ -1269,6 +1273,15 @@ pub mod summary_json {
                 inputs,
                 errors,
                 warnings: diagnostics.len() - errors,
+                attention: crate::eligibility::deadline_attention(
+                    evaluation.as_of,
+                    statistics
+                        .by_outcome
+                        .get(crate::eligibility::Outcome::NeedsReview.as_str())
+                        .copied()
+                        .unwrap_or(0),
+                    statistics.challenged,
+                ),
                 statistics,
             }
         }

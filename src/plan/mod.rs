@@ -319,6 +319,9 @@ pub struct Plans {
     pub challenges: Vec<ChallengeItem>,
     /// The same, one notice per person and recorded court case.
     pub challenge_cases: Vec<ChallengeCase>,
+    /// Counts the People have still to decide (needs review): neither challenged nor conceded,
+    /// which the notice of challenge must account for (HS 11361.9(b), (f)).
+    pub under_review: u64,
 }
 
 /// A conviction the People determined not eligible, for the notice of challenge.
@@ -536,6 +539,10 @@ pub fn plan(records: &[DeterminationRecord], contacts: &Contacts, with_letters: 
         needs_case_number,
         challenge_cases: plan_challenge_cases(&challenges),
         challenges,
+        under_review: all_records
+            .iter()
+            .filter(|record| record.outcome == Outcome::NeedsReview.as_str())
+            .count() as u64,
     }
 }
 

@@ -1395,6 +1395,7 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
         _ => format!("County policy \"{}\"{}, applied after the statute: it adds relief beyond the statute, or sends counts to review (a count sent to review gets no paper until someone decides it, even where the statute alone gives relief).", facts.rules_name, facts.rules_sha256.map_or_else(String::new, |hash| format!(" (SHA-256 {})", &hash[..16]))),
     };
     let data = json!({
+        "attention": crate::eligibility::deadline_attention(letterhead.as_of, count_of("needs_review"), statistics.challenged),
         "title": format!("Prop 64 relief: summary for {} County", crate::config::county_of_court(&letterhead.office.court.county)),
         "subtitle": format!("As of {} · {}", letterhead.as_of.format_long(), letterhead.office.agency.name),
         "agency": letterhead.office.agency.name,
@@ -1449,8 +1450,11 @@ pub fn notice_of_challenge(
     renderer: &Renderer,
     letterhead: &Letterhead<'_>,
     items: &[crate::plan::ChallengeItem],
+    under_review: u64,
 ) -> Result<Vec<u8>, RenderError> {
+    use crate::eligibility::ChallengeTiming;
     let people = people_challenged(items);
+    let timing = ChallengeTiming::of(letterhead.as_of);
     let context = merge(
         letterhead.wording_base(),
         json!({
@@ -1458,6 +1462,11 @@ pub fn notice_of_challenge(
             "people": people,
             // "the 67 convictions of 53 people", "the 1 conviction of 1 person".
             "listed": format!("the {}", convictions_of_people(items.len(), people)),
+            "under_review": under_review,
+            "any_under_review": under_review > 0,
+            "under_review_plural": under_review != 1,
+            "before_deadline": timing == ChallengeTiming::BeforeDeadline,
+            "deadline": crate::model::CHALLENGE_DEADLINE.format_long(),
         }),
     );
     let rows: Vec<Vec<String>> = items

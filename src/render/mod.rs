@@ -477,7 +477,7 @@ impl Renderer {
 
     /// Renders an office-editable wording template (`wording/<name>.hbs`) to plain-text
     /// paragraphs: blank lines separate paragraphs, other line breaks and runs of spaces become
-    /// single spaces.
+    /// single spaces (a no-break space after a section sign).
     pub fn paragraphs(
         &self,
         name: &str,
@@ -500,7 +500,10 @@ impl Renderer {
                 continue;
             }
             for word in line.split_whitespace() {
-                if !current.is_empty() {
+                // A section sign never ends a line apart from its number ("§ 11361.9").
+                if current.ends_with('§') {
+                    current.push('\u{a0}');
+                } else if !current.is_empty() {
                     current.push(' ');
                 }
                 current.push_str(word);

@@ -40,6 +40,7 @@ fn layout(title: &str, body: &str, refresh: bool) -> Html<String> {
          table{{border-collapse:collapse;width:100%}} td,th{{border-bottom:1px solid #ccc;padding:.3rem;text-align:left;vertical-align:top}}\
          .scroll td{{white-space:nowrap}} .scroll td.reason{{white-space:normal;min-width:22rem}}\
          .scroll td.rule{{white-space:normal;overflow-wrap:anywhere;min-width:9rem}} td.bar{{width:45%}} .scroll{{overflow-x:auto}}\
+         .attention{{border:2px solid #b35c00;padding:.3rem .8rem;margin:1rem 0}}\
          :focus{{outline:3px solid #1a5fb4}}</style></head><body><main>{}</main></body></html>",
         if refresh {
             "<meta http-equiv=\"refresh\" content=\"2\">"
@@ -348,8 +349,19 @@ fn summary_html(state: &AppState, id: &str) -> String {
     };
     let statistics = &summary["statistics"];
     let total = statistics["determinations"].as_u64().unwrap_or(0).max(1);
-    let mut html = format!(
-        "<h2>Summary</h2><p>Rules: {} · {} DOJ rows read · {} warning(s) about the input</p>\
+    let mut html = String::from("<h2>Summary</h2>");
+    // The challenge deadline's notes come first: they are what must be done before filing.
+    let attention = summary["attention"].as_array().cloned().unwrap_or_default();
+    if !attention.is_empty() {
+        html.push_str("<div class=\"attention\" role=\"note\"><strong>Before filing</strong>");
+        for note in attention.iter().filter_map(serde_json::Value::as_str) {
+            let _ = write!(html, "<p>{}</p>", escape(note));
+        }
+        html.push_str("</div>");
+    }
+    let _ = write!(
+        html,
+        "<p>Rules: {} · {} DOJ rows read · {} warning(s) about the input</p>\
          <table><thead><tr><th>Outcome</th><th>Counts</th><th></th></tr></thead><tbody>",
         escape(summary["rules"]["name"].as_str().unwrap_or("unknown")),
         summary["input_rows"].as_u64().unwrap_or(0),

@@ -1054,10 +1054,13 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
         text.contains("challenge relief for the 1 conviction of 1 person listed in Attachment A to this notice, “Convictions challenged”."),
         "{text}"
     );
+    // Dated on the last day to challenge: nothing is left "under review"; whatever the notice
+    // does not challenge must be granted (§ 11361.9(f)).
     assert!(
-        text.contains("Convictions the People are still reviewing are neither challenged nor conceded by this notice"),
+        text.contains("This notice challenges no other conviction. The Court shall grant relief under section 11361.8 for each conviction identified under section 11361.9 that the People did not challenge by July 1, 2020 (§ 11361.9, subd. (f))."),
         "{text}"
     );
+    assert!(!text.contains("still reviewing"), "{text}");
     assert!(
         text.find("ATTACHMENT A: CONVICTIONS CHALLENGED") < text.find("PROOF OF SERVICE"),
         "the list before the proof of service: {text}"
@@ -1093,6 +1096,112 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
     ] {
         assert!(text.contains(expected), "{expected:?} in {text}");
     }
+}
+
+/// HS 11361.9(b), (f): the People have until July 1, 2020 to challenge, and whatever they have
+/// not challenged by then must be granted. Before that day a notice may leave convictions under
+/// review, saying by when they will be decided; from that day on the summary tells the office
+/// to decide them before filing, and after it that a challenge may be untimely.
+#[test]
+fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
+    let workspace = Workspace::new();
+    let rows = vec![
+        // Not eligible: a prior super strike keeps the sale a felony.
+        Row::conviction("C", "001002001000", "19950101", "187 PC-MURDER", "FELONY"),
+        Row::conviction(
+            "C",
+            "002002001000",
+            "20100101",
+            "11360(A) HS-SELL",
+            "FELONY",
+        )
+        .case_number("SCNC"),
+        // Needs review: a prior kidnapping, disqualifying only in a form the record does not
+        // show.
+        Row::conviction(
+            "N",
+            "001002001000",
+            "19950101",
+            "207(A) PC-KIDNAPPING",
+            "FELONY",
+        ),
+        Row::conviction(
+            "N",
+            "002002001000",
+            "20050101",
+            "11360(A) HS-SELL",
+            "FELONY",
+        )
+        .case_number("SCNN"),
+    ];
+    workspace.write("doj.csv", &csv(&rows, true));
+    let office = sample_office();
+    let run = |as_of: &str, out: &str| {
+        workspace
+            .clearance()
+            .args([
+                "run",
+                "doj.csv",
+                "--county",
+                "SAN FRANCISCO",
+                "--no-letters",
+            ])
+            .args(["--as-of", as_of, "--out", out, "--office", &office])
+            .assert()
+            .success();
+    };
+    let attention = |out: &str| -> Vec<String> {
+        serde_json::from_value(workspace.json(&format!("{out}/summary.json"))["attention"].clone())
+            .unwrap()
+    };
+
+    run("2020-03-02", "before");
+    let text = workspace
+        .pdf("before/bundles/notice-of-challenge.pdf")
+        .body_text();
+    assert!(
+        text.contains("The People are still reviewing 1 other conviction identified under section 11361.9; this notice neither challenges nor concedes relief for it. The People will challenge or concede relief for each by July 1, 2020, the last day to challenge (§ 11361.9, subd. (b)); the Court shall grant relief for any conviction the People have not challenged by that day (§ 11361.9, subd. (f))."),
+        "{text}"
+    );
+    assert!(attention("before").is_empty());
+    assert!(
+        !workspace
+            .pdf("before/summary.pdf")
+            .text()
+            .contains("Before filing")
+    );
+
+    run("2020-07-01", "deadline");
+    let text = workspace
+        .pdf("deadline/bundles/notice-of-challenge.pdf")
+        .body_text();
+    assert!(!text.contains("still reviewing"), "{text}");
+    assert!(
+        text.contains("This notice challenges no other conviction."),
+        "{text}"
+    );
+    let notes = attention("deadline");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with(
+            "1 conviction needs review, and these papers are dated on or after July 1, 2020"
+        ),
+        "{notes:?}"
+    );
+    let summary = workspace.pdf("deadline/summary.pdf").text();
+    assert!(
+        summary.contains("Before filing") && summary.contains("1 conviction needs review"),
+        "{summary}"
+    );
+
+    run("2021-01-04", "after");
+    let notes = attention("after");
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes[1].starts_with("The notice of challenge is dated after July 1, 2020")
+            && notes[1].contains("may be untimely"),
+        "{notes:?}"
+    );
 }
 
 /// What an order grants one count, from the paper's own words: relief and whether it is the

@@ -435,6 +435,8 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
         page.contains("<h2>Summary</h2>") && page.contains("Dismiss and seal"),
         "{page}"
     );
+    // Dated on the challenge deadline, but no count is left in review: nothing to warn of.
+    assert!(!page.contains("Before filing"), "{page}");
     assert!(
         page.contains(&format!("/v1/batches/{id}/archive.zip")),
         "{page}"
@@ -786,7 +788,8 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
             ("doj", Some("doj.csv"), &doj),
             ("county", None, b"SAN FRANCISCO"),
             ("shipped_policy", None, b"san-francisco-2019"),
-            ("as_of", None, b"2020-07-01"),
+            // After the challenge deadline: the page warns that a challenge may be late.
+            ("as_of", None, b"2021-01-04"),
         ],
         &[("Sec-Fetch-Site", "same-origin")],
     );
@@ -821,6 +824,8 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
         "Omnibus filing (public, redacted)",
         "Case packets",
         "Everything, as one zip file",
+        "<strong>Before filing</strong>",
+        "The notice of challenge is dated after July 1, 2020",
     ] {
         assert!(html.contains(label), "{label} in {html}");
     }
