@@ -2,8 +2,9 @@
 //!
 //! In-process measurements of the document stage, on synthetic determinations made by the real
 //! pipeline (`clearance check` on a generated DOJ file):
-//! - single-document latency (p50, p99): one case's motion and order per compile, the way the
-//!   service renders a document on request;
+//! - single-document latency (p50, p99): one case's motion and order per compile;
+//! - the service's single papers (`clearance::single_paper`, plan, render and cut) from one
+//!   and from two threads at once: how rendering scales across cores in one process;
 //! - the omnibus filing with an Exhibit A of `BENCH_EXHIBIT_ROWS` counts (default 10,000), full
 //!   and redacted: each part compiled and exported to PDF, one after the other (assembling the
 //!   parts into the filing, with its page numbers and volumes, is timed by the pipeline
@@ -126,6 +127,71 @@ fn main() {
         latencies.len() as f64 / latencies.iter().sum::<Duration>().as_secs_f64(),
         peak_rss_mb()
     );
+
+    // The service's single papers (`clearance::single_paper`, as `POST /v1/documents/case`
+    // renders them), from 1 and 2 threads at once: how rendering scales across the cores.
+    let case_records: Vec<Vec<DeterminationRecord>> = {
+        let mut by_case: std::collections::BTreeMap<(String, String), Vec<DeterminationRecord>> =
+            std::collections::BTreeMap::new();
+        for record in &records {
+            if !record.case_numbers.is_empty() {
+                by_case
+                    .entry((record.case_numbers.join("; "), record.subject_id.clone()))
+                    .or_default()
+                    .push(record.clone());
+            }
+        }
+        by_case
+            .into_values()
+            .filter(|records| {
+                clearance::plan::plan(records, &Contacts::default(), false)
+                    .cases
+                    .len()
+                    == 1
+            })
+            .collect()
+    };
+    for threads in [1usize, 2] {
+        let per_thread = single_documents / threads;
+        let started = Instant::now();
+        let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|thread| {
+                    let (renderer, office, case_records) = (&renderer, &office, &case_records);
+                    scope.spawn(move || {
+                        (0..per_thread)
+                            .map(|index| {
+                                let records = &case_records
+                                    [(thread * per_thread + index) % case_records.len()];
+                                let started = Instant::now();
+                                let paper = clearance::single_paper(
+                                    renderer,
+                                    office,
+                                    records,
+                                    clearance::SinglePaper::Case,
+                                )
+                                .expect("single paper");
+                                std::hint::black_box(paper);
+                                started.elapsed()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("thread"))
+                .collect()
+        });
+        let wall = started.elapsed();
+        latencies.sort();
+        println!(
+            "single papers as the service renders them, {threads} thread(s): p50 {:.1} ms, p99 {:.1} ms, {:.0} papers/s",
+            support::percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+            support::percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+            latencies.len() as f64 / wall.as_secs_f64(),
+        );
+    }
 
     // Letters, in chunks of 40 as `clearance run` renders them.
     let contacts_path = directory.join("render_contacts_300.csv");

@@ -13,7 +13,8 @@
 //!   on the same files; runs alternate so that both see the same machine; peak memory of both.
 //!
 //! Environment: `BENCH_RUNS` (default 3), `BENCH_DOCUMENT_PEOPLE`, `BENCH_DIR` (see the pipeline
-//! benchmark), `BENCH_ONLY=documents` or `BENCH_ONLY=batch` runs one part.
+//! benchmark), `BENCH_ONLY=documents` or `BENCH_ONLY=batch` runs one part, `BENCH_SERVER` another
+//! build of `clearance` to serve (to compare two versions side by side).
 
 mod support;
 
@@ -40,7 +41,11 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Server {
-        let mut child = Command::new(BINARY)
+        // BENCH_SERVER: another build of clearance to serve, to compare two versions on the
+        // same machine minutes apart.
+        let binary =
+            std::env::var_os("BENCH_SERVER").map_or_else(|| PathBuf::from(BINARY), PathBuf::from);
+        let mut child = Command::new(binary)
             .args(["serve", "--addr", "127.0.0.1:0", "--max-upload-mb", "2048"])
             .arg("--data")
             .arg(data)
