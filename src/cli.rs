@@ -672,6 +672,18 @@ fn report_check(
             .map(|(outcome, count)| format!("{outcome} {count}"))
             .collect();
         writeln!(stdout, "  {}", outcomes.join(", "))?;
+        // What must be done before filing (the challenge deadline), as summary.pdf says it.
+        for note in crate::eligibility::deadline_attention(
+            as_of,
+            statistics
+                .by_outcome
+                .get(crate::eligibility::Outcome::NeedsReview.as_str())
+                .copied()
+                .unwrap_or(0),
+            statistics.challenged,
+        ) {
+            writeln!(stderr, "before filing: {note}")?;
+        }
     }
     if report.rejected_rows > 0 {
         writeln!(

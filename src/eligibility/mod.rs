@@ -153,7 +153,7 @@ impl ChallengeTiming {
 }
 
 /// What the summary tells the office about the People's last day to challenge (HS
-/// § 11361.9(b)): the court shall grant relief for any conviction not challenged by then
+/// § 11361.9(b)): the court shall reduce or dismiss any conviction not challenged by then
 /// (§ 11361.9(f)), so from that day on no conviction can wait in review, and after it a
 /// challenge may come too late. Nothing before the day.
 pub fn deadline_attention(
@@ -163,20 +163,27 @@ pub fn deadline_attention(
 ) -> Vec<String> {
     let deadline = crate::model::CHALLENGE_DEADLINE.format_long();
     let timing = ChallengeTiming::of(as_of);
+    let (convictions, them, each) = if under_review == 1 {
+        ("conviction needs", "it", "it was")
+    } else {
+        ("convictions need", "them", "each was")
+    };
+    // Where the office finds them and how a decision reaches the papers.
+    let how = "they are the determinations marked needs_review (results/determinations.csv, or the determinations table, review first); record each decision in results/determinations.json and write the papers again from it (clearance render)";
     let mut notes = Vec::new();
-    if timing != ChallengeTiming::BeforeDeadline && under_review > 0 {
-        let (convictions, them) = if under_review == 1 {
-            ("conviction needs", "it")
-        } else {
-            ("convictions need", "them")
-        };
-        notes.push(format!(
-            "{under_review} {convictions} review, and these papers are dated on or after {deadline}, the last day for the People to challenge relief (HS § 11361.9, subd. (b)). The court shall grant relief for any conviction not challenged by that day (§ 11361.9, subd. (f)): decide {them} before filing, and challenge in time any the People oppose."
-        ));
+    match timing {
+        ChallengeTiming::OnDeadline if under_review > 0 => notes.push(format!(
+            "{under_review} {convictions} review, and these papers are dated {deadline}, the last day for the People to challenge relief (HS § 11361.9, subd. (b)). The court shall reduce or dismiss any conviction not challenged by that day (§ 11361.9, subd. (f)), and the notice of challenge lists only the convictions decided not eligible. Decide {them} today: {how}."
+        )),
+        ChallengeTiming::AfterDeadline if under_review > 0 => notes.push(format!(
+            "{under_review} {convictions} review, and the last day for the People to challenge relief, {deadline}, has passed (HS § 11361.9, subd. (b)). The court shall reduce or dismiss any conviction not challenged by then (§ 11361.9, subd. (f)): check whether {each} challenged in time, and if not, seek relief: {how}."
+        )),
+        // Before the day, review counts may wait.
+        _ => {}
     }
     if timing == ChallengeTiming::AfterDeadline && challenged > 0 {
         notes.push(format!(
-            "The notice of challenge is dated after {deadline}, the last day to challenge (HS § 11361.9, subd. (b)). A challenge made now may be untimely, since the court shall grant relief for any conviction not challenged by that day (§ 11361.9, subd. (f)): check that each conviction it lists was challenged in time."
+            "The notice of challenge is dated after {deadline}, the last day to challenge (HS § 11361.9, subd. (b)). A challenge made now may be untimely, since the court shall reduce or dismiss any conviction not challenged by that day (§ 11361.9, subd. (f)): file it only for convictions the People challenged in time."
         ));
     }
     notes
@@ -565,11 +572,19 @@ mod challenge_deadline_tests {
         let on = deadline_attention(day(2020, 7, 1), 2, 9);
         assert_eq!(on.len(), 1);
         assert!(on[0].starts_with("2 convictions need review"), "{on:?}");
+        assert!(on[0].contains("Decide them today"), "{on:?}");
         assert!(deadline_attention(day(2020, 7, 1), 0, 9).is_empty());
         // After it, a challenge may be late; nothing in review, nothing to decide.
         let after = deadline_attention(day(2023, 1, 2), 0, 1);
         assert_eq!(after.len(), 1);
         assert!(after[0].contains("may be untimely"), "{after:?}");
+        // After it, review counts can no longer be challenged: check, and else seek relief.
+        let late = deadline_attention(day(2023, 1, 2), 1, 0);
+        assert_eq!(late.len(), 1);
+        assert!(
+            late[0].contains("has passed") && late[0].contains("if not, seek relief"),
+            "{late:?}"
+        );
         assert!(deadline_attention(day(2023, 1, 2), 0, 0).is_empty());
     }
 }

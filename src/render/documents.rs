@@ -209,6 +209,33 @@ fn convictions_of_people(convictions: usize, people: usize) -> String {
     )
 }
 
+/// A number in running text, as the California Style Manual writes it: words for one to ten,
+/// figures (with thousands separators) above.
+fn number_in_prose(number: usize) -> String {
+    const WORDS: [&str; 11] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    WORDS
+        .get(number)
+        .map_or_else(|| thousands(number as u64), |word| (*word).to_string())
+}
+
+/// "67 convictions of 53 people", "one conviction of one person": for running text.
+fn convictions_of_people_in_prose(convictions: usize, people: usize) -> String {
+    let plural = |count: usize, one: &str, many: &str| {
+        format!(
+            "{} {}",
+            number_in_prose(count),
+            if count == 1 { one } else { many }
+        )
+    };
+    format!(
+        "{} of {}",
+        plural(convictions, "conviction", "convictions"),
+        plural(people, "person", "people")
+    )
+}
+
 /// A date in a table cell: `08/29/2014`, or "unknown" when the record has none.
 fn us_date_or_unknown(date: Option<Date>) -> String {
     date.map_or_else(|| "unknown".to_string(), Date::format_us)
@@ -1460,9 +1487,9 @@ pub fn notice_of_challenge(
         json!({
             "counts": items.len(),
             "people": people,
-            // "the 67 convictions of 53 people", "the 1 conviction of 1 person".
-            "listed": format!("the {}", convictions_of_people(items.len(), people)),
-            "under_review": under_review,
+            // "the 67 convictions of 53 people", "the one conviction of one person".
+            "listed": format!("the {}", convictions_of_people_in_prose(items.len(), people)),
+            "under_review": number_in_prose(under_review as usize),
             "any_under_review": under_review > 0,
             "under_review_plural": under_review != 1,
             "before_deadline": timing == ChallengeTiming::BeforeDeadline,
@@ -1503,7 +1530,7 @@ pub fn notice_of_challenge(
         ],
         "case_numbers": "See the attached list",
         "paper_title": "People's notice of challenge",
-        "subtitle": "(Health & Saf. Code, § 11361.9, subd. (d))",
+        "subtitle": "(Health & Saf. Code, §\u{a0}11361.9, subd.\u{a0}(d))",
         "intro": renderer.paragraphs("challenge", &context)?,
         "table_heading": "Attachment A: convictions challenged",
         "columns": ["Case No.", "Defendant", "Conviction", "Convicted", "Why not eligible"],
@@ -1593,7 +1620,7 @@ pub fn challenge_case_chunk(
         "dated": letterhead.as_of.format_long(),
         "footer_title": "People's notice of challenge (HS § 11361.9)",
         "paper_title": "People's notice of challenge",
-        "subtitle": "(Health & Saf. Code, § 11361.9, subds. (c)-(e))",
+        "subtitle": "(Health & Saf. Code, §\u{a0}11361.9, subds.\u{a0}(c)-(e))",
         "notices": notices,
         "labels": {
             "counts_heading": "Convictions challenged",
@@ -1877,6 +1904,14 @@ mod tests {
         assert_eq!(
             format!("the {}", convictions_of_people(items.len(), 2)),
             "the 3 convictions of 2 people"
+        );
+        assert_eq!(
+            convictions_of_people_in_prose(1, 1),
+            "one conviction of one person"
+        );
+        assert_eq!(
+            convictions_of_people_in_prose(1_234, 11),
+            "1,234 convictions of 11 people"
         );
     }
 }

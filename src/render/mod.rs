@@ -477,7 +477,7 @@ impl Renderer {
 
     /// Renders an office-editable wording template (`wording/<name>.hbs`) to plain-text
     /// paragraphs: blank lines separate paragraphs, other line breaks and runs of spaces become
-    /// single spaces (a no-break space after a section sign).
+    /// single spaces (a no-break space after a section sign and after "subd.").
     pub fn paragraphs(
         &self,
         name: &str,
@@ -500,8 +500,12 @@ impl Renderer {
                 continue;
             }
             for word in line.split_whitespace() {
-                // A section sign never ends a line apart from its number ("§ 11361.9").
-                if current.ends_with('§') {
+                // A citation never breaks between a section sign or "subd." and what follows
+                // ("§ 11361.9", "subd. (f)").
+                if current.ends_with('§')
+                    || current.ends_with(" subd.")
+                    || current.ends_with(" subds.")
+                {
                     current.push('\u{a0}');
                 } else if !current.is_empty() {
                     current.push(' ');

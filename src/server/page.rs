@@ -393,7 +393,109 @@ fn summary_html(state: &AppState, id: &str) -> String {
             .as_u64()
             .unwrap_or(0),
     );
+    by_section_html(&mut html, id, statistics);
+    impact_html(&mut html, statistics);
     html
+}
+
+/// The outcomes in the summary report's order, with its chart colours.
+const OUTCOME_COLUMNS: [(&str, &str, &str); 5] = [
+    ("dismiss_and_seal", "Dismiss and seal", "#1b6e3a"),
+    ("redesignate_misdemeanor", "Misdemeanor", "#4a90c2"),
+    ("redesignate_infraction", "Infraction", "#8ec3e8"),
+    ("not_eligible", "Not eligible", "#b8b8b8"),
+    ("needs_review", "Needs review", "#d98c1f"),
+];
+
+/// Decisions by code section, as `summary.pdf` charts them: the numbers in cells (what a screen
+/// reader reads) and a stacked bar beside them, scaled to the largest section.
+fn by_section_html(html: &mut String, id: &str, statistics: &serde_json::Value) {
+    let Some(sections) = statistics["by_section"].as_object() else {
+        return;
+    };
+    let count = |counts: &serde_json::Value, key: &str| counts[key].as_u64().unwrap_or(0);
+    let total_of = |counts: &serde_json::Value| -> u64 {
+        OUTCOME_COLUMNS
+            .iter()
+            .map(|(key, _, _)| count(counts, key))
+            .sum()
+    };
+    let largest = sections.values().map(total_of).max().unwrap_or(0).max(1);
+    html.push_str(
+        "<h3>Decisions by section</h3><div class=\"scroll\"><table><thead><tr><th>Section</th>",
+    );
+    for (_, label, _) in OUTCOME_COLUMNS {
+        let _ = write!(html, "<th>{label}</th>");
+    }
+    html.push_str("<th>Total</th><th aria-hidden=\"true\"></th></tr></thead><tbody>");
+    for (section, counts) in sections {
+        let total = total_of(counts);
+        let _ = write!(
+            html,
+            "<tr><td><a href=\"/batches/{}/determinations?section={}\">{}</a></td>",
+            escape(id),
+            section.replace(' ', "%20"),
+            escape(section)
+        );
+        for (key, _, _) in OUTCOME_COLUMNS {
+            let _ = write!(html, "<td>{}</td>", count(counts, key));
+        }
+        let _ = write!(
+            html,
+            "<td>{total}</td><td class=\"bar\" aria-hidden=\"true\"><div style=\"display:flex;height:.8rem;width:{}%\">",
+            total * 100 / largest
+        );
+        for (key, label, colour) in OUTCOME_COLUMNS {
+            let value = count(counts, key);
+            if value > 0 {
+                let _ = write!(
+                    html,
+                    "<div title=\"{label}: {value}\" style=\"background:{colour};flex:{value}\"></div>"
+                );
+            }
+        }
+        html.push_str("</div></td></tr>");
+    }
+    html.push_str("</tbody></table></div><p class=\"legend\">");
+    for (_, label, colour) in OUTCOME_COLUMNS {
+        let _ = write!(
+            html,
+            "<span><span style=\"display:inline-block;width:.8rem;height:.8rem;background:{colour}\"></span> {label}</span> "
+        );
+    }
+    html.push_str("</p>");
+}
+
+/// What the decisions do for people, beside what dismissing every Prop 64 conviction would do.
+fn impact_html(html: &mut String, statistics: &serde_json::Value) {
+    let chosen = &statistics["impact"];
+    let all = &statistics["impact_if_all_prop64_dismissed"];
+    html.push_str(
+        "<h3>Impact on people</h3><table><thead><tr><th></th><th>These decisions</th>\
+         <th>Dismiss all Prop 64</th></tr></thead><tbody>",
+    );
+    for (key, label) in [
+        (
+            "people_with_some_relief",
+            "People with at least one dismissal or reduction",
+        ),
+        (
+            "people_left_with_no_felony",
+            "People left with no felony conviction",
+        ),
+        (
+            "people_left_with_no_conviction",
+            "People left with no conviction at all",
+        ),
+    ] {
+        let _ = write!(
+            html,
+            "<tr><td>{label}</td><td>{}</td><td>{}</td></tr>",
+            chosen[key].as_u64().unwrap_or(0),
+            all[key].as_u64().unwrap_or(0)
+        );
+    }
+    html.push_str("</tbody></table>");
 }
 
 /// Each court case's paper, by (case numbers joined with "; ", SUBJECT_ID): the file stems the

@@ -1051,13 +1051,13 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
     let text = notice.body_text();
     assert!(text.contains("PEOPLE'S NOTICE OF CHALLENGE"), "{text}");
     assert!(
-        text.contains("challenge relief for the 1 conviction of 1 person listed in Attachment A to this notice, “Convictions challenged”."),
+        text.contains("challenge relief for the one conviction of one person listed in Attachment A to this notice, “Convictions challenged.”"),
         "{text}"
     );
     // Dated on the last day to challenge: nothing is left "under review"; whatever the notice
     // does not challenge must be granted (§ 11361.9(f)).
     assert!(
-        text.contains("This notice challenges no other conviction. The Court shall grant relief under section 11361.8 for each conviction identified under section 11361.9 that the People did not challenge by July 1, 2020 (§ 11361.9, subd. (f))."),
+        text.contains("This notice challenges no conviction other than those listed in Attachment A, and it withdraws no challenge the People have filed elsewhere, including the notices of challenge filed in the listed cases. The Court shall reduce or dismiss under section 11361.8 each conviction identified under section 11361.9 that the People do not challenge by July 1, 2020 (§ 11361.9, subd. (f))."),
         "{text}"
     );
     assert!(!text.contains("still reviewing"), "{text}");
@@ -1160,7 +1160,7 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
         .pdf("before/bundles/notice-of-challenge.pdf")
         .body_text();
     assert!(
-        text.contains("The People are still reviewing 1 other conviction identified under section 11361.9; this notice neither challenges nor concedes relief for it. The People will challenge or concede relief for each by July 1, 2020, the last day to challenge (§ 11361.9, subd. (b)); the Court shall grant relief for any conviction the People have not challenged by that day (§ 11361.9, subd. (f))."),
+        text.contains("The People are still reviewing one other conviction identified under section 11361.9; this notice does not state whether the People challenge relief for it. By July 1, 2020, the People will inform the Court and the San Francisco Public Defender whether they challenge relief for it (§ 11361.9, subds. (b), (d)). The Court shall reduce or dismiss under section 11361.8 any conviction identified under section 11361.9 that the People do not challenge by July 1, 2020 (§ 11361.9, subd. (f))."),
         "{text}"
     );
     assert!(attention("before").is_empty());
@@ -1177,15 +1177,17 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
         .body_text();
     assert!(!text.contains("still reviewing"), "{text}");
     assert!(
-        text.contains("This notice challenges no other conviction."),
+        text.contains(
+            "This notice challenges no conviction other than those listed in Attachment A"
+        ),
         "{text}"
     );
     let notes = attention("deadline");
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(
         notes[0].starts_with(
-            "1 conviction needs review, and these papers are dated on or after July 1, 2020"
-        ),
+            "1 conviction needs review, and these papers are dated July 1, 2020, the last day"
+        ) && notes[0].contains("Decide it today"),
         "{notes:?}"
     );
     let summary = workspace.pdf("deadline/summary.pdf").text();
@@ -1197,6 +1199,11 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
     run("2021-01-04", "after");
     let notes = attention("after");
     assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes[0].contains("has passed")
+            && notes[0].contains("check whether it was challenged in time"),
+        "{notes:?}"
+    );
     assert!(
         notes[1].starts_with("The notice of challenge is dated after July 1, 2020")
             && notes[1].contains("may be untimely"),

@@ -437,6 +437,17 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     );
     // Dated on the challenge deadline, but no count is left in review: nothing to warn of.
     assert!(!page.contains("Before filing"), "{page}");
+    // The summary report's chart by section and its impact table, as HTML: each section's
+    // numbers in cells, linked to its determinations.
+    assert!(
+        page.contains("<h3>Decisions by section</h3>")
+            && page.contains(&format!(
+                "<a href=\"/batches/{id}/determinations?section=HS%2011357\">HS 11357</a>"
+            ))
+            && page.contains("<h3>Impact on people</h3>")
+            && page.contains("People left with no felony conviction"),
+        "{page}"
+    );
     assert!(
         page.contains(&format!("/v1/batches/{id}/archive.zip")),
         "{page}"
