@@ -692,7 +692,10 @@ fn queue_full(state: &AppState) -> Option<Refusal> {
 /// The uploaded form of a batch: files saved under the job's `input/` with names clearance
 /// chooses (never the uploader's), and the fields. Nothing is queued, and nothing kept, unless
 /// the form and every DOJ row are good.
-pub(crate) async fn accept_upload(state: &AppState, multipart: Multipart) -> Result<Job, Refusal> {
+pub(crate) async fn accept_upload(
+    state: &AppState,
+    multipart: &mut Multipart,
+) -> Result<Job, Refusal> {
     // A full queue is refused before anything is read.
     if let Some(refusal) = queue_full(state) {
         return Err(refusal);
@@ -943,7 +946,7 @@ impl Form {
 /// a field in `text_fields` is read whole, up to [`TEXT_FIELD_LIMIT`]; any other field is read
 /// past and never kept.
 async fn read_form(
-    mut multipart: Multipart,
+    multipart: &mut Multipart,
     folder: &std::path::Path,
     file_path: impl Fn(&str, usize) -> Option<String>,
     text_fields: &[&str],
@@ -1005,6 +1008,15 @@ async fn read_form(
     Ok(form)
 }
 
+/// Reads what is left of a refused form and throws it away, so that a browser still sending
+/// it gets the refusal page instead of a reset connection. Stops at the first error (the body
+/// limit ends a too-large upload).
+pub(crate) async fn read_rest(multipart: &mut Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+}
+
 /// A broken upload: too large (`413`), or malformed (`400`).
 fn upload_status(error: &axum::extract::multipart::MultipartError) -> StatusCode {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -1027,8 +1039,8 @@ fn upload_status(error: &axum::extract::multipart::MultipartError) -> StatusCode
         (status = 429, description = "Queue full", body = Problem),
     )
 )]
-async fn create_batch(State(state): State<Arc<AppState>>, multipart: Multipart) -> Response {
-    match accept_upload(&state, multipart).await {
+async fn create_batch(State(state): State<Arc<AppState>>, mut multipart: Multipart) -> Response {
+    match accept_upload(&state, &mut multipart).await {
         Ok(job) => {
             let view = view(&state, &job);
             let mut response = (StatusCode::ACCEPTED, Json(view)).into_response();
@@ -1303,12 +1315,12 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         (status = 422, description = "Bad input: the form, or errors.json with every located diagnostic", body = Problem),
     )
 )]
-async fn check_file(State(state): State<Arc<AppState>>, multipart: Multipart) -> Response {
+async fn check_file(State(state): State<Arc<AppState>>, mut multipart: Multipart) -> Response {
     let Ok(scratch) = tempfile::tempdir_in(state.jobs.folder("")) else {
         return problem(StatusCode::INTERNAL_SERVER_ERROR, "no scratch folder");
     };
     let form = match read_form(
-        multipart,
+        &mut multipart,
         scratch.path(),
         |field, _| match field {
             "doj" => Some("doj.csv".into()),

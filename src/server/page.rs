@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::AppState;
-use super::api::{Refusal, accept_upload, output_file, problem};
+use super::api::{Refusal, accept_upload, output_file, problem, read_rest};
 use super::jobs::JobState;
 
 /// Escapes text for HTML (every value on the page is data).
@@ -112,10 +112,18 @@ pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
 
 /// The form's post (same-origin only, as every post: `api::refuse_cross_site`), then a
 /// redirect to the batch's page.
-pub(crate) async fn submit(State(state): State<Arc<AppState>>, multipart: Multipart) -> Response {
-    match accept_upload(&state, multipart).await {
+pub(crate) async fn submit(
+    State(state): State<Arc<AppState>>,
+    mut multipart: Multipart,
+) -> Response {
+    match accept_upload(&state, &mut multipart).await {
         Ok(job) => Redirect::to(&format!("/batches/{}", job.id)).into_response(),
-        Err(refusal) => refusal_page(&refusal),
+        Err(refusal) => {
+            // A browser shows a reset connection, not this page, when the server closes with
+            // the upload unread (a full queue refuses before reading anything).
+            read_rest(&mut multipart).await;
+            refusal_page(&refusal)
+        }
     }
 }
 

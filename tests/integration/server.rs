@@ -585,6 +585,26 @@ fn a_full_queue_answers_429() {
         "{}",
         reply.headers
     );
+    // The page's form, refused the same way while the browser is still sending a large file:
+    // the server reads the upload to the end first, so the refusal page arrives instead of a
+    // reset connection (this write of 48 MB fails with a reset if it does not).
+    let large = vec![b'x'; 48 << 20];
+    let page = post_form(
+        &server,
+        "/batches",
+        &[
+            ("doj", Some("doj.csv"), &large),
+            ("county", None, b"SAN FRANCISCO"),
+            ("as_of", None, b"2020-07-01"),
+        ],
+        &[("Sec-Fetch-Site", "same-origin")],
+    );
+    assert_eq!(page.status, 429);
+    assert!(
+        String::from_utf8_lossy(&page.body).contains("too many batches are waiting"),
+        "{}",
+        String::from_utf8_lossy(&page.body)
+    );
     let left: Vec<_> = std::fs::read_dir(workspace.path("data/jobs"))
         .expect("jobs folder")
         .collect();
