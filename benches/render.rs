@@ -151,6 +151,10 @@ fn main() {
             })
             .collect()
     };
+    assert!(
+        !case_records.is_empty(),
+        "no court case in the sample makes a single paper"
+    );
     for threads in [1usize, 2] {
         let per_thread = single_documents / threads;
         let started = Instant::now();

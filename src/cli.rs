@@ -536,6 +536,9 @@ fn render(
         report.determinations,
         report.out_dir.display()
     )?;
+    if let Some(facts) = report.documents.deadline {
+        print_deadline_notes(&mut stderr, facts)?;
+    }
     drop(stderr);
     report_documents(&report.documents)
 }
@@ -673,17 +676,10 @@ fn report_check(
             .collect();
         writeln!(stdout, "  {}", outcomes.join(", "))?;
         // What must be done before filing (the challenge deadline), as summary.pdf says it.
-        for note in crate::eligibility::deadline_attention(
-            as_of,
-            statistics
-                .by_outcome
-                .get(crate::eligibility::Outcome::NeedsReview.as_str())
-                .copied()
-                .unwrap_or(0),
-            statistics.challenged,
-        ) {
-            writeln!(stderr, "before filing: {note}")?;
-        }
+        print_deadline_notes(
+            &mut stderr,
+            crate::eligibility::DeadlineFacts::of_statistics(as_of, statistics),
+        )?;
     }
     if report.rejected_rows > 0 {
         writeln!(
@@ -702,6 +698,18 @@ fn report_check(
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what must be done before filing because of the challenge deadline (HS 11361.9(b),
+/// (f)), as the summary report words it.
+fn print_deadline_notes(
+    stderr: &mut impl Write,
+    facts: crate::eligibility::DeadlineFacts,
+) -> anyhow::Result<()> {
+    for note in crate::render::documents::deadline_notes_text(facts) {
+        writeln!(stderr, "before filing: {note}")?;
+    }
+    Ok(())
 }
 
 /// Prints up to 20 diagnostics from `errors.json` in compiler style.

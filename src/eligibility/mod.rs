@@ -152,41 +152,69 @@ impl ChallengeTiming {
     }
 }
 
-/// What the summary tells the office about the People's last day to challenge (HS
-/// § 11361.9(b)): the court shall reduce or dismiss any conviction not challenged by then
-/// (§ 11361.9(f)), so from that day on no conviction can wait in review, and after it a
-/// challenge may come too late. Nothing before the day.
-pub fn deadline_attention(
-    as_of: crate::model::Date,
-    under_review: u64,
-    challenged: u64,
-) -> Vec<String> {
-    let deadline = crate::model::CHALLENGE_DEADLINE.format_long();
-    let timing = ChallengeTiming::of(as_of);
-    let (convictions, them, each) = if under_review == 1 {
-        ("conviction needs", "it", "it was")
-    } else {
-        ("convictions need", "them", "each was")
-    };
-    // Where the office finds them and how a decision reaches the papers.
-    let how = "they are the determinations marked needs_review (results/determinations.csv, or the determinations table, review first); record each decision in results/determinations.json and write the papers again from it (clearance render)";
-    let mut notes = Vec::new();
-    match timing {
-        ChallengeTiming::OnDeadline if under_review > 0 => notes.push(format!(
-            "{under_review} {convictions} review, and these papers are dated {deadline}, the last day for the People to challenge relief (HS § 11361.9, subd. (b)). The court shall reduce or dismiss any conviction not challenged by that day (§ 11361.9, subd. (f)), and the notice of challenge lists only the convictions decided not eligible. Decide {them} today: {how}."
-        )),
-        ChallengeTiming::AfterDeadline if under_review > 0 => notes.push(format!(
-            "{under_review} {convictions} review, and the last day for the People to challenge relief, {deadline}, has passed (HS § 11361.9, subd. (b)). The court shall reduce or dismiss any conviction not challenged by then (§ 11361.9, subd. (f)): check whether {each} challenged in time, and if not, seek relief: {how}."
-        )),
-        // Before the day, review counts may wait.
-        _ => {}
+/// What the papers' date means for the convictions still in review and those the People
+/// challenge, against the last day to challenge (HS § 11361.9(b)): the court shall reduce or
+/// dismiss any conviction not challenged by then (§ 11361.9(f)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeadlineFacts {
+    /// The papers' date (the as-of date).
+    pub as_of: crate::model::Date,
+    /// Convictions still to decide (needs review).
+    pub under_review: u64,
+    /// Convictions determined not eligible: those the People would challenge.
+    pub challenged: u64,
+}
+
+/// Something the office must act on before filing, because of the challenge deadline. The
+/// words are the summary's ([`crate::render::documents::deadline_note_text`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeadlineNote {
+    /// Dated on the last day, with convictions still in review: decide them today.
+    DecideReviewToday { under_review: u64 },
+    /// Dated after the last day, with convictions still in review: were they challenged in
+    /// time? If not, they must be granted.
+    ReviewAfterDeadline { under_review: u64 },
+    /// Dated after the last day, with convictions determined not eligible: a challenge made
+    /// now may be untimely.
+    ChallengeAfterDeadline { challenged: u64 },
+}
+
+impl DeadlineFacts {
+    /// The notes, in the order to read them; none before the last day.
+    pub fn notes(self) -> Vec<DeadlineNote> {
+        let timing = ChallengeTiming::of(self.as_of);
+        let mut notes = Vec::new();
+        if self.under_review > 0 {
+            match timing {
+                ChallengeTiming::BeforeDeadline => {}
+                ChallengeTiming::OnDeadline => notes.push(DeadlineNote::DecideReviewToday {
+                    under_review: self.under_review,
+                }),
+                ChallengeTiming::AfterDeadline => notes.push(DeadlineNote::ReviewAfterDeadline {
+                    under_review: self.under_review,
+                }),
+            }
+        }
+        if timing == ChallengeTiming::AfterDeadline && self.challenged > 0 {
+            notes.push(DeadlineNote::ChallengeAfterDeadline {
+                challenged: self.challenged,
+            });
+        }
+        notes
     }
-    if timing == ChallengeTiming::AfterDeadline && challenged > 0 {
-        notes.push(format!(
-            "The notice of challenge is dated after {deadline}, the last day to challenge (HS § 11361.9, subd. (b)). A challenge made now may be untimely, since the court shall reduce or dismiss any conviction not challenged by that day (§ 11361.9, subd. (f)): file it only for convictions the People challenged in time."
-        ));
+
+    /// The facts of a run, from its statistics (`needs_review` and `challenged`).
+    pub fn of_statistics(as_of: crate::model::Date, statistics: &summary::Statistics) -> Self {
+        DeadlineFacts {
+            as_of,
+            under_review: statistics
+                .by_outcome
+                .get(Outcome::NeedsReview.as_str())
+                .copied()
+                .unwrap_or(0),
+            challenged: statistics.challenged,
+        }
     }
-    notes
 }
 
 /// Why the outcome applies: the statute itself, or the county's policy beyond it.
@@ -543,7 +571,7 @@ mod plain_reason_tests {
 
 #[cfg(test)]
 mod challenge_deadline_tests {
-    use super::{ChallengeTiming, deadline_attention};
+    use super::{ChallengeTiming, DeadlineFacts, DeadlineNote};
     use crate::model::Date;
 
     #[test]
@@ -566,25 +594,30 @@ mod challenge_deadline_tests {
     #[test]
     fn the_office_is_told_only_what_it_must_act_on() {
         let day = |y, m, d| Date::from_ymd_const(y, m, d);
+        let notes = |as_of, under_review, challenged| {
+            DeadlineFacts {
+                as_of,
+                under_review,
+                challenged,
+            }
+            .notes()
+        };
         // Before the day, review counts may wait and a challenge is timely.
-        assert!(deadline_attention(day(2020, 6, 30), 5, 9).is_empty());
+        assert!(notes(day(2020, 6, 30), 5, 9).is_empty());
         // On the day: review counts must be decided now; the challenge is in time.
-        let on = deadline_attention(day(2020, 7, 1), 2, 9);
-        assert_eq!(on.len(), 1);
-        assert!(on[0].starts_with("2 convictions need review"), "{on:?}");
-        assert!(on[0].contains("Decide them today"), "{on:?}");
-        assert!(deadline_attention(day(2020, 7, 1), 0, 9).is_empty());
-        // After it, a challenge may be late; nothing in review, nothing to decide.
-        let after = deadline_attention(day(2023, 1, 2), 0, 1);
-        assert_eq!(after.len(), 1);
-        assert!(after[0].contains("may be untimely"), "{after:?}");
-        // After it, review counts can no longer be challenged: check, and else seek relief.
-        let late = deadline_attention(day(2023, 1, 2), 1, 0);
-        assert_eq!(late.len(), 1);
-        assert!(
-            late[0].contains("has passed") && late[0].contains("if not, seek relief"),
-            "{late:?}"
+        assert_eq!(
+            notes(day(2020, 7, 1), 2, 9),
+            [DeadlineNote::DecideReviewToday { under_review: 2 }]
         );
-        assert!(deadline_attention(day(2023, 1, 2), 0, 0).is_empty());
+        assert!(notes(day(2020, 7, 1), 0, 9).is_empty());
+        // After it: review counts can no longer be challenged, and a challenge may be late.
+        assert_eq!(
+            notes(day(2023, 1, 2), 1, 3),
+            [
+                DeadlineNote::ReviewAfterDeadline { under_review: 1 },
+                DeadlineNote::ChallengeAfterDeadline { challenged: 3 }
+            ]
+        );
+        assert!(notes(day(2023, 1, 2), 0, 0).is_empty());
     }
 }

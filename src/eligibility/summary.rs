@@ -73,13 +73,12 @@ pub fn statistics(
         let section = conviction.offense.as_ref().map_or_else(
             || "unknown".to_string(),
             |section| {
-                format!(
-                    "{} {}",
+                section_key(
                     section
                         .code
                         .as_ref()
-                        .map_or("HS", |code| code.abbreviation()),
-                    section.section
+                        .map(crate::model::LawCode::abbreviation),
+                    section.section.as_ref(),
                 )
             },
         );
@@ -247,4 +246,10 @@ impl Statistics {
         self.impact_if_all_prop64_dismissed
             .add(other.impact_if_all_prop64_dismissed);
     }
+}
+
+/// The key `by_section` counts a conviction under: its code ("HS" when the record names none)
+/// and section, without subdivisions ("HS 11357").
+pub fn section_key(code: Option<&str>, section: &str) -> String {
+    format!("{} {section}", code.unwrap_or("HS"))
 }

@@ -466,6 +466,9 @@ pub struct DocumentsReport {
     pub written: std::collections::BTreeMap<String, output::OutputDocument>,
     /// Hashes of the files written by the writer thread.
     pub hashes: output::KnownHashes,
+    /// The papers' date against the challenge deadline, counted from what was planned (for
+    /// `render`, which has no statistics; `run` reports the same from its statistics).
+    pub deadline: Option<crate::eligibility::DeadlineFacts>,
 }
 
 /// What `run` did.
@@ -872,6 +875,21 @@ pub fn check_templates(config: &DocumentConfig) -> Result<DocumentsReport, Pipel
         letter_mode: &post_order,
     };
     render::documents::letter_chunk(&renderer, &letterhead, &plans.letters)?;
+    // The notice of challenge dated before the last day to challenge too, with one and with
+    // several convictions still under review: wording only that date takes.
+    let before_deadline = render::documents::Letterhead {
+        office: &config.office,
+        as_of: crate::model::CHALLENGE_DEADLINE.add_days(-1),
+        letter_mode: &plan::LetterMode::Notice,
+    };
+    for under_review in [1, 2] {
+        render::documents::notice_of_challenge(
+            &renderer,
+            &before_deadline,
+            &plans.challenges,
+            under_review,
+        )?;
+    }
     Ok(report)
 }
 
@@ -1038,6 +1056,11 @@ pub fn write_documents(
         warnings,
         written,
         hashes,
+        deadline: Some(crate::eligibility::DeadlineFacts {
+            as_of,
+            under_review: plans.under_review,
+            challenged: plans.challenges.len() as u64,
+        }),
     })
 }
 
@@ -1273,14 +1296,8 @@ pub mod summary_json {
                 inputs,
                 errors,
                 warnings: diagnostics.len() - errors,
-                attention: crate::eligibility::deadline_attention(
-                    evaluation.as_of,
-                    statistics
-                        .by_outcome
-                        .get(crate::eligibility::Outcome::NeedsReview.as_str())
-                        .copied()
-                        .unwrap_or(0),
-                    statistics.challenged,
+                attention: crate::render::documents::deadline_notes_text(
+                    crate::eligibility::DeadlineFacts::of_statistics(evaluation.as_of, statistics),
                 ),
                 statistics,
             }

@@ -220,12 +220,18 @@ fn number_in_prose(number: usize) -> String {
         .map_or_else(|| thousands(number as u64), |word| (*word).to_string())
 }
 
-/// "67 convictions of 53 people", "one conviction of one person": for running text.
+/// "67 convictions of 53 people", "one conviction of one person": for running text, in words
+/// only when both numbers are (never "12 convictions of three people").
 fn convictions_of_people_in_prose(convictions: usize, people: usize) -> String {
+    let in_words = convictions.max(people) <= 10;
     let plural = |count: usize, one: &str, many: &str| {
         format!(
             "{} {}",
-            number_in_prose(count),
+            if in_words {
+                number_in_prose(count)
+            } else {
+                thousands(count as u64)
+            },
             if count == 1 { one } else { many }
         )
     };
@@ -1422,7 +1428,7 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
         _ => format!("County policy \"{}\"{}, applied after the statute: it adds relief beyond the statute, or sends counts to review (a count sent to review gets no paper until someone decides it, even where the statute alone gives relief).", facts.rules_name, facts.rules_sha256.map_or_else(String::new, |hash| format!(" (SHA-256 {})", &hash[..16]))),
     };
     let data = json!({
-        "attention": crate::eligibility::deadline_attention(letterhead.as_of, count_of("needs_review"), statistics.challenged),
+        "attention": deadline_notes_text(crate::eligibility::DeadlineFacts::of_statistics(letterhead.as_of, statistics)),
         "title": format!("Prop 64 relief: summary for {} County", crate::config::county_of_court(&letterhead.office.court.county)),
         "subtitle": format!("As of {} · {}", letterhead.as_of.format_long(), letterhead.office.agency.name),
         "agency": letterhead.office.agency.name,
@@ -1462,6 +1468,64 @@ pub fn summary(letterhead: &Letterhead<'_>, facts: &SummaryFacts<'_>) -> Vec<u8>
     serde_json::to_vec(&data).expect("JSON values serialize")
 }
 
+/// A deadline note in the summary's words (`summary.pdf`, `summary.json`, the batch page, the
+/// command line): what to do, where the convictions are, and the statute.
+pub fn deadline_note_text(note: crate::eligibility::DeadlineNote) -> String {
+    use crate::eligibility::DeadlineNote;
+    let deadline = crate::model::CHALLENGE_DEADLINE.format_long();
+    // Where the office finds the convictions and how a decision reaches the papers.
+    let found = |count: u64| {
+        let (which, each) = if count == 1 {
+            ("It is the determination", "the decision")
+        } else {
+            ("They are the determinations", "each decision")
+        };
+        format!(
+            "{which} marked needs_review (results/determinations.csv, or the determinations table, review first); record {each} in results/determinations.json and write the papers again from it (clearance render)."
+        )
+    };
+    let convictions = |count: u64, one: &str, many: &str| {
+        format!(
+            "{} {}",
+            thousands(count),
+            if count == 1 { one } else { many }
+        )
+    };
+    match note {
+        DeadlineNote::DecideReviewToday { under_review } => format!(
+            "{} review, and these papers are dated {deadline}, the last day for the People to challenge relief (HS § 11361.9, subd. (b)). The court shall reduce or dismiss any conviction not challenged by that day (§ 11361.9, subd. (f)): decide {} today. {}",
+            convictions(under_review, "conviction needs", "convictions need"),
+            if under_review == 1 { "it" } else { "them" },
+            found(under_review)
+        ),
+        DeadlineNote::ReviewAfterDeadline { under_review } => format!(
+            "{} review, and the last day for the People to challenge relief, {deadline}, has passed (HS § 11361.9, subd. (b)). The court shall reduce or dismiss any conviction not challenged by then (§ 11361.9, subd. (f)): check whether {} challenged in time, and if not, seek relief. {}",
+            convictions(under_review, "conviction needs", "convictions need"),
+            if under_review == 1 {
+                "it was"
+            } else {
+                "each was"
+            },
+            found(under_review)
+        ),
+        DeadlineNote::ChallengeAfterDeadline { challenged } => format!(
+            "{} determined not eligible, and these papers are dated after {deadline}, the last day for the People to challenge relief (HS § 11361.9, subd. (b)). A challenge made now may be untimely, since the court shall reduce or dismiss any conviction not challenged by that day (§ 11361.9, subd. (f)): challenge, and file the notice of challenge for, only convictions the People challenged in time.",
+            convictions(challenged, "conviction is", "convictions are")
+        ),
+    }
+}
+
+/// The deadline notes of a run, in the summary's words.
+pub fn deadline_notes_text(facts: crate::eligibility::DeadlineFacts) -> Vec<String> {
+    facts
+        .notes()
+        .into_iter()
+        .map(deadline_note_text)
+        // A citation never breaks between "§" or "subd." and what follows.
+        .map(|text| text.replace("§ ", "§\u{a0}").replace("subd. (", "subd.\u{a0}("))
+        .collect()
+}
+
 /// How many people the challenged convictions belong to: by person, not by name.
 fn people_challenged(items: &[crate::plan::ChallengeItem]) -> usize {
     items
@@ -1493,6 +1557,8 @@ pub fn notice_of_challenge(
             "any_under_review": under_review > 0,
             "under_review_plural": under_review != 1,
             "before_deadline": timing == ChallengeTiming::BeforeDeadline,
+            // Per-case notices are filed only where the case number is recorded.
+            "any_case_notices": items.iter().any(|item| item.case_recorded),
             "deadline": crate::model::CHALLENGE_DEADLINE.format_long(),
         }),
     );
@@ -1912,6 +1978,10 @@ mod tests {
         assert_eq!(
             convictions_of_people_in_prose(1_234, 11),
             "1,234 convictions of 11 people"
+        );
+        assert_eq!(
+            convictions_of_people_in_prose(12, 3),
+            "12 convictions of 3 people"
         );
     }
 }

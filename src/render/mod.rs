@@ -34,6 +34,21 @@ use crate::model::Date;
 /// document would reuse were thrown away), and larger ages cost memory without a measurable gain.
 const MEMO_CACHE_MAX_AGE: usize = 2;
 
+/// Whether the next word of a paragraph goes on the same line as the text so far: a citation
+/// never breaks between a section sign or "subd." and what follows ("§ 11361.9", "(§§ 11361.8",
+/// "subd. (f)", "(subds. (b)").
+fn joins_next_word(text: &str) -> bool {
+    let last_word = text
+        .rsplit([' ', '\u{a0}'])
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches(['(', '[']);
+    last_word.ends_with('§')
+        || ["subd.", "subds."]
+            .iter()
+            .any(|abbreviation| last_word.eq_ignore_ascii_case(abbreviation))
+}
+
 /// A rendering problem, located in the template (file and line) where possible.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -477,7 +492,8 @@ impl Renderer {
 
     /// Renders an office-editable wording template (`wording/<name>.hbs`) to plain-text
     /// paragraphs: blank lines separate paragraphs, other line breaks and runs of spaces become
-    /// single spaces (a no-break space after a section sign and after "subd.").
+    /// single spaces (a no-break space after a section sign, "subd." and "subds.": see
+    /// [`joins_next_word`]).
     pub fn paragraphs(
         &self,
         name: &str,
@@ -500,12 +516,7 @@ impl Renderer {
                 continue;
             }
             for word in line.split_whitespace() {
-                // A citation never breaks between a section sign or "subd." and what follows
-                // ("§ 11361.9", "subd. (f)").
-                if current.ends_with('§')
-                    || current.ends_with(" subd.")
-                    || current.ends_with(" subds.")
-                {
+                if joins_next_word(&current) {
                     current.push('\u{a0}');
                 } else if !current.is_empty() {
                     current.push(' ');
@@ -712,6 +723,24 @@ pub fn with_code_points(characters: &[char]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Citations keep their parts together; other words break where they may.
+    #[test]
+    fn a_citation_never_breaks_after_its_section_sign_or_subdivision() {
+        for joined in [
+            "under §",
+            "(§",
+            "(Health & Saf. Code, §§",
+            "11361.9, subd.",
+            "(subd.",
+            "Subds.",
+        ] {
+            assert!(joins_next_word(joined), "{joined}");
+        }
+        for free in ["", "the People", "subdivision", "subdued.", "§ 11361.9,"] {
+            assert!(!joins_next_word(free), "{free}");
+        }
+    }
 
     #[test]
     fn false_suspects_are_blanked_without_moving_offsets() {

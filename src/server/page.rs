@@ -406,6 +406,19 @@ fn summary_html(state: &AppState, id: &str) -> String {
     html
 }
 
+/// A value for a query string: every byte but unreserved ones percent-encoded.
+fn query_value(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
+}
+
 /// The outcomes in the summary report's order, with its chart colours.
 const OUTCOME_COLUMNS: [(&str, &str, &str); 5] = [
     ("dismiss_and_seal", "Dismiss and seal", "#1b6e3a"),
@@ -442,7 +455,7 @@ fn by_section_html(html: &mut String, id: &str, statistics: &serde_json::Value) 
             html,
             "<tr><td><a href=\"/batches/{}/determinations?section={}\">{}</a></td>",
             escape(id),
-            section.replace(' ', "%20"),
+            escape(&query_value(section)),
             escape(section)
         );
         for (key, _, _) in OUTCOME_COLUMNS {
@@ -575,7 +588,13 @@ pub(crate) async fn determinations(
             wanted(query.outcome.as_ref()).is_none_or(|outcome| record.outcome == outcome)
         })
         .filter(|record| {
-            wanted(query.section.as_ref()).is_none_or(|section| record.statute.contains(section))
+            wanted(query.section.as_ref()).is_none_or(|section| {
+                record.statute.contains(section)
+                    || crate::eligibility::summary::section_key(
+                        Some(record.code.as_str()).filter(|code| !code.is_empty()),
+                        &record.section,
+                    ) == section
+            })
         })
         .filter(|record| {
             wanted(query.flag.as_ref())
@@ -681,14 +700,17 @@ pub(crate) async fn determinations(
         );
     }
     body.push_str("</tbody></table></div><nav>");
+    // In a link, a filter is percent-encoded ("HS 11357", "A&B") and then escaped for HTML.
+    let parameter =
+        |field: &Option<String>| escape(&query_value(field.as_deref().unwrap_or_default()));
     let link = |to: usize| {
         format!(
             "/batches/{}/determinations?outcome={}&amp;flag={}&amp;section={}&amp;case={}&amp;page={to}",
             escape(&id),
-            value(&query.outcome),
-            value(&query.flag),
-            value(&query.section),
-            value(&query.case)
+            parameter(&query.outcome),
+            parameter(&query.flag),
+            parameter(&query.section),
+            parameter(&query.case)
         )
     };
     if page > 1 {
@@ -699,4 +721,13 @@ pub(crate) async fn determinations(
     }
     body.push_str("</nav>");
     layout("Determinations", &body, false).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(super::query_value("HS 11357"), "HS%2011357");
+        assert_eq!(super::query_value("A&B#\"é~"), "A%26B%23%22%C3%A9~");
+    }
 }

@@ -728,6 +728,16 @@ fn templates_check_names_the_template_and_line_of_an_error() {
     templates_check(&["--templates", "wording"])
         .code(3)
         .stderr(predicates::str::contains("wording/case-intro.hbs"));
+
+    // A mistake in wording only a notice dated before the challenge deadline takes (the sample
+    // papers are dated on it) is found too.
+    workspace.write(
+        "before/wording/challenge.hbs",
+        b"The People.{{#if before_deadline}}{{#if any_under_review}} {{no_such_field}}{{/if}}{{/if}}",
+    );
+    templates_check(&["--templates", "before"])
+        .code(3)
+        .stderr(predicates::str::contains("wording/challenge.hbs"));
 }
 
 #[test]
@@ -1135,21 +1145,36 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
         .case_number("SCNN"),
     ];
     workspace.write("doj.csv", &csv(&rows, true));
+    // The same with a second person whose conviction needs review.
+    let mut two_in_review = rows.clone();
+    two_in_review.extend([
+        Row::conviction(
+            "M",
+            "001002001000",
+            "19950101",
+            "207(A) PC-KIDNAPPING",
+            "FELONY",
+        ),
+        Row::conviction(
+            "M",
+            "002002001000",
+            "20050101",
+            "11360(A) HS-SELL",
+            "FELONY",
+        )
+        .case_number("SCNM"),
+    ]);
+    workspace.write("doj-two.csv", &csv(&two_in_review, true));
     let office = sample_office();
-    let run = |as_of: &str, out: &str| {
+    let run_on = |input: &str, as_of: &str, out: &str| {
         workspace
             .clearance()
-            .args([
-                "run",
-                "doj.csv",
-                "--county",
-                "SAN FRANCISCO",
-                "--no-letters",
-            ])
+            .args(["run", input, "--county", "SAN FRANCISCO", "--no-letters"])
             .args(["--as-of", as_of, "--out", out, "--office", &office])
             .assert()
             .success();
     };
+    let run = |as_of: &str, out: &str| run_on("doj.csv", as_of, out);
     let attention = |out: &str| -> Vec<String> {
         serde_json::from_value(workspace.json(&format!("{out}/summary.json"))["attention"].clone())
             .unwrap()
@@ -1164,6 +1189,14 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
         "{text}"
     );
     assert!(attention("before").is_empty());
+    run_on("doj-two.csv", "2020-03-02", "before-two");
+    let text = workspace
+        .pdf("before-two/bundles/notice-of-challenge.pdf")
+        .body_text();
+    assert!(
+        text.contains("The People are still reviewing two other convictions identified under section 11361.9; this notice does not state whether the People challenge relief for them. By July 1, 2020, the People will inform the Court and the San Francisco Public Defender whether they challenge relief for each of them"),
+        "{text}"
+    );
     assert!(
         !workspace
             .pdf("before/summary.pdf")
@@ -1187,7 +1220,7 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
     assert!(
         notes[0].starts_with(
             "1 conviction needs review, and these papers are dated July 1, 2020, the last day"
-        ) && notes[0].contains("Decide it today"),
+        ) && notes[0].contains("decide it today. It is the determination marked needs_review"),
         "{notes:?}"
     );
     let summary = workspace.pdf("deadline/summary.pdf").text();
@@ -1205,8 +1238,9 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
         "{notes:?}"
     );
     assert!(
-        notes[1].starts_with("The notice of challenge is dated after July 1, 2020")
-            && notes[1].contains("may be untimely"),
+        notes[1].starts_with(
+            "1 conviction is determined not eligible, and these papers are dated after July 1, 2020"
+        ) && notes[1].contains("may be untimely"),
         "{notes:?}"
     );
 }

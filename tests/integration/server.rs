@@ -439,13 +439,31 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     assert!(!page.contains("Before filing"), "{page}");
     // The summary report's chart by section and its impact table, as HTML: each section's
     // numbers in cells, linked to its determinations.
+    let summary = get(&server, &format!("/v1/batches/{id}/files/summary.json")).json();
+    let hs_11357 = &summary["statistics"]["by_section"]["HS 11357"];
+    let mut cells = String::new();
+    for outcome in [
+        "dismiss_and_seal",
+        "redesignate_misdemeanor",
+        "redesignate_infraction",
+        "not_eligible",
+        "needs_review",
+    ] {
+        let count = hs_11357[outcome].as_u64().unwrap_or(0);
+        cells += "<td>";
+        cells += &count.to_string();
+        cells += "</td>";
+    }
     assert!(
         page.contains("<h3>Decisions by section</h3>")
             && page.contains(&format!(
-                "<a href=\"/batches/{id}/determinations?section=HS%2011357\">HS 11357</a>"
+                "<a href=\"/batches/{id}/determinations?section=HS%2011357\">HS 11357</a></td>{cells}"
             ))
             && page.contains("<h3>Impact on people</h3>")
-            && page.contains("People left with no felony conviction"),
+            && page.contains(&format!(
+                "People left with no felony conviction</td><td>{}</td>",
+                summary["statistics"]["impact"]["people_left_with_no_felony"]
+            )),
         "{page}"
     );
     assert!(
@@ -856,7 +874,7 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
         "Case packets",
         "Everything, as one zip file",
         "<strong>Before filing</strong>",
-        "The notice of challenge is dated after July 1, 2020",
+        "determined not eligible, and these papers are dated after July 1, 2020",
     ] {
         assert!(html.contains(label), "{label} in {html}");
     }
