@@ -1522,7 +1522,10 @@ pub fn deadline_notes_text(facts: crate::eligibility::DeadlineFacts) -> Vec<Stri
         .into_iter()
         .map(deadline_note_text)
         // A citation never breaks between "§" or "subd." and what follows.
-        .map(|text| text.replace("§ ", "§\u{a0}").replace("subd. (", "subd.\u{a0}("))
+        .map(|text| {
+            text.replace("§ ", "§\u{a0}")
+                .replace("subd. (", "subd.\u{a0}(")
+        })
         .collect()
 }
 

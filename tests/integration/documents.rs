@@ -1030,27 +1030,30 @@ fn attorney_block_court_title_and_hearing_line_in_the_caption() {
     );
 }
 
+/// A felony prior in 1995 (`prior`, as DOJ describes it), then a felony marijuana sale in court
+/// case `case`: with a super strike prior (murder) the sale is not eligible; with a prior that
+/// disqualifies only in a form the record does not show (kidnapping) it needs review.
+fn prior_then_sale(subject: &str, prior: &str, sold: &str, case: &str) -> [Row; 2] {
+    [
+        Row::conviction(subject, "001002001000", "19950101", prior, "FELONY"),
+        Row::conviction(subject, "002002001000", sold, "11360(A) HS-SELL", "FELONY")
+            .case_number(case),
+    ]
+}
+
 /// HS 11361.9(d): the People tell the court and the public defender which convictions they
 /// challenge and why, and serve the notice; offences under current law are not listed.
 #[test]
 fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
     let workspace = Workspace::new();
-    let rows = vec![
-        Row::conviction("C", "001002001000", "19950101", "187 PC-MURDER", "FELONY"),
-        Row::conviction(
-            "C",
-            "002002001000",
-            "20100101",
-            "11360(A) HS-SELL",
-            "FELONY",
-        )
-        .case_number("SCNC"),
+    let mut rows = prior_then_sale("C", "187 PC-MURDER", "20100101", "SCNC").to_vec();
+    rows.extend([
         // An offence after Prop 64: not a conviction the statute could relieve; not listed.
         Row::conviction("P", "001002001000", "20180101", POSSESS, "MISDEMEANOR")
             .case_number("SCNP"),
         Row::conviction("R", "001002001000", "20100101", POSSESS, "MISDEMEANOR")
             .case_number("SCNR"),
-    ];
+    ]);
     workspace.write("doj.csv", &csv(&rows, true));
     workspace
         .run(&["doj.csv"], &["--no-letters"])
@@ -1115,55 +1118,21 @@ fn a_notice_of_challenge_lists_every_not_eligible_conviction_with_its_reason() {
 #[test]
 fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
     let workspace = Workspace::new();
-    let rows = vec![
-        // Not eligible: a prior super strike keeps the sale a felony.
-        Row::conviction("C", "001002001000", "19950101", "187 PC-MURDER", "FELONY"),
-        Row::conviction(
-            "C",
-            "002002001000",
-            "20100101",
-            "11360(A) HS-SELL",
-            "FELONY",
-        )
-        .case_number("SCNC"),
-        // Needs review: a prior kidnapping, disqualifying only in a form the record does not
-        // show.
-        Row::conviction(
-            "N",
-            "001002001000",
-            "19950101",
-            "207(A) PC-KIDNAPPING",
-            "FELONY",
-        ),
-        Row::conviction(
-            "N",
-            "002002001000",
-            "20050101",
-            "11360(A) HS-SELL",
-            "FELONY",
-        )
-        .case_number("SCNN"),
-    ];
+    // C: not eligible (a super strike prior keeps the sale a felony). N: needs review.
+    let rows = [
+        prior_then_sale("C", "187 PC-MURDER", "20100101", "SCNC"),
+        prior_then_sale("N", "207(A) PC-KIDNAPPING", "20050101", "SCNN"),
+    ]
+    .concat();
     workspace.write("doj.csv", &csv(&rows, true));
     // The same with a second person whose conviction needs review.
     let mut two_in_review = rows.clone();
-    two_in_review.extend([
-        Row::conviction(
-            "M",
-            "001002001000",
-            "19950101",
-            "207(A) PC-KIDNAPPING",
-            "FELONY",
-        ),
-        Row::conviction(
-            "M",
-            "002002001000",
-            "20050101",
-            "11360(A) HS-SELL",
-            "FELONY",
-        )
-        .case_number("SCNM"),
-    ]);
+    two_in_review.extend(prior_then_sale(
+        "M",
+        "207(A) PC-KIDNAPPING",
+        "20050101",
+        "SCNM",
+    ));
     workspace.write("doj-two.csv", &csv(&two_in_review, true));
     let office = sample_office();
     let run_on = |input: &str, as_of: &str, out: &str| {
