@@ -1199,6 +1199,23 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
     );
 
     run("2021-01-04", "after");
+    // `render`, which the notes send the office to, says the same from the determinations.
+    let rendered = workspace
+        .clearance()
+        .args([
+            "render",
+            "after/results/determinations.json",
+            "--no-letters",
+        ])
+        .args(["--out", "after-rendered", "--office", &office])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&rendered.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("before filing: 1 conviction needs review, and the last day")
+            && stderr.contains("before filing: 1 conviction is determined not eligible"),
+        "{stderr}"
+    );
     let notes = attention("after");
     assert_eq!(notes.len(), 2, "{notes:?}");
     assert!(
