@@ -1520,12 +1520,7 @@ pub fn deadline_notes_text(facts: crate::eligibility::DeadlineFacts) -> Vec<Stri
     facts
         .notes()
         .into_iter()
-        .map(deadline_note_text)
-        // A citation never breaks between "§" or "subd." and what follows.
-        .map(|text| {
-            text.replace("§ ", "§\u{a0}")
-                .replace("subd. (", "subd.\u{a0}(")
-        })
+        .map(|note| super::keep_citations_together(&deadline_note_text(note)))
         .collect()
 }
 
@@ -1599,7 +1594,7 @@ pub fn notice_of_challenge(
         ],
         "case_numbers": "See the attached list",
         "paper_title": "People's notice of challenge",
-        "subtitle": "(Health & Saf. Code, §\u{a0}11361.9, subd.\u{a0}(d))",
+        "subtitle": super::keep_citations_together("(Health & Saf. Code, § 11361.9, subd. (d))"),
         "intro": renderer.paragraphs("challenge", &context)?,
         "table_heading": "Attachment A: convictions challenged",
         "columns": ["Case No.", "Defendant", "Conviction", "Convicted", "Why not eligible"],
@@ -1689,7 +1684,7 @@ pub fn challenge_case_chunk(
         "dated": letterhead.as_of.format_long(),
         "footer_title": "People's notice of challenge (HS § 11361.9)",
         "paper_title": "People's notice of challenge",
-        "subtitle": "(Health & Saf. Code, §\u{a0}11361.9, subds.\u{a0}(c)-(e))",
+        "subtitle": super::keep_citations_together("(Health & Saf. Code, § 11361.9, subds. (c)-(e))"),
         "notices": notices,
         "labels": {
             "counts_heading": "Convictions challenged",

@@ -49,6 +49,27 @@ fn joins_next_word(text: &str) -> bool {
             .any(|abbreviation| last_word.eq_ignore_ascii_case(abbreviation))
 }
 
+/// Appends `word` to `text`: after a space, or after a no-break space where a citation must
+/// not break ([`joins_next_word`]).
+fn push_word(text: &mut String, word: &str) {
+    if joins_next_word(text) {
+        text.push('\u{a0}');
+    } else if !text.is_empty() {
+        text.push(' ');
+    }
+    text.push_str(word);
+}
+
+/// `text` with a no-break space wherever a citation must not break ("§ 11361.9", "subd. (f)"),
+/// for text made in code rather than by a wording template (captions, the deadline notes).
+pub fn keep_citations_together(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    for word in text.split(' ') {
+        push_word(&mut kept, word);
+    }
+    kept
+}
+
 /// A rendering problem, located in the template (file and line) where possible.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -516,12 +537,7 @@ impl Renderer {
                 continue;
             }
             for word in line.split_whitespace() {
-                if joins_next_word(&current) {
-                    current.push('\u{a0}');
-                } else if !current.is_empty() {
-                    current.push(' ');
-                }
-                current.push_str(word);
+                push_word(&mut current, word);
             }
         }
         if !current.is_empty() {
@@ -740,6 +756,10 @@ mod tests {
         for free in ["", "the People", "subdivision", "subdued.", "§ 11361.9,"] {
             assert!(!joins_next_word(free), "{free}");
         }
+        assert_eq!(
+            keep_citations_together("(HS § 11361.9, subd. (b)) and (§§ 11361.8, 11361.9)"),
+            "(HS §\u{a0}11361.9, subd.\u{a0}(b)) and (§§\u{a0}11361.8, 11361.9)"
+        );
     }
 
     #[test]
