@@ -156,39 +156,20 @@ fn main() {
         "no court case in the sample makes a single paper"
     );
     for threads in [1usize, 2] {
-        let per_thread = single_documents / threads;
-        let started = Instant::now();
-        let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|thread| {
-                    let (renderer, office, case_records) = (&renderer, &office, &case_records);
-                    scope.spawn(move || {
-                        (0..per_thread)
-                            .map(|index| {
-                                let records = &case_records
-                                    [(thread * per_thread + index) % case_records.len()];
-                                let started = Instant::now();
-                                let paper = clearance::single_paper(
-                                    renderer,
-                                    office,
-                                    records,
-                                    clearance::SinglePaper::Case,
-                                )
-                                .expect("single paper");
-                                std::hint::black_box(paper);
-                                started.elapsed()
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|handle| handle.join().expect("thread"))
-                .collect()
-        });
-        let wall = started.elapsed();
-        latencies.sort();
+        let (latencies, wall) =
+            support::latencies_from_threads(threads, single_documents / threads, |item| {
+                let records = &case_records[item % case_records.len()];
+                let started = Instant::now();
+                let paper = clearance::single_paper(
+                    &renderer,
+                    &office,
+                    records,
+                    clearance::SinglePaper::Case,
+                )
+                .expect("single paper");
+                std::hint::black_box(paper);
+                started.elapsed()
+            });
         println!(
             "single papers as the service renders them, {threads} thread(s): p50 {:.1} ms, p99 {:.1} ms, {:.0} papers/s",
             support::percentile(&latencies, 0.5).as_secs_f64() * 1e3,

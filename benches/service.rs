@@ -107,15 +107,10 @@ fn case_bodies(directory: &Path) -> Vec<Vec<u8>> {
         .status()
         .expect("check");
     assert!(status.success());
-    let determinations: serde_json::Value = serde_json::from_slice(
+    let records: Vec<serde_json::Value> = serde_json::from_slice(
         &std::fs::read(out.join("results/determinations.json")).expect("determinations"),
     )
-    .expect("JSON");
-    let records = determinations["determinations"]
-        .as_array()
-        .or_else(|| determinations.as_array())
-        .expect("records")
-        .clone();
+    .expect("determinations.json: an array of records");
     let mut cases: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
         std::collections::BTreeMap::new();
     for record in records {
@@ -179,28 +174,9 @@ fn bench_documents(directory: &Path) {
     );
     for clients in [1usize, 8, 32] {
         let per_client = (400 / clients).max(10);
-        let started = Instant::now();
-        let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..clients)
-                .map(|client| {
-                    let bodies = &bodies;
-                    let post = &post;
-                    scope.spawn(move || {
-                        (0..per_client)
-                            .map(|request| {
-                                post(&bodies[(client * per_client + request) % bodies.len()])
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|handle| handle.join().expect("client"))
-                .collect()
+        let (latencies, wall) = support::latencies_from_threads(clients, per_client, |request| {
+            post(&bodies[request % bodies.len()])
         });
-        let wall = started.elapsed();
-        latencies.sort();
         println!(
             "  {clients:>2} client(s): {:>4} requests  p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms  {:>5.1} documents/s",
             latencies.len(),

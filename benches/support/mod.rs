@@ -37,6 +37,36 @@ pub(crate) fn measure(command: &mut Command) -> Measurement {
     }
 }
 
+/// Calls `work(item)` from `threads` threads at once, each thread taking `per_thread` items
+/// in turn (items `thread * per_thread ..`), and returns the latencies `work` reports, sorted,
+/// with the wall time of the whole.
+pub(crate) fn latencies_from_threads(
+    threads: usize,
+    per_thread: usize,
+    work: impl Fn(usize) -> Duration + Sync,
+) -> (Vec<Duration>, Duration) {
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|thread| {
+                let work = &work;
+                scope.spawn(move || {
+                    (0..per_thread)
+                        .map(|index| work(thread * per_thread + index))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("thread"))
+            .collect()
+    });
+    let wall = started.elapsed();
+    latencies.sort();
+    (latencies, wall)
+}
+
 /// The value at `fraction` (0.5: the median) of sorted durations.
 pub(crate) fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]

@@ -1339,7 +1339,7 @@ pub fn policy_rule_descriptions(
     descriptions
 }
 
-const OUTCOME_LABELS: [(&str, &str); 5] = [
+pub(crate) const OUTCOME_LABELS: [(&str, &str); 5] = [
     ("dismiss_and_seal", "Dismiss and seal"),
     ("redesignate_misdemeanor", "Redesignate as misdemeanor"),
     ("redesignate_infraction", "Redesignate as infraction"),

@@ -375,13 +375,7 @@ fn summary_html(state: &AppState, id: &str) -> String {
         summary["input_rows"].as_u64().unwrap_or(0),
         summary["warnings"].as_u64().unwrap_or(0),
     );
-    for (key, label) in [
-        ("dismiss_and_seal", "Dismiss and seal"),
-        ("redesignate_misdemeanor", "Redesignate as misdemeanor"),
-        ("redesignate_infraction", "Redesignate as infraction"),
-        ("not_eligible", "Not eligible"),
-        ("needs_review", "Needs review"),
-    ] {
+    for (key, label) in crate::render::documents::OUTCOME_LABELS {
         let count = statistics["by_outcome"][key].as_u64().unwrap_or(0);
         let _ = write!(
             html,
@@ -419,7 +413,8 @@ fn query_value(value: &str) -> String {
     encoded
 }
 
-/// The outcomes in the summary report's order, with its chart colours.
+/// The outcomes in the summary report's order ([`crate::render::documents::OUTCOME_LABELS`]),
+/// with short labels for the section table's columns and `summary.typ`'s chart colours.
 const OUTCOME_COLUMNS: [(&str, &str, &str); 5] = [
     ("dismiss_and_seal", "Dismiss and seal", "#1b6e3a"),
     ("redesignate_misdemeanor", "Misdemeanor", "#4a90c2"),

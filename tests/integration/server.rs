@@ -93,6 +93,15 @@ fn post_form(
     request(server, "POST", path, &all, &body)
 }
 
+/// The form most tests send: one DOJ file, San Francisco, as of July 1, 2020.
+fn usual_form(doj: &[u8]) -> Vec<(&str, Option<&str>, &[u8])> {
+    vec![
+        ("doj", Some("doj.csv"), doj),
+        ("county", None, b"SAN FRANCISCO"),
+        ("as_of", None, b"2020-07-01"),
+    ]
+}
+
 fn submit(server: &Server, doj: &[u8], county: &str) -> Reply {
     post_form(
         server,
@@ -370,16 +379,7 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     assert!(metrics.contains("clearance_queue_depth 0"), "{metrics}");
 
     // A small file checked synchronously: the determinations `clearance run` wrote.
-    let checked = post_form(
-        &server,
-        "/v1/check",
-        &[
-            ("doj", Some("doj.csv"), &doj),
-            ("county", None, b"SAN FRANCISCO"),
-            ("as_of", None, b"2020-07-01"),
-        ],
-        &[],
-    );
+    let checked = post_form(&server, "/v1/check", &usual_form(&doj), &[]);
     assert_eq!(
         checked.status,
         200,
@@ -391,9 +391,8 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     )
     .expect("JSON");
     let records = |value: &serde_json::Value| -> Vec<(String, String, String)> {
-        value["determinations"]
+        value
             .as_array()
-            .or_else(|| value.as_array())
             .expect("determinations")
             .iter()
             .map(|record| {
@@ -610,11 +609,7 @@ fn a_full_queue_answers_429() {
     let page = post_form(
         &server,
         "/batches",
-        &[
-            ("doj", Some("doj.csv"), &large),
-            ("county", None, b"SAN FRANCISCO"),
-            ("as_of", None, b"2020-07-01"),
-        ],
+        &usual_form(&large),
         &[("Sec-Fetch-Site", "same-origin")],
     );
     assert_eq!(page.status, 429);
@@ -788,11 +783,7 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
 
     // The same upload through the page's form: an HTML page listing the rows.
-    let form: [(&str, Option<&str>, &[u8]); 3] = [
-        ("doj", Some("doj.csv"), bad.as_bytes()),
-        ("county", None, b"SAN FRANCISCO"),
-        ("as_of", None, b"2020-07-01"),
-    ];
+    let form = usual_form(bad.as_bytes());
     let page = post_form(&server, "/batches", &form, &[]);
     assert_eq!(page.status, 422);
     assert!(
@@ -894,17 +885,9 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
     let bear =
         std::fs::read(crate::support::repository().join("samples/policies/bear-options.json"))
             .expect("BEAR options");
-    let accepted = post_form(
-        &server,
-        "/v1/batches",
-        &[
-            ("doj", Some("doj.csv"), &doj),
-            ("policy", Some("options.json"), &bear),
-            ("county", None, b"SAN FRANCISCO"),
-            ("as_of", None, b"2020-07-01"),
-        ],
-        &[],
-    );
+    let mut form = usual_form(&doj);
+    form.push(("policy", Some("options.json"), &bear));
+    let accepted = post_form(&server, "/v1/batches", &form, &[]);
     assert_eq!(
         accepted.status,
         202,
@@ -996,10 +979,7 @@ fn concurrent_submissions_each_run_once_with_identical_outputs() {
         &std::fs::read(first.join("results/determinations.json")).expect("determinations"),
     )
     .expect("JSON");
-    let records = determinations["determinations"]
-        .as_array()
-        .or_else(|| determinations.as_array())
-        .expect("records");
+    let records = determinations.as_array().expect("records");
     let relief = records
         .iter()
         .find(|record| record["outcome"] == "dismiss_and_seal")
