@@ -130,7 +130,7 @@ impl Track {
 
 /// Where a paper's date stands against the People's last day to challenge relief for the
 /// convictions DOJ identified (HS § 11361.9(b)): what a notice of challenge may say about the
-/// convictions still under review depends on it, since the court shall grant relief for any
+/// convictions still under review depends on it, since the court shall reduce or dismiss any
 /// conviction not challenged by that day (§ 11361.9(f)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChallengeTiming {

@@ -197,16 +197,27 @@ fn described_count(count: &CountPlan, position: usize) -> String {
     )
 }
 
-/// "12 convictions of 9 people", "1 conviction of 1 person".
-fn convictions_of_people(convictions: usize, people: usize) -> String {
-    let plural = |count: usize, one: &str, many: &str| {
-        format!("{count} {}", if count == 1 { one } else { many })
-    };
+/// `count` written by `number`, then the noun for it: "1 conviction", "three people".
+fn counted(count: usize, number: impl Fn(usize) -> String, one: &str, many: &str) -> String {
+    format!("{} {}", number(count), if count == 1 { one } else { many })
+}
+
+/// "12 convictions of 9 people", "1 conviction of 1 person", each number written by `number`.
+fn convictions_of_people_written(
+    convictions: usize,
+    people: usize,
+    number: impl Fn(usize) -> String,
+) -> String {
     format!(
         "{} of {}",
-        plural(convictions, "conviction", "convictions"),
-        plural(people, "person", "people")
+        counted(convictions, &number, "conviction", "convictions"),
+        counted(people, &number, "person", "people")
     )
+}
+
+/// "12 convictions of 9 people", "1 conviction of 1 person".
+fn convictions_of_people(convictions: usize, people: usize) -> String {
+    convictions_of_people_written(convictions, people, |count| count.to_string())
 }
 
 /// A number in running text, as the California Style Manual writes it: words for one to ten,
@@ -224,22 +235,13 @@ fn number_in_prose(number: usize) -> String {
 /// only when both numbers are (never "12 convictions of three people").
 fn convictions_of_people_in_prose(convictions: usize, people: usize) -> String {
     let in_words = convictions.max(people) <= 10;
-    let plural = |count: usize, one: &str, many: &str| {
-        format!(
-            "{} {}",
-            if in_words {
-                number_in_prose(count)
-            } else {
-                thousands(count as u64)
-            },
-            if count == 1 { one } else { many }
-        )
-    };
-    format!(
-        "{} of {}",
-        plural(convictions, "conviction", "convictions"),
-        plural(people, "person", "people")
-    )
+    convictions_of_people_written(convictions, people, |count| {
+        if in_words {
+            number_in_prose(count)
+        } else {
+            thousands(count as u64)
+        }
+    })
 }
 
 /// A date in a table cell: `08/29/2014`, or "unknown" when the record has none.
@@ -1485,11 +1487,7 @@ pub fn deadline_note_text(note: crate::eligibility::DeadlineNote) -> String {
         )
     };
     let convictions = |count: u64, one: &str, many: &str| {
-        format!(
-            "{} {}",
-            thousands(count),
-            if count == 1 { one } else { many }
-        )
+        counted(count as usize, |count| thousands(count as u64), one, many)
     };
     match note {
         DeadlineNote::DecideReviewToday { under_review } => format!(
