@@ -9,12 +9,14 @@ use crate::ingest::{CountyTable, Diagnostic, InputFile, Severity};
 use crate::model::{Date, Person, parse_offense};
 
 /// One determination as written to `determinations.csv` and `.json` (and read back by
-/// `clearance render`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `clearance render`). Its schema is the one the service's OpenAPI document gives for
+/// `POST /v1/documents/{kind}`, derived here so that it cannot drift from the record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeterminationRecord {
     pub subject_id: String,
     pub cii: String,
     pub name: String,
+    #[schema(value_type = Option<String>, format = Date, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub dob: Option<Date>,
     pub case_numbers: Vec<String>,
     /// CNT_ORDER.
@@ -36,10 +38,17 @@ pub struct DeterminationRecord {
     pub subsections: String,
     pub attempt: bool,
     pub level: String,
+    #[schema(value_type = Option<String>, format = Date, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub conviction_date: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub sentence_end: Option<Date>,
+    #[schema(pattern = "^(completed|serving)$")]
     pub track: String,
+    #[schema(
+        pattern = "^(dismiss_and_seal|redesignate_misdemeanor|redesignate_infraction|not_eligible|needs_review)$"
+    )]
     pub outcome: String,
+    #[schema(pattern = "^(statute|policy)$")]
     pub basis: String,
     pub authority: String,
     /// A dismissal that also seals the record (the statute's, or the policy's own choice).
@@ -52,6 +61,7 @@ pub struct DeterminationRecord {
     pub statutory_rule_id: Option<String>,
     pub statutory_reason: Option<String>,
     pub deceased: bool,
+    #[schema(value_type = String, format = Date, pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub as_of: Date,
 }
 
@@ -309,4 +319,48 @@ pub fn write_rejects(output: &OutputDir, inputs: &[InputFile]) -> Result<(), Out
     }
     output.write("rejects.csv", &csv)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use super::DeterminationRecord;
+    use crate::eligibility::{Basis, Outcome, Track};
+
+    /// The schema's patterns name exactly the words the record carries: a new outcome, track
+    /// or basis that the schema did not list would be refused by every schema-driven client.
+    #[test]
+    fn the_record_schema_lists_every_outcome_track_and_basis() {
+        let schema = serde_json::to_value(DeterminationRecord::schema()).expect("schema");
+        let words = |field: &str| -> Vec<String> {
+            let pattern = schema["properties"][field]["pattern"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{field}: {schema}"));
+            pattern
+                .trim_start_matches("^(")
+                .trim_end_matches(")$")
+                .split('|')
+                .map(str::to_string)
+                .collect()
+        };
+        let names = |list: Vec<&str>| list.into_iter().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            words("outcome"),
+            names(
+                Outcome::ALL
+                    .iter()
+                    .map(|outcome| outcome.as_str())
+                    .collect()
+            )
+        );
+        assert_eq!(
+            words("track"),
+            names(vec![Track::Completed.as_str(), Track::Serving.as_str()])
+        );
+        assert_eq!(
+            words("basis"),
+            names(vec![Basis::Statute.as_str(), Basis::Policy.as_str()])
+        );
+    }
 }

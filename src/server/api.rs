@@ -174,7 +174,7 @@ fn view_with_summary(state: &AppState, job: &Job) -> BatchView {
 #[allow(dead_code)]
 struct BatchForm {
     /// DOJ bulk criminal-history files (the 95-column CSV): the field repeats, one per file.
-    #[schema(value_type = Vec<String>, format = Binary)]
+    #[schema(value_type = Vec<String>, format = Binary, min_items = 1)]
     doj: Vec<Vec<u8>>,
     /// People's mailing addresses and languages (CSV), for letters.
     #[schema(value_type = Option<String>, format = Binary)]
@@ -244,6 +244,23 @@ struct BatchEvent {
     data: String,
 }
 
+/// The body of `POST /v1/documents/{kind}`, in the OpenAPI document: the records of one court
+/// case (the handler reads them as `Vec<DeterminationRecord>`).
+struct CaseDeterminations;
+
+impl utoipa::PartialSchema for CaseDeterminations {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(utoipa::openapi::Ref::from_schema_name(
+                "DeterminationRecord",
+            ))
+            .min_items(Some(1))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CaseDeterminations {}
+
 /// A file's bytes, in the OpenAPI document.
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = String, format = Binary)]
@@ -292,6 +309,8 @@ struct CheckForm {
         JobState,
         BatchForm,
         CheckForm,
+        CaseDeterminations,
+        crate::output::DeterminationRecord,
         Binary
     ))
 )]
@@ -1545,7 +1564,7 @@ fn write_zip(root: &std::path::Path, send: &dyn Fn(Vec<u8>) -> bool) -> std::io:
     post,
     path = "/v1/documents/{kind}",
     params(("kind" = String, Path, description = "case (a motion and order) or letter", pattern = "^(case|letter)$")),
-    request_body(content = Vec<serde_json::Value>, content_type = "application/json", description = "the determination records of one court case, as in results/determinations.json"),
+    request_body(content = CaseDeterminations, content_type = "application/json", description = "the determination records of one court case, as in results/determinations.json"),
     responses(
         (status = 200, description = "The paper", content_type = "application/pdf", body = Binary),
         (status = 404, description = "Unknown kind", body = Problem),

@@ -415,6 +415,24 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     ] {
         assert!(openapi["paths"].get(path).is_some(), "{path} in {openapi}");
     }
+    // A fuzzer generates bodies from these schemas: the single-paper body is the records'
+    // own schema (every field `run` writes, and nothing else required), never an empty list;
+    // a batch needs at least one DOJ file.
+    let schemas = &openapi["components"]["schemas"];
+    assert_eq!(schemas["CaseDeterminations"]["minItems"], 1);
+    assert_eq!(schemas["BatchForm"]["properties"]["doj"]["minItems"], 1);
+    let record = &schemas["DeterminationRecord"];
+    let written = from_run[0].as_object().expect("a record");
+    for key in written.keys() {
+        assert!(record["properties"].get(key).is_some(), "{key}: {record}");
+    }
+    for key in record["required"].as_array().expect("required fields") {
+        assert!(written.contains_key(key.as_str().expect("a name")), "{key}");
+    }
+    assert_eq!(
+        record["properties"]["outcome"]["pattern"],
+        "^(dismiss_and_seal|redesignate_misdemeanor|redesignate_infraction|not_eligible|needs_review)$"
+    );
     let page = get(&server, "/");
     assert_eq!(page.status, 200);
     assert!(
