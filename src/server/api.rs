@@ -1613,18 +1613,20 @@ async fn document(
         return problem(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     };
     let papers = Arc::clone(&state);
-    let rendered = tokio::task::spawn_blocking(move || {
-        let started = std::time::Instant::now();
-        let renderer = papers.papers.renderer(as_of)?;
-        let paper = crate::single_paper(&renderer, &office, &records, kind)
-            .map_err(|error| error.to_string());
-        papers.papers.record_latency(started.elapsed());
-        paper
-    })
-    .await;
+    let rendered = state
+        .papers
+        .on_pool(move || {
+            let started = std::time::Instant::now();
+            let renderer = papers.papers.renderer(as_of)?;
+            let paper = crate::single_paper(&renderer, &office, &records, kind)
+                .map_err(|error| error.to_string());
+            papers.papers.record_latency(started.elapsed());
+            paper
+        })
+        .await;
     match rendered {
-        Ok(Ok(pdf)) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
-        Ok(Err(detail)) => problem(StatusCode::UNPROCESSABLE_ENTITY, detail),
-        Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "rendering stopped"),
+        Some(Ok(pdf)) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
+        Some(Err(detail)) => problem(StatusCode::UNPROCESSABLE_ENTITY, detail),
+        None => problem(StatusCode::INTERNAL_SERVER_ERROR, "rendering stopped"),
     }
 }

@@ -102,9 +102,9 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let state = Arc::new(AppState {
         jobs,
         config,
-        render_slots: tokio::sync::Semaphore::new(2),
+        render_slots: tokio::sync::Semaphore::new(papers::PAPER_THREADS),
         validation_slots: Arc::new(tokio::sync::Semaphore::new(1)),
-        papers: papers::Papers::new(office),
+        papers: papers::Papers::new(office)?,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
