@@ -1,38 +1,47 @@
-//! Plain-thread parallelism for the stages that need it.
+//! Parallelism for the stages that need it: rendering chunks of papers, hashing outputs.
 //!
-//! Rendering runs on plain scoped threads rather than rayon: typst uses rayon inside a compile,
-//! and an outer rayon `par_iter` around compiles overflows the stack (measured on a prototype).
+//! Work runs on a rayon pool made for the call, one loop per thread taking indices in order
+//! (`broadcast`, never `par_iter`). typst's layout, krilla's export and lopdf's parse each run
+//! parts of a document in parallel on rayon; on the pool's own threads those parts stay on
+//! the thread the document is on, or go to an idle one, where from plain threads each part was
+//! handed to rayon's global pool while the caller blocked (twice the runnable threads on two
+//! cores). A `par_iter` over documents would let a thread waiting inside one document's
+//! parallel part start another document on top of it, nesting compiles on one stack (that
+//! overflowed on a prototype); a broadcast loop is never stolen, so only a document's own
+//! small parts nest.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Stack of a worker thread: typst recurses deeply (only the pages touched are committed).
+const STACK_BYTES: usize = 32 << 20;
 
 /// Runs `work` on every index in `0..count` on `jobs` threads, taking indices in order; the
 /// results come back in index order. A panic in `work` is resumed on the caller's thread.
 pub(crate) fn map<T: Send>(jobs: usize, count: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = jobs.clamp(1, count.max(1));
+    let Ok(pool) = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(STACK_BYTES)
+        .build()
+    else {
+        // No threads to be had: the same work, in order, on this one.
+        return (0..count).map(work).collect();
+    };
     let next = AtomicUsize::new(0);
-    let mut results: Vec<(usize, T)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..jobs.clamp(1, count.max(1)))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= count {
-                            return done;
-                        }
-                        done.push((index, work(index)));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| {
-                worker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    let mut results: Vec<(usize, T)> = pool
+        .broadcast(|_| {
+            let mut done = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= count {
+                    return done;
+                }
+                done.push((index, work(index)));
+            }
+        })
+        .into_iter()
+        .flatten()
+        .collect();
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
 }
@@ -51,5 +60,16 @@ mod tests {
             );
         }
         assert!(map(3, 0, |index| index).is_empty());
+    }
+
+    #[test]
+    fn a_panic_in_the_work_reaches_the_caller() {
+        let outcome = std::panic::catch_unwind(|| {
+            map(2, 10, |index| {
+                assert_ne!(index, 5, "index five fails");
+                index
+            })
+        });
+        assert!(outcome.is_err());
     }
 }

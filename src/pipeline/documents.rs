@@ -1,7 +1,7 @@
 //! The document half of the pipeline: plans → rendered chunks → files and bundles.
 //!
-//! Documents are rendered in chunks (many papers per typst compile) on plain threads (typst
-//! parallelises inside a compile too; an outer rayon pool could overflow the stack). Each
+//! Documents are rendered in chunks (many papers per typst compile) by one loop per thread of
+//! a rayon pool (`parallel::map`: typst parallelises inside a compile on the same pool). Each
 //! worker renders a chunk, parses it once, cuts it into per-document files (queued for the
 //! writer thread) and hands it to the bundle it belongs to, which appends chunks in order as
 //! they arrive: no chunk is kept once it is in its bundle, so memory stays flat however many

@@ -9,9 +9,10 @@
 //!
 //! Every PDF is PDF/A-2b (a glyph missing from the fonts is an error, not a blank), with a fixed
 //! identifier and timestamp, so the same data gives the same bytes. typst's memo cache is evicted
-//! once after every document so memory stays flat over thousands of documents. Compile on plain
-//! threads: typst parallelises inside a compile with rayon, and an outer rayon pool can overflow
-//! the stack.
+//! once after every document so memory stays flat over thousands of documents. typst
+//! parallelises inside a compile with rayon: compile on a rayon pool's threads, one document per
+//! thread at a time (`parallel::map`, the service's paper pool), never under an outer `par_iter`,
+//! which can nest compiles on one stack.
 
 pub mod documents;
 mod world;
