@@ -4,7 +4,8 @@
 //! pipeline (`clearance check` on a generated DOJ file):
 //! - single-document latency (p50, p99): one case's motion and order per compile;
 //! - the service's single papers (`clearance::single_paper`, plan, render and cut) from one
-//!   and from two threads at once: how rendering scales across cores in one process;
+//!   and from two threads at once, plain threads and a rayon pool's: how rendering scales
+//!   across cores in one process;
 //! - the omnibus filing with an Exhibit A of `BENCH_EXHIBIT_ROWS` counts (default 10,000), full
 //!   and redacted: each part compiled and exported to PDF, one after the other (assembling the
 //!   parts into the filing, with its page numbers and volumes, is timed by the pipeline
@@ -45,6 +46,33 @@ fn environment_number(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(default)
+}
+
+/// As `support::latencies_from_threads`, on the threads of a rayon pool made for the purpose
+/// (one loop per thread), the way the service renders single papers.
+fn latencies_on_pool(
+    threads: usize,
+    per_thread: usize,
+    work: &(impl Fn(usize) -> Duration + Sync),
+) -> (Vec<Duration>, Duration) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(32 << 20)
+        .build()
+        .expect("rayon pool");
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = pool
+        .broadcast(|context| {
+            (0..per_thread)
+                .map(|index| work(context.index() * per_thread + index))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+    let wall = started.elapsed();
+    latencies.sort();
+    (latencies, wall)
 }
 
 /// Determinations of a synthetic DOJ file with about `people` people, made by the binary.
@@ -155,23 +183,31 @@ fn main() {
         !case_records.is_empty(),
         "no court case in the sample makes a single paper"
     );
-    for threads in [1usize, 2] {
-        let (latencies, wall) =
-            support::latencies_from_threads(threads, single_documents / threads, |item| {
-                let records = &case_records[item % case_records.len()];
-                let started = Instant::now();
-                let paper = clearance::single_paper(
-                    &renderer,
-                    &office,
-                    records,
-                    clearance::SinglePaper::Case,
-                )
+    let single_paper = |item: usize| {
+        let records = &case_records[item % case_records.len()];
+        let started = Instant::now();
+        let paper =
+            clearance::single_paper(&renderer, &office, records, clearance::SinglePaper::Case)
                 .expect("single paper");
-                std::hint::black_box(paper);
-                started.elapsed()
-            });
+        std::hint::black_box(paper);
+        started.elapsed()
+    };
+    // Plain threads, as the service once did; then the threads of a rayon pool, as it does now
+    // (typst's, krilla's and lopdf's own parallel parts then stay on the pool's threads).
+    for (threads, on_pool) in [(1usize, false), (2, false), (1, true), (2, true)] {
+        let per_thread = single_documents / threads;
+        let (latencies, wall) = if on_pool {
+            latencies_on_pool(threads, per_thread, &single_paper)
+        } else {
+            support::latencies_from_threads(threads, per_thread, single_paper)
+        };
         println!(
-            "single papers as the service renders them, {threads} thread(s): p50 {:.1} ms, p99 {:.1} ms, {:.0} papers/s",
+            "single papers as the service renders them, {threads} {}: p50 {:.1} ms, p99 {:.1} ms, {:.0} papers/s",
+            if on_pool {
+                "rayon pool thread(s)"
+            } else {
+                "plain thread(s)"
+            },
             support::percentile(&latencies, 0.5).as_secs_f64() * 1e3,
             support::percentile(&latencies, 0.99).as_secs_f64() * 1e3,
             latencies.len() as f64 / wall.as_secs_f64(),
