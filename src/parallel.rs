@@ -9,11 +9,17 @@
 //! parallel part start another document on top of it, nesting compiles on one stack (that
 //! overflowed on a prototype); a broadcast loop is never stolen, so only a document's own
 //! small parts nest.
+//!
+//! One pool shared by the workers, rather than a one-thread pool each as the service's paper
+//! threads have: a worker with no chunk left (the end of each stage) then helps with the
+//! other's last chunk. Measured on `clearance run` of 7,100 people, in alternation with plain
+//! threads: 53–60 s against 62–75 s; one-thread pools 65–69 s against 69–78 s (a slower hour).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Stack of a worker thread: typst recurses deeply (only the pages touched are committed).
-const STACK_BYTES: usize = 32 << 20;
+/// Stack of a thread that renders: typst recurses deeply (only the pages touched are
+/// committed).
+pub(crate) const STACK_BYTES: usize = 32 << 20;
 
 /// Runs `work` on every index in `0..count` on `jobs` threads, taking indices in order; the
 /// results come back in index order. A panic in `work` is resumed on the caller's thread.
@@ -22,6 +28,7 @@ pub(crate) fn map<T: Send>(jobs: usize, count: usize, work: impl Fn(usize) -> T 
     let Ok(pool) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .stack_size(STACK_BYTES)
+        .thread_name(|index| format!("worker-{index}"))
         .build()
     else {
         // No threads to be had: the same work, in order, on this one.

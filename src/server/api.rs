@@ -1608,14 +1608,10 @@ async fn document(
         );
     };
     let as_of = first.as_of;
-    // A bounded pool: single documents never take every core from the batches.
-    let Ok(_permit) = state.render_slots.acquire().await else {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
-    };
     let papers = Arc::clone(&state);
     let rendered = state
         .papers
-        .on_pool(move || {
+        .on_paper_thread(move || {
             let started = std::time::Instant::now();
             let renderer = papers.papers.renderer(as_of)?;
             let paper = crate::single_paper(&renderer, &office, &records, kind)

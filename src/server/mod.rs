@@ -62,8 +62,6 @@ pub enum ServeError {
 pub(crate) struct AppState {
     pub jobs: Arc<Jobs>,
     pub config: ServeConfig,
-    /// Single-document renders at once (`POST /v1/documents/{kind}`).
-    pub render_slots: tokio::sync::Semaphore,
     /// Uploads whose rows are being checked at once (each holds its people in memory).
     pub validation_slots: Arc<tokio::sync::Semaphore>,
     /// What single documents are rendered with.
@@ -102,7 +100,6 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let state = Arc::new(AppState {
         jobs,
         config,
-        render_slots: tokio::sync::Semaphore::new(papers::PAPER_THREADS),
         validation_slots: Arc::new(tokio::sync::Semaphore::new(1)),
         papers: papers::Papers::new(office)?,
     });

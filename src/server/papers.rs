@@ -12,14 +12,9 @@ use crate::render::{Renderer, Templates};
 /// Renderers kept: requests nearly always share one as-of date (today's, or a batch's).
 const RENDERERS_KEPT: usize = 4;
 
-/// Papers rendered at once, each on a thread of the paper pool: the best of 1, 2 and 3 on two
+/// Papers rendered at once, each on a paper thread of its own: the best of 1, 2 and 3 on two
 /// cores (1: half the papers a second; 3: no more papers, longer waits).
-pub(crate) const PAPER_THREADS: usize = 2;
-
-/// Stack of a paper thread. typst recurses deeply, and while a thread waits inside one paper's
-/// parallel section rayon may run the other paper on top of it: room for both, and more
-/// (only the pages touched are ever committed).
-const PAPER_STACK_BYTES: usize = 32 << 20;
+const PAPER_THREADS: usize = 2;
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const LATENCY_BUCKETS: [f64; 9] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
@@ -28,14 +23,18 @@ pub(crate) struct Papers {
     pub office: Option<Arc<OfficeProfile>>,
     renderers: Mutex<Vec<(Date, Arc<Renderer>)>>,
     latency: Mutex<Histogram>,
-    /// The threads papers are rendered on. typst's layout, krilla's export and lopdf's parse
-    /// each run parts of a paper in parallel on rayon. Called from any other thread, each part
-    /// is handed to rayon's global pool while the caller blocks: two papers at once kept four
-    /// threads busy on two cores. Rendered on a rayon pool's own threads, the parts stay on
-    /// the thread that rendering runs on, or go to the other one when it is idle (measured:
-    /// at 8 clients 205–245 papers a second against 175–208, and a p99 of 40–52 ms against
-    /// 54–67 ms).
-    pool: rayon::ThreadPool,
+    /// The paper threads: one-thread rayon pools. typst's layout, krilla's export and lopdf's
+    /// parse each run parts of a paper in parallel on rayon, on the pool of the calling thread:
+    /// here they stay on the paper's thread. From tokio's blocking threads each part went to
+    /// rayon's global pool while the caller blocked (four busy threads on two cores); on one
+    /// pool of two threads, a thread between papers stole parts of the other's. Measured at 8 clients (`cargo bench --bench service`):
+    /// 252–272 papers a second and a p99 of 36–39 ms; one shared pool of two threads
+    /// 219–249 and 43–48 ms; tokio's blocking threads, as before, 175–208 and 51–68 ms.
+    pools: Vec<rayon::ThreadPool>,
+    /// The paper threads not rendering now, one for each permit of `slots` not taken.
+    idle: Arc<Mutex<Vec<usize>>>,
+    /// Papers rendered at once: a request waits here (in order) for a paper thread.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Default)]
@@ -48,30 +47,50 @@ struct Histogram {
 
 impl Papers {
     pub(crate) fn new(office: Option<OfficeProfile>) -> std::io::Result<Papers> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(PAPER_THREADS)
-            .stack_size(PAPER_STACK_BYTES)
-            .thread_name(|index| format!("paper-{index}"))
-            .build()
+        let pools = (0..PAPER_THREADS)
+            .map(|index| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .stack_size(crate::parallel::STACK_BYTES)
+                    .thread_name(move |_| format!("paper-{index}"))
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>()
             .map_err(std::io::Error::other)?;
         Ok(Papers {
             office: office.map(Arc::new),
             renderers: Mutex::new(Vec::new()),
             latency: Mutex::default(),
-            pool,
+            pools,
+            idle: Arc::new(Mutex::new((0..PAPER_THREADS).collect())),
+            slots: Arc::new(tokio::sync::Semaphore::new(PAPER_THREADS)),
         })
     }
 
-    /// Runs `work` on the paper pool; `None` when it panicked.
-    pub(crate) async fn on_pool<T: Send + 'static>(
+    /// Runs `work` on an idle paper thread once one is free, requests in order: single
+    /// documents never take more than two threads from the batches. `None` when it panicked.
+    pub(crate) async fn on_paper_thread<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
+        // The permit goes with the work, not the request: a client that hangs up does not
+        // free a thread that is still rendering its paper.
+        let permit = Arc::clone(&self.slots).acquire_owned().await.ok()?;
+        let thread = self
+            .idle
+            .lock()
+            .expect("idle threads lock")
+            .pop()
+            .expect("an idle paper thread for every permit");
+        let idle = Arc::clone(&self.idle);
         let (send, receive) = tokio::sync::oneshot::channel();
-        self.pool.spawn(move || {
-            // A panic would abort the whole server on a rayon thread: caught, it is this
-            // request's 500 instead.
-            let _ = send.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+        self.pools[thread].spawn(move || {
+            // A panic on a rayon thread would abort the server: caught, it is this request's
+            // 500 instead.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            idle.lock().expect("idle threads lock").push(thread);
+            drop(permit);
+            let _ = send.send(outcome);
         });
         receive.await.ok()?.ok()
     }
@@ -155,6 +174,49 @@ mod tests {
         assert!(text.contains("_bucket{le=\"2.5\"} 2\n"), "{text}");
         assert!(text.contains("_bucket{le=\"+Inf\"} 3\n"), "{text}");
         assert!(text.contains("_count 3"), "{text}");
+    }
+
+    #[test]
+    fn a_panicking_paper_is_a_none_and_gives_its_thread_back() {
+        let papers = Arc::new(Papers::new(None).expect("pool"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            // More panics than threads: each must return its thread and permit.
+            for _ in 0..PAPER_THREADS * 2 {
+                let outcome: Option<u32> = papers
+                    .on_paper_thread(|| panic!("a paper that cannot be made"))
+                    .await;
+                assert_eq!(outcome, None);
+            }
+            let mut rendering = tokio::task::JoinSet::new();
+            for _ in 0..PAPER_THREADS * 3 {
+                let papers = Arc::clone(&papers);
+                rendering.spawn(async move {
+                    papers
+                        .on_paper_thread(|| {
+                            std::thread::sleep(Duration::from_millis(20));
+                            std::thread::current()
+                                .name()
+                                .unwrap_or_default()
+                                .to_string()
+                        })
+                        .await
+                        .expect("rendered")
+                });
+            }
+            let names = rendering.join_all().await;
+            assert!(
+                names.iter().all(|name| name.starts_with("paper-")),
+                "{names:?}"
+            );
+        });
+        assert_eq!(
+            papers.idle.lock().expect("lock").len(),
+            PAPER_THREADS,
+            "every thread idle again"
+        );
     }
 
     #[test]
