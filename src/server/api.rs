@@ -1441,7 +1441,7 @@ fn check_in(
 }
 
 /// A batch's whole output as one zip file (entries stored, in path order, dated 1980-01-01 so
-/// the same output gives the same archive), streamed as it is built.
+/// the same output gives the same archive; ZIP64 where it must be), streamed as it is built.
 #[utoipa::path(
     get,
     path = "/v1/batches/{id}/archive.zip",
@@ -1457,7 +1457,7 @@ async fn batch_archive(State(state): State<Arc<AppState>>, Path(id): Path<String
     let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
     tokio::task::spawn_blocking(move || {
         let send = |bytes: Vec<u8>| sender.blocking_send(Ok(bytes)).is_ok();
-        if let Err(error) = write_zip(&out, &send) {
+        if let Err(error) = super::archive::write_zip(&out, &send) {
             let _ = sender.blocking_send(Err(error));
         }
     });
@@ -1475,85 +1475,6 @@ async fn batch_archive(State(state): State<Arc<AppState>>, Path(id): Path<String
         Body::from_stream(stream),
     )
         .into_response()
-}
-
-/// Writes the files under `root` as a zip archive through `send` (which returns false when the
-/// client has gone). Regular files only, never following a symbolic link.
-fn write_zip(root: &std::path::Path, send: &dyn Fn(Vec<u8>) -> bool) -> std::io::Result<()> {
-    // MS-DOS date 1980-01-01, time 00:00.
-    const DOS_DATE: u16 = 0x21;
-    let mut paths = Vec::new();
-    let mut folders = vec![root.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder)? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                folders.push(entry.path());
-            } else if kind.is_file() {
-                paths.push(entry.path());
-            }
-        }
-    }
-    paths.sort();
-    let mut central = Vec::new();
-    let mut offset: u32 = 0;
-    let too_large = || std::io::Error::other("the archive would exceed 4 GB (no ZIP64)");
-    for path in &paths {
-        let name = path
-            .strip_prefix(root)
-            .map_err(std::io::Error::other)?
-            .to_string_lossy()
-            .replace('\\', "/");
-        let data = std::fs::read(path)?;
-        let crc = crc32fast::hash(&data);
-        let size = u32::try_from(data.len()).map_err(|_| too_large())?;
-        let name_length = u16::try_from(name.len()).map_err(|_| too_large())?;
-        let mut local = Vec::with_capacity(30 + name.len());
-        local.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        local.extend_from_slice(&20u16.to_le_bytes()); // version needed
-        local.extend_from_slice(&0x0800u16.to_le_bytes()); // UTF-8 names
-        local.extend_from_slice(&0u16.to_le_bytes()); // stored
-        local.extend_from_slice(&0u16.to_le_bytes()); // time
-        local.extend_from_slice(&DOS_DATE.to_le_bytes());
-        local.extend_from_slice(&crc.to_le_bytes());
-        local.extend_from_slice(&size.to_le_bytes());
-        local.extend_from_slice(&size.to_le_bytes());
-        local.extend_from_slice(&name_length.to_le_bytes());
-        local.extend_from_slice(&0u16.to_le_bytes()); // extra
-        local.extend_from_slice(name.as_bytes());
-        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        central.extend_from_slice(&20u16.to_le_bytes()); // made by
-        central.extend_from_slice(&local[4..30]);
-        central.extend_from_slice(&0u16.to_le_bytes()); // comment
-        central.extend_from_slice(&0u16.to_le_bytes()); // disk
-        central.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
-        central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-        central.extend_from_slice(&offset.to_le_bytes());
-        central.extend_from_slice(name.as_bytes());
-        offset = offset
-            .checked_add(u32::try_from(local.len()).map_err(|_| too_large())?)
-            .and_then(|offset| offset.checked_add(size))
-            .ok_or_else(too_large)?;
-        if !send(local) || !send(data) {
-            return Ok(());
-        }
-    }
-    let entries = u16::try_from(paths.len()).map_err(|_| too_large())?;
-    let central_size = u32::try_from(central.len()).map_err(|_| too_large())?;
-    let mut end = Vec::with_capacity(22);
-    end.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    end.extend_from_slice(&0u16.to_le_bytes());
-    end.extend_from_slice(&0u16.to_le_bytes());
-    end.extend_from_slice(&entries.to_le_bytes());
-    end.extend_from_slice(&entries.to_le_bytes());
-    end.extend_from_slice(&central_size.to_le_bytes());
-    end.extend_from_slice(&offset.to_le_bytes());
-    end.extend_from_slice(&0u16.to_le_bytes());
-    if send(central) {
-        send(end);
-    }
-    Ok(())
 }
 
 /// One paper now, for case-management systems: the determinations of one court case (records
