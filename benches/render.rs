@@ -4,8 +4,8 @@
 //! pipeline (`clearance check` on a generated DOJ file):
 //! - single-document latency (p50, p99): one case's motion and order per compile;
 //! - the service's single papers (`clearance::single_paper`, plan, render and cut) from one
-//!   and from two threads at once, plain threads and a rayon pool's: how rendering scales
-//!   across cores in one process;
+//!   and from two threads at once: plain threads, one rayon pool's threads, and one-thread
+//!   rayon pools (the service's way): how rendering scales across cores in one process;
 //! - the omnibus filing with an Exhibit A of `BENCH_EXHIBIT_ROWS` counts (default 10,000), full
 //!   and redacted: each part compiled and exported to PDF, one after the other (assembling the
 //!   parts into the filing, with its page numbers and volumes, is timed by the pipeline
@@ -48,13 +48,54 @@ fn environment_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// As `support::latencies_from_threads`, on the threads of a rayon pool made for the purpose
-/// (one loop per thread), the way the service renders single papers.
+/// Where the benchmark renders single papers.
+#[derive(Clone, Copy, PartialEq)]
+enum Threads {
+    /// Plain threads (the service before 2026-11-30): typst's parallel parts go to rayon's
+    /// global pool.
+    Plain,
+    /// One rayon pool, one loop per thread (as `clearance run` renders chunks).
+    SharedPool,
+    /// A rayon pool of one thread each (as the service renders single papers).
+    OwnPools,
+}
+
+/// As `support::latencies_from_threads`, on the threads of one rayon pool made for the purpose
+/// (one loop per thread), or each thread on a one-thread pool of its own.
 fn latencies_on_pool(
     threads: usize,
     per_thread: usize,
+    own_pools: bool,
     work: &(impl Fn(usize) -> Duration + Sync),
 ) -> (Vec<Duration>, Duration) {
+    if own_pools {
+        let started = Instant::now();
+        let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|thread| {
+                    scope.spawn(move || {
+                        let pool = rayon::ThreadPoolBuilder::new()
+                            .num_threads(1)
+                            .stack_size(32 << 20)
+                            .build()
+                            .expect("rayon pool");
+                        pool.install(|| {
+                            (0..per_thread)
+                                .map(|index| work(thread * per_thread + index))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("thread"))
+                .collect()
+        });
+        let wall = started.elapsed();
+        latencies.sort();
+        return (latencies, wall);
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .stack_size(32 << 20)
@@ -192,26 +233,34 @@ fn main() {
         std::hint::black_box(paper);
         started.elapsed()
     };
-    // Plain threads, as the service once did; then the threads of a rayon pool, as it does now
-    // (typst's, krilla's and lopdf's own parallel parts then stay on the pool's threads).
-    for (threads, on_pool) in [(1usize, false), (2, false), (1, true), (2, true)] {
-        let per_thread = single_documents / threads;
-        let (latencies, wall) = if on_pool {
-            latencies_on_pool(threads, per_thread, &single_paper)
-        } else {
-            support::latencies_from_threads(threads, per_thread, single_paper)
-        };
-        println!(
-            "single papers as the service renders them, {threads} {}: p50 {:.1} ms, p99 {:.1} ms, {:.0} papers/s",
-            if on_pool {
-                "rayon pool thread(s)"
-            } else {
-                "plain thread(s)"
-            },
-            support::percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-            support::percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-            latencies.len() as f64 / wall.as_secs_f64(),
-        );
+    // Plain threads, as the service once did; the threads of one rayon pool; each thread a
+    // one-thread rayon pool of its own, as the service does now (typst's, krilla's and lopdf's
+    // own parallel parts then stay on the paper's thread).
+    for threads in [1usize, 2] {
+        for place in [Threads::Plain, Threads::SharedPool, Threads::OwnPools] {
+            if threads == 1 && place == Threads::OwnPools {
+                continue; // the same as one shared pool of one thread
+            }
+            let per_thread = single_documents / threads;
+            let (latencies, wall) = match place {
+                Threads::Plain => {
+                    support::latencies_from_threads(threads, per_thread, single_paper)
+                }
+                Threads::SharedPool => latencies_on_pool(threads, per_thread, false, &single_paper),
+                Threads::OwnPools => latencies_on_pool(threads, per_thread, true, &single_paper),
+            };
+            println!(
+                "single papers as the service renders them, {threads} {}: p50 {:.1} ms, p99 {:.1} ms, {:.0} papers/s",
+                match place {
+                    Threads::Plain => "plain thread(s)",
+                    Threads::SharedPool => "thread(s) of one rayon pool",
+                    Threads::OwnPools => "one-thread rayon pools",
+                },
+                support::percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+                support::percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+                latencies.len() as f64 / wall.as_secs_f64(),
+            );
+        }
     }
 
     // Letters, in chunks of 40 as `clearance run` renders them.

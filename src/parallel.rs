@@ -7,8 +7,9 @@
 //! handed to rayon's global pool while the caller blocked (twice the runnable threads on two
 //! cores). A `par_iter` over documents would let a thread waiting inside one document's
 //! parallel part start another document on top of it, nesting compiles on one stack (that
-//! overflowed on a prototype); a broadcast loop is never stolen, so only a document's own
-//! small parts nest.
+//! overflowed on a prototype); a broadcast loop is never stolen. A worker waiting inside its
+//! document's parallel part may still run a part of the other worker's document on top of it:
+//! parts are small, and the 32 MiB stacks leave room for that.
 //!
 //! One pool shared by the workers, rather than a one-thread pool each as the service's paper
 //! threads have: a worker with no chunk left (the end of each stage) then helps with the
@@ -25,15 +26,14 @@ pub(crate) const STACK_BYTES: usize = 32 << 20;
 /// results come back in index order. A panic in `work` is resumed on the caller's thread.
 pub(crate) fn map<T: Send>(jobs: usize, count: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let threads = jobs.clamp(1, count.max(1));
-    let Ok(pool) = rayon::ThreadPoolBuilder::new()
+    // Without threads (the system refused them) nothing can be rendered safely: the caller's
+    // own stack may be too small for typst, so this is a plain failure, not a quiet fallback.
+    let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .stack_size(STACK_BYTES)
         .thread_name(|index| format!("worker-{index}"))
         .build()
-    else {
-        // No threads to be had: the same work, in order, on this one.
-        return (0..count).map(work).collect();
-    };
+        .unwrap_or_else(|error| panic!("cannot start {threads} rendering threads: {error}"));
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, T)> = pool
         .broadcast(|_| {

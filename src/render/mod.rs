@@ -11,8 +11,8 @@
 //! identifier and timestamp, so the same data gives the same bytes. typst's memo cache is evicted
 //! once after every document so memory stays flat over thousands of documents. typst
 //! parallelises inside a compile with rayon: compile on a rayon pool's threads, one document per
-//! thread at a time (`parallel::map`, the service's paper pool), never under an outer `par_iter`,
-//! which can nest compiles on one stack.
+//! thread at a time (`parallel::map`, the service's paper threads), never under an outer
+//! `par_iter`, which can nest whole compiles on one stack.
 
 pub mod documents;
 mod world;

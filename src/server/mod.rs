@@ -12,6 +12,7 @@
 //!   the route, status and duration, never request data.
 
 mod api;
+mod archive;
 pub mod jobs;
 mod page;
 mod papers;
@@ -54,6 +55,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the paper threads: {0}")]
+    PaperThreads(rayon::ThreadPoolBuildError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -80,6 +83,8 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
         Some(path) => Some(config::load_office(path)?.0),
         None => None,
     };
+    // Everything that can fail to start does so before any worker runs a batch.
+    let papers = papers::Papers::new(office).map_err(ServeError::PaperThreads)?;
     let default_office = config.default_office.clone();
     let jobs_per_batch = config.jobs_per_batch;
     for _ in 0..config.workers.max(1) {
@@ -101,7 +106,7 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
         jobs,
         config,
         validation_slots: Arc::new(tokio::sync::Semaphore::new(1)),
-        papers: papers::Papers::new(office)?,
+        papers,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -12,8 +12,9 @@ use crate::render::{Renderer, Templates};
 /// Renderers kept: requests nearly always share one as-of date (today's, or a batch's).
 const RENDERERS_KEPT: usize = 4;
 
-/// Papers rendered at once, each on a paper thread of its own: the best of 1, 2 and 3 on two
-/// cores (1: half the papers a second; 3: no more papers, longer waits).
+/// Papers rendered at once, each on a paper thread of its own: one per core. (With the earlier
+/// design, tokio's blocking threads, 2 was the best of 1, 2 and 3: 1 gave half the papers a
+/// second, 3 no more papers and longer waits; not measured again since.)
 const PAPER_THREADS: usize = 2;
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
@@ -27,9 +28,10 @@ pub(crate) struct Papers {
     /// parse each run parts of a paper in parallel on rayon, on the pool of the calling thread:
     /// here they stay on the paper's thread. From tokio's blocking threads each part went to
     /// rayon's global pool while the caller blocked (four busy threads on two cores); on one
-    /// pool of two threads, a thread between papers stole parts of the other's. Measured at 8 clients (`cargo bench --bench service`):
-    /// 252–272 papers a second and a p99 of 36–39 ms; one shared pool of two threads
-    /// 219–249 and 43–48 ms; tokio's blocking threads, as before, 175–208 and 51–68 ms.
+    /// pool of two threads, a thread between papers stole parts of the other's. Measured at 8
+    /// clients (`cargo bench --bench service`, README): p99 36–39 ms and 252–272 papers a
+    /// second; one pool of two threads 43–48 ms and 219–249; tokio's blocking threads 51–68 ms
+    /// and 175–208.
     pools: Vec<rayon::ThreadPool>,
     /// The paper threads not rendering now, one for each permit of `slots` not taken.
     idle: Arc<Mutex<Vec<usize>>>,
@@ -46,7 +48,9 @@ struct Histogram {
 }
 
 impl Papers {
-    pub(crate) fn new(office: Option<OfficeProfile>) -> std::io::Result<Papers> {
+    pub(crate) fn new(
+        office: Option<OfficeProfile>,
+    ) -> Result<Papers, rayon::ThreadPoolBuildError> {
         let pools = (0..PAPER_THREADS)
             .map(|index| {
                 rayon::ThreadPoolBuilder::new()
@@ -55,8 +59,7 @@ impl Papers {
                     .thread_name(move |_| format!("paper-{index}"))
                     .build()
             })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(std::io::Error::other)?;
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Papers {
             office: office.map(Arc::new),
             renderers: Mutex::new(Vec::new()),
@@ -68,7 +71,8 @@ impl Papers {
     }
 
     /// Runs `work` on an idle paper thread once one is free, requests in order: single
-    /// documents never take more than two threads from the batches. `None` when it panicked.
+    /// documents never take more than `PAPER_THREADS` threads from the batches. `None` when it
+    /// panicked.
     pub(crate) async fn on_paper_thread<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
@@ -76,19 +80,22 @@ impl Papers {
         // The permit goes with the work, not the request: a client that hangs up does not
         // free a thread that is still rendering its paper.
         let permit = Arc::clone(&self.slots).acquire_owned().await.ok()?;
-        let thread = self
+        // Taken before the check below, so that a broken rule never panics with the lock held.
+        let idle_thread = self
             .idle
             .lock()
-            .expect("idle threads lock")
-            .pop()
-            .expect("an idle paper thread for every permit");
+            .expect("no panics while holding the lock")
+            .pop();
+        let thread = idle_thread.expect("an idle paper thread for every permit");
         let idle = Arc::clone(&self.idle);
         let (send, receive) = tokio::sync::oneshot::channel();
         self.pools[thread].spawn(move || {
             // A panic on a rayon thread would abort the server: caught, it is this request's
             // 500 instead.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-            idle.lock().expect("idle threads lock").push(thread);
+            idle.lock()
+                .expect("no panics while holding the lock")
+                .push(thread);
             drop(permit);
             let _ = send.send(outcome);
         });
@@ -179,11 +186,9 @@ mod tests {
     #[test]
     fn a_panicking_paper_is_a_none_and_gives_its_thread_back() {
         let papers = Arc::new(Papers::new(None).expect("pool"));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            // More panics than threads: each must return its thread and permit.
+        within_seconds(10, async {
+            // More panics than threads: each must give its thread and permit back (a lost
+            // one would leave the renders below waiting, and the timeout fails the test).
             for _ in 0..PAPER_THREADS * 2 {
                 let outcome: Option<u32> = papers
                     .on_paper_thread(|| panic!("a paper that cannot be made"))
@@ -195,28 +200,73 @@ mod tests {
                 let papers = Arc::clone(&papers);
                 rendering.spawn(async move {
                     papers
-                        .on_paper_thread(|| {
-                            std::thread::sleep(Duration::from_millis(20));
-                            std::thread::current()
-                                .name()
-                                .unwrap_or_default()
-                                .to_string()
-                        })
+                        .on_paper_thread(|| std::thread::sleep(Duration::from_millis(20)))
                         .await
-                        .expect("rendered")
+                        .expect("rendered");
                 });
             }
-            let names = rendering.join_all().await;
-            assert!(
-                names.iter().all(|name| name.starts_with("paper-")),
-                "{names:?}"
-            );
+            rendering.join_all().await;
         });
         assert_eq!(
-            papers.idle.lock().expect("lock").len(),
+            papers
+                .idle
+                .lock()
+                .expect("no panics while holding the lock")
+                .len(),
             PAPER_THREADS,
             "every thread idle again"
         );
+    }
+
+    /// A client that hangs up does not free its thread while its paper is still rendering:
+    /// never more papers at once than paper threads, each on a thread of its own.
+    #[test]
+    fn an_abandoned_request_keeps_its_thread_until_its_paper_is_done() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let papers = Arc::new(Papers::new(None).expect("pool"));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let render = |papers: Arc<Papers>| {
+            let (running, most) = (Arc::clone(&running), Arc::clone(&most));
+            async move {
+                papers
+                    .on_paper_thread(move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(150));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+            }
+        };
+        within_seconds(10, async {
+            // Every paper thread takes a slow paper whose client gives up at once.
+            for _ in 0..PAPER_THREADS {
+                let abandoned =
+                    tokio::time::timeout(Duration::from_millis(10), render(Arc::clone(&papers)))
+                        .await;
+                assert!(abandoned.is_err(), "gave up before the paper was done");
+            }
+            let mut rendering = tokio::task::JoinSet::new();
+            for _ in 0..PAPER_THREADS * 2 {
+                rendering.spawn(render(Arc::clone(&papers)));
+            }
+            for rendered in rendering.join_all().await {
+                assert_eq!(rendered, Some(()));
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), PAPER_THREADS);
+    }
+
+    /// Runs `future` on a runtime of its own, failing the test after `seconds`.
+    fn within_seconds(seconds: u64, future: impl std::future::Future<Output = ()>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(seconds), future).await })
+            .expect("finished in time");
     }
 
     #[test]
