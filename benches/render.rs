@@ -69,32 +69,14 @@ fn latencies_on_pool(
     work: &(impl Fn(usize) -> Duration + Sync),
 ) -> (Vec<Duration>, Duration) {
     if own_pools {
-        let started = Instant::now();
-        let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|thread| {
-                    scope.spawn(move || {
-                        let pool = rayon::ThreadPoolBuilder::new()
-                            .num_threads(1)
-                            .stack_size(32 << 20)
-                            .build()
-                            .expect("rayon pool");
-                        pool.install(|| {
-                            (0..per_thread)
-                                .map(|index| work(thread * per_thread + index))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|handle| handle.join().expect("thread"))
-                .collect()
+        return support::latencies_from_threads_within(threads, per_thread, work, |items| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .stack_size(32 << 20)
+                .build()
+                .expect("rayon pool")
+                .install(items)
         });
-        let wall = started.elapsed();
-        latencies.sort();
-        return (latencies, wall);
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

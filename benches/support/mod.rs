@@ -45,15 +45,28 @@ pub(crate) fn latencies_from_threads(
     per_thread: usize,
     work: impl Fn(usize) -> Duration + Sync,
 ) -> (Vec<Duration>, Duration) {
+    latencies_from_threads_within(threads, per_thread, work, |items| items())
+}
+
+/// As [`latencies_from_threads`], each thread running its items through `within` (to run them
+/// on a pool of its own, say).
+pub(crate) fn latencies_from_threads_within(
+    threads: usize,
+    per_thread: usize,
+    work: impl Fn(usize) -> Duration + Sync,
+    within: impl Fn(&(dyn Fn() -> Vec<Duration> + Sync)) -> Vec<Duration> + Sync,
+) -> (Vec<Duration>, Duration) {
     let started = Instant::now();
     let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|thread| {
-                let work = &work;
+                let (work, within) = (&work, &within);
                 scope.spawn(move || {
-                    (0..per_thread)
-                        .map(|index| work(thread * per_thread + index))
-                        .collect::<Vec<_>>()
+                    within(&|| {
+                        (0..per_thread)
+                            .map(|index| work(thread * per_thread + index))
+                            .collect::<Vec<_>>()
+                    })
                 })
             })
             .collect();
