@@ -329,7 +329,15 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/", get(super::page::index))
-        .route("/batches", axum::routing::post(super::page::submit))
+        // The page's form may send more than the limit: refused, the rest of it is read and
+        // thrown away (up to as much again as the limit, or 1 GB if that is more) so that the browser
+        // shows the refusal page, not a reset connection.
+        .route(
+            "/batches",
+            axum::routing::post(super::page::submit).layer(DefaultBodyLimit::max(
+                limit.saturating_add(limit.max(1_000_000_000)),
+            )),
+        )
         .route("/batches/{id}", get(super::page::batch))
         .route(
             "/batches/{id}/delete",
@@ -746,6 +754,7 @@ pub(crate) async fn accept_upload(
             "redacted_exhibits",
             "shipped_policy",
         ],
+        state.config.max_upload_bytes,
     )
     .await?;
     let mut options = BatchOptions {
@@ -963,12 +972,14 @@ impl Form {
 /// file can be hundreds of megabytes) at the path `file_path` gives it (from the field's name
 /// and how many non-empty files that field already brought), never a name the uploader chose;
 /// a field in `text_fields` is read whole, up to [`TEXT_FIELD_LIMIT`]; any other field is read
-/// past and never kept.
+/// past and never kept. More than `limit` bytes of fields in all is refused (`413`): the page's
+/// form may send more than that (see `router`), to be read past and answered with a page.
 async fn read_form(
     multipart: &mut Multipart,
     folder: &std::path::Path,
     file_path: impl Fn(&str, usize) -> Option<String>,
     text_fields: &[&str],
+    limit: usize,
 ) -> Result<Form, Refusal> {
     use tokio::io::AsyncWriteExt;
     let upload_error = |error: axum::extract::multipart::MultipartError| {
@@ -979,6 +990,21 @@ async fn read_form(
     let mut form = Form {
         files: Vec::new(),
         texts: Vec::new(),
+    };
+    let mut total = 0usize;
+    let mut count = |bytes: usize| {
+        total = total.saturating_add(bytes);
+        if total > limit {
+            Err(Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the upload is larger than {} MB (--max-upload-mb)",
+                    limit / 1_000_000
+                ),
+            ))
+        } else {
+            Ok(())
+        }
     };
     while let Some(mut field) = multipart.next_field().await.map_err(upload_error)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -999,6 +1025,7 @@ async fn read_form(
                         .find(|byte| !byte.is_ascii_whitespace());
                 }
                 size += chunk.len() as u64;
+                count(chunk.len())?;
                 file.write_all(&chunk).await.map_err(disk_error)?;
             }
             file.flush().await.map_err(disk_error)?;
@@ -1019,9 +1046,12 @@ async fn read_form(
                     format!("{name}: longer than {TEXT_FIELD_LIMIT} bytes"),
                 ));
             };
+            count(text.len())?;
             form.texts.push((name, text));
         } else {
-            while field.chunk().await.map_err(upload_error)?.is_some() {}
+            while let Some(chunk) = field.chunk().await.map_err(upload_error)? {
+                count(chunk.len())?;
+            }
         }
     }
     Ok(form)
@@ -1347,6 +1377,7 @@ async fn check_file(State(state): State<Arc<AppState>>, mut multipart: Multipart
             _ => None,
         },
         &["county", "as_of"],
+        state.config.max_upload_bytes,
     )
     .await
     {

@@ -642,6 +642,40 @@ fn a_full_queue_answers_429() {
     assert!(left.is_empty(), "nothing kept of a refused batch");
 }
 
+/// An upload over `--max-upload-mb` is refused with 413: on the API a problem document; on the
+/// page, which reads the rest of the upload first, a page that says so (this write of 48 MB
+/// fails with a reset connection if the server stops reading at the limit).
+#[test]
+fn a_too_large_upload_gets_the_refusal_page_not_a_reset() {
+    let workspace = Workspace::new();
+    let server = start(&workspace, &["--max-upload-mb", "1"]);
+    let large = vec![b'x'; 48 << 20];
+    let page = post_form(
+        &server,
+        "/batches",
+        &usual_form(&large),
+        &[("Sec-Fetch-Site", "same-origin")],
+    );
+    assert_eq!(page.status, 413);
+    let text = String::from_utf8_lossy(&page.body);
+    assert!(
+        text.contains("Not accepted: the upload is too large")
+            && text.contains("larger than 1 MB (--max-upload-mb)"),
+        "{text}"
+    );
+    let api = submit(&server, &vec![b'x'; 1_200_000], "SAN FRANCISCO");
+    assert_eq!(api.status, 413);
+    assert!(
+        api.headers.contains("application/problem+json"),
+        "{}",
+        api.headers
+    );
+    let left: Vec<_> = std::fs::read_dir(workspace.path("data/jobs"))
+        .expect("jobs folder")
+        .collect();
+    assert!(left.is_empty(), "nothing kept of a refused batch");
+}
+
 /// Off loopback the service refuses to start without a token.
 #[test]
 fn serve_refuses_a_public_address_without_a_token() {
