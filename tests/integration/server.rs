@@ -600,6 +600,19 @@ fn a_batch_through_the_service_matches_clearance_run_byte_for_byte() {
     assert_batch_gone(&server, &workspace, &id);
 }
 
+/// The page's form with a 48 MB DOJ file, as a browser sends it: the whole body, then the
+/// answer. A server that answers before reading it all makes this write fail with a reset
+/// connection, where a browser would show no page at all.
+fn post_large_page_form(server: &Server) -> Reply {
+    let large = vec![b'x'; 48 << 20];
+    post_form(
+        server,
+        "/batches",
+        &usual_form(&large),
+        &[("Sec-Fetch-Site", "same-origin")],
+    )
+}
+
 /// A full queue refuses new batches with 429 and Retry-After (and keeps no file of them).
 #[test]
 fn a_full_queue_answers_429() {
@@ -620,16 +633,8 @@ fn a_full_queue_answers_429() {
         "{}",
         reply.headers
     );
-    // The page's form, refused the same way while the browser is still sending a large file:
-    // the server reads the upload to the end first, so the refusal page arrives instead of a
-    // reset connection (this write of 48 MB fails with a reset if it does not).
-    let large = vec![b'x'; 48 << 20];
-    let page = post_form(
-        &server,
-        "/batches",
-        &usual_form(&large),
-        &[("Sec-Fetch-Site", "same-origin")],
-    );
+    // The page's form, refused the same way while the browser is still sending a large file.
+    let page = post_large_page_form(&server);
     assert_eq!(page.status, 429);
     assert!(
         String::from_utf8_lossy(&page.body).contains("too many batches are waiting"),
@@ -649,13 +654,7 @@ fn a_full_queue_answers_429() {
 fn a_too_large_upload_gets_the_refusal_page_not_a_reset() {
     let workspace = Workspace::new();
     let server = start(&workspace, &["--max-upload-mb", "1"]);
-    let large = vec![b'x'; 48 << 20];
-    let page = post_form(
-        &server,
-        "/batches",
-        &usual_form(&large),
-        &[("Sec-Fetch-Site", "same-origin")],
-    );
+    let page = post_large_page_form(&server);
     assert_eq!(page.status, 413);
     let text = String::from_utf8_lossy(&page.body);
     assert!(
