@@ -330,8 +330,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/", get(super::page::index))
         // The page's form may send more than the limit: refused, the rest of it is read and
-        // thrown away (up to as much again as the limit, or 1 GB if that is more) so that the browser
-        // shows the refusal page, not a reset connection.
+        // thrown away (up to as much again as the limit, or 1 GB if that is more), so that the
+        // browser shows the refusal page, not a reset connection.
         .route(
             "/batches",
             axum::routing::post(super::page::submit).layer(DefaultBodyLimit::max(
