@@ -309,6 +309,10 @@ struct ServeArgs {
     /// is there.
     #[arg(long, value_name = "FILE")]
     office: Option<PathBuf>,
+    /// Single papers (`POST /v1/documents/...`) rendered at once, each on a thread of its own.
+    /// Default: one per core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    paper_threads: Option<u16>,
 }
 
 fn serve(arguments: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -345,6 +349,9 @@ fn serve(arguments: ServeArgs) -> anyhow::Result<ExitCode> {
         token,
         default_office,
         jobs_per_batch: crate::ingest::default_jobs(),
+        paper_threads: arguments
+            .paper_threads
+            .map_or_else(crate::ingest::default_jobs, usize::from),
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -38,6 +38,8 @@ pub struct ServeConfig {
     pub default_office: Option<PathBuf>,
     /// Threads each batch renders with.
     pub jobs_per_batch: usize,
+    /// Single papers rendered at once, each on a paper thread of its own.
+    pub paper_threads: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +86,8 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
         None => None,
     };
     // Everything that can fail to start does so before any worker runs a batch.
-    let papers = papers::Papers::new(office).map_err(ServeError::PaperThreads)?;
+    let papers =
+        papers::Papers::new(office, config.paper_threads).map_err(ServeError::PaperThreads)?;
     let default_office = config.default_office.clone();
     let jobs_per_batch = config.jobs_per_batch;
     for _ in 0..config.workers.max(1) {

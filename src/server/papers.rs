@@ -12,11 +12,6 @@ use crate::render::{Renderer, Templates};
 /// Renderers kept: requests nearly always share one as-of date (today's, or a batch's).
 const RENDERERS_KEPT: usize = 4;
 
-/// Papers rendered at once, each on a paper thread of its own: one per core. (With the earlier
-/// design, tokio's blocking threads, 2 was the best of 1, 2 and 3: 1 gave half the papers a
-/// second, 3 no more papers and longer waits; not measured again since.)
-const PAPER_THREADS: usize = 2;
-
 /// Upper bounds of the latency histogram's buckets, in seconds.
 const LATENCY_BUCKETS: [f64; 9] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
@@ -48,10 +43,15 @@ struct Histogram {
 }
 
 impl Papers {
+    /// `threads` paper threads (`--paper-threads`; at least one). One per core is the default
+    /// and measured best: on two cores, 3 threads gave longer tails and fewer papers a second,
+    /// 1 thread half the papers (README).
     pub(crate) fn new(
         office: Option<OfficeProfile>,
+        threads: usize,
     ) -> Result<Papers, rayon::ThreadPoolBuildError> {
-        let pools = (0..PAPER_THREADS)
+        let threads = threads.max(1);
+        let pools = (0..threads)
             .map(|index| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(1)
@@ -65,13 +65,13 @@ impl Papers {
             renderers: Mutex::new(Vec::new()),
             latency: Mutex::default(),
             pools,
-            idle: Arc::new(Mutex::new((0..PAPER_THREADS).collect())),
-            slots: Arc::new(tokio::sync::Semaphore::new(PAPER_THREADS)),
+            idle: Arc::new(Mutex::new((0..threads).collect())),
+            slots: Arc::new(tokio::sync::Semaphore::new(threads)),
         })
     }
 
     /// Runs `work` on an idle paper thread once one is free, requests in order: single
-    /// documents never take more than `PAPER_THREADS` threads from the batches. `None` when it
+    /// documents never take more than the paper threads from the batches. `None` when it
     /// panicked.
     pub(crate) async fn on_paper_thread<T: Send + 'static>(
         &self,
@@ -169,9 +169,12 @@ impl Papers {
 mod tests {
     use super::*;
 
+    /// Paper threads in these tests, as on the two-core machine the service was measured on.
+    const PAPER_THREADS: usize = 2;
+
     #[test]
     fn the_histogram_is_cumulative_and_counts_slow_requests_only_in_inf() {
-        let papers = Papers::new(None).expect("pool");
+        let papers = Papers::new(None, PAPER_THREADS).expect("pool");
         papers.record_latency(Duration::from_millis(3));
         papers.record_latency(Duration::from_millis(30));
         papers.record_latency(Duration::from_secs(9));
@@ -185,7 +188,7 @@ mod tests {
 
     #[test]
     fn a_panicking_paper_is_a_none_and_gives_its_thread_back() {
-        let papers = Arc::new(Papers::new(None).expect("pool"));
+        let papers = Arc::new(Papers::new(None, PAPER_THREADS).expect("pool"));
         within_seconds(10, async {
             // More panics than threads: each must give its thread and permit back (a lost
             // one would leave the renders below waiting, and the timeout fails the test).
@@ -223,7 +226,7 @@ mod tests {
     #[test]
     fn an_abandoned_request_keeps_its_thread_until_its_paper_is_done() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let papers = Arc::new(Papers::new(None).expect("pool"));
+        let papers = Arc::new(Papers::new(None, PAPER_THREADS).expect("pool"));
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let render = |papers: Arc<Papers>| {
@@ -271,7 +274,7 @@ mod tests {
 
     #[test]
     fn a_renderer_is_made_once_per_date_and_few_are_kept() {
-        let papers = Papers::new(None).expect("pool");
+        let papers = Papers::new(None, PAPER_THREADS).expect("pool");
         let first = papers
             .renderer(Date::from_ymd_const(2020, 7, 1))
             .expect("renderer");

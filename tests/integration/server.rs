@@ -690,6 +690,22 @@ fn serve_refuses_a_public_address_without_a_token() {
     assert!(stderr.contains("not a loopback address"), "{stderr}");
 }
 
+/// No paper threads is no service: refused before anything starts.
+#[test]
+fn serve_refuses_zero_paper_threads() {
+    let workspace = Workspace::new();
+    let output = workspace
+        .clearance()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data", "data"])
+        .args(["--paper-threads", "0"])
+        .output()
+        .expect("serve runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--paper-threads"), "{stderr}");
+    assert!(!workspace.path("data").exists(), "nothing created");
+}
+
 /// A batch interrupted by `kill -9` is run again, from scratch, when the service restarts.
 #[test]
 fn an_interrupted_batch_completes_after_a_restart() {
@@ -988,7 +1004,8 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
 fn concurrent_submissions_each_run_once_with_identical_outputs() {
     let workspace = Workspace::new();
     let doj = sample_doj(&workspace, 8, 21);
-    let server = start(&workspace, &[]);
+    // More paper threads than this machine's cores: the burst below still gets the same bytes.
+    let server = start(&workspace, &["--paper-threads", "3"]);
     let ids: Vec<String> = std::thread::scope(|scope| {
         let submissions: Vec<_> = (0..4)
             .map(|_| {
