@@ -122,6 +122,14 @@ fn assert_batch_gone(server: &Server, workspace: &Workspace, id: &str) {
     assert_eq!(get(server, &format!("/v1/batches/{id}")).status, 404);
 }
 
+/// No job folder at all: nothing kept of a refused batch, uploads included.
+fn assert_nothing_kept(workspace: &Workspace) {
+    let kept: Vec<_> = std::fs::read_dir(workspace.path("data/jobs"))
+        .expect("jobs folder")
+        .collect();
+    assert!(kept.is_empty(), "nothing kept of a refused batch");
+}
+
 fn wait_for(server: &Server, id: &str, done: &[&str]) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_mins(5);
     loop {
@@ -641,10 +649,7 @@ fn a_full_queue_answers_429() {
         "{}",
         String::from_utf8_lossy(&page.body)
     );
-    let left: Vec<_> = std::fs::read_dir(workspace.path("data/jobs"))
-        .expect("jobs folder")
-        .collect();
-    assert!(left.is_empty(), "nothing kept of a refused batch");
+    assert_nothing_kept(&workspace);
 }
 
 /// An upload over `--max-upload-mb` is refused with 413: on the API a problem document; on the
@@ -669,10 +674,7 @@ fn a_too_large_upload_gets_the_refusal_page_not_a_reset() {
         "{}",
         api.headers
     );
-    let left: Vec<_> = std::fs::read_dir(workspace.path("data/jobs"))
-        .expect("jobs folder")
-        .collect();
-    assert!(left.is_empty(), "nothing kept of a refused batch");
+    assert_nothing_kept(&workspace);
 }
 
 /// Off loopback the service refuses to start without a token.
@@ -842,10 +844,7 @@ fn bad_rows_are_refused_at_upload_with_every_diagnostic() {
             .contains("bad row"),
         "{problem}"
     );
-    let kept: Vec<_> = std::fs::read_dir(workspace.path("data/jobs"))
-        .expect("jobs folder")
-        .collect();
-    assert!(kept.is_empty(), "nothing kept of a refused batch");
+    assert_nothing_kept(&workspace);
     let listed = get(&server, "/v1/batches").json();
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
 
