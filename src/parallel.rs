@@ -20,7 +20,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Stack of a thread that renders: typst recurses deeply (only the pages touched are
 /// committed).
-pub(crate) const STACK_BYTES: usize = 32 << 20;
+const STACK_BYTES: usize = 32 << 20;
+
+/// A rayon pool of `threads` threads named by `name`, with stacks typst has room on: the pool
+/// every compile runs on (here, and the service's paper threads).
+pub(crate) fn rendering_pool(
+    threads: usize,
+    name: impl Fn(usize) -> String + Send + Sync + 'static,
+) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(STACK_BYTES)
+        .thread_name(name)
+        .build()
+}
 
 /// Runs `work` on every index in `0..count` on `jobs` threads, taking indices in order; the
 /// results come back in index order. A panic in `work` is resumed on the caller's thread.
@@ -28,11 +41,7 @@ pub(crate) fn map<T: Send>(jobs: usize, count: usize, work: impl Fn(usize) -> T 
     let threads = jobs.clamp(1, count.max(1));
     // Without threads (the system refused them) nothing can be rendered safely: the caller's
     // own stack may be too small for typst, so this is a plain failure, not a quiet fallback.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .stack_size(STACK_BYTES)
-        .thread_name(|index| format!("worker-{index}"))
-        .build()
+    let pool = rendering_pool(threads, |index| format!("worker-{index}"))
         .unwrap_or_else(|error| panic!("cannot start {threads} rendering threads: {error}"));
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, T)> = pool

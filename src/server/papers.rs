@@ -28,10 +28,10 @@ pub(crate) struct Papers {
     /// second; one pool of two threads 43–48 ms and 219–249; tokio's blocking threads 51–68 ms
     /// and 175–208.
     pools: Vec<rayon::ThreadPool>,
-    /// The paper threads not rendering now, one for each permit of `slots` not taken.
-    idle: Arc<Mutex<Vec<usize>>>,
-    /// Papers rendered at once: a request waits here (in order) for a paper thread.
-    slots: Arc<tokio::sync::Semaphore>,
+    /// The paper threads not rendering now. Requests wait for one in order (the lock is fair),
+    /// and a thread comes back through `give_back` only when its paper is done.
+    idle: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<usize>>,
+    give_back: tokio::sync::mpsc::UnboundedSender<usize>,
 }
 
 #[derive(Default)]
@@ -52,21 +52,19 @@ impl Papers {
     ) -> Result<Papers, rayon::ThreadPoolBuildError> {
         let threads = threads.max(1);
         let pools = (0..threads)
-            .map(|index| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(1)
-                    .stack_size(crate::parallel::STACK_BYTES)
-                    .thread_name(move |_| format!("paper-{index}"))
-                    .build()
-            })
+            .map(|index| crate::parallel::rendering_pool(1, move |_| format!("paper-{index}")))
             .collect::<Result<Vec<_>, _>>()?;
+        let (give_back, idle) = tokio::sync::mpsc::unbounded_channel();
+        for thread in 0..threads {
+            let _ = give_back.send(thread);
+        }
         Ok(Papers {
             office: office.map(Arc::new),
             renderers: Mutex::new(Vec::new()),
             latency: Mutex::default(),
             pools,
-            idle: Arc::new(Mutex::new((0..threads).collect())),
-            slots: Arc::new(tokio::sync::Semaphore::new(threads)),
+            idle: tokio::sync::Mutex::new(idle),
+            give_back,
         })
     }
 
@@ -77,26 +75,16 @@ impl Papers {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
-        // The permit goes with the work, not the request: a client that hangs up does not
-        // free a thread that is still rendering its paper.
-        let permit = Arc::clone(&self.slots).acquire_owned().await.ok()?;
-        // Taken before the check below, so that a broken rule never panics with the lock held.
-        let idle_thread = self
-            .idle
-            .lock()
-            .expect("no panics while holding the lock")
-            .pop();
-        let thread = idle_thread.expect("an idle paper thread for every permit");
-        let idle = Arc::clone(&self.idle);
+        let thread = self.idle.lock().await.recv().await?;
+        let give_back = self.give_back.clone();
         let (send, receive) = tokio::sync::oneshot::channel();
         self.pools[thread].spawn(move || {
             // A panic on a rayon thread would abort the server: caught, it is this request's
             // 500 instead.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-            idle.lock()
-                .expect("no panics while holding the lock")
-                .push(thread);
-            drop(permit);
+            // Given back here, not by the request: a client that hangs up does not free a
+            // thread that is still rendering its paper.
+            let _ = give_back.send(thread);
             let _ = send.send(outcome);
         });
         receive.await.ok()?.ok()
@@ -190,7 +178,7 @@ mod tests {
     fn a_panicking_paper_is_a_none_and_gives_its_thread_back() {
         let papers = Arc::new(Papers::new(None, PAPER_THREADS).expect("pool"));
         within_seconds(10, async {
-            // More panics than threads: each must give its thread and permit back (a lost
+            // More panics than threads: each must give its thread back (a lost
             // one would leave the renders below waiting, and the timeout fails the test).
             for _ in 0..PAPER_THREADS * 2 {
                 let outcome: Option<u32> = papers
@@ -211,11 +199,7 @@ mod tests {
             rendering.join_all().await;
         });
         assert_eq!(
-            papers
-                .idle
-                .lock()
-                .expect("no panics while holding the lock")
-                .len(),
+            papers.idle.try_lock().expect("no request waiting").len(),
             PAPER_THREADS,
             "every thread idle again"
         );
@@ -259,6 +243,27 @@ mod tests {
             }
         });
         assert_eq!(most.load(Ordering::SeqCst), PAPER_THREADS);
+    }
+
+    /// Nor is its thread given to the next request while the paper renders: with one thread
+    /// busy on an abandoned paper, quick papers keep going to the idle one.
+    #[test]
+    fn a_thread_still_rendering_is_never_handed_out() {
+        let papers = Arc::new(Papers::new(None, PAPER_THREADS).expect("pool"));
+        within_seconds(10, async {
+            let slow = papers.on_paper_thread(|| std::thread::sleep(Duration::from_millis(600)));
+            let abandoned = tokio::time::timeout(Duration::from_millis(10), slow).await;
+            assert!(abandoned.is_err(), "gave up before the paper was done");
+            for _ in 0..3 {
+                let started = std::time::Instant::now();
+                assert_eq!(papers.on_paper_thread(|| ()).await, Some(()));
+                assert!(
+                    started.elapsed() < Duration::from_millis(300),
+                    "a quick paper waited for the abandoned one: {:?}",
+                    started.elapsed()
+                );
+            }
+        });
     }
 
     /// Runs `future` on a runtime of its own, failing the test after `seconds`.
