@@ -368,5 +368,12 @@ mod tests {
         assert_eq!(words("track"), names(every_track.to_vec()));
         assert_eq!(words("basis"), names(every_basis.to_vec()));
         assert_eq!(words("statutory_outcome"), words("outcome"));
+        // utoipa takes patterns as literals only, so the date's is written four times: the
+        // same every time.
+        let date = &schema["properties"]["as_of"]["pattern"];
+        assert!(date.is_string());
+        for field in ["dob", "conviction_date", "sentence_end"] {
+            assert_eq!(&schema["properties"][field]["pattern"], date, "{field}");
+        }
     }
 }
