@@ -60,42 +60,40 @@ enum Threads {
     OwnPools,
 }
 
-/// As `support::latencies_from_threads`, on the threads of one rayon pool made for the purpose
-/// (one loop per thread), or each thread on a one-thread pool of its own.
-fn latencies_on_pool(
-    threads: usize,
-    per_thread: usize,
-    own_pools: bool,
-    work: &(impl Fn(usize) -> Duration + Sync),
-) -> (Vec<Duration>, Duration) {
-    if own_pools {
-        return support::latencies_from_threads_within(threads, per_thread, work, |items| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .stack_size(32 << 20)
-                .build()
-                .expect("rayon pool")
-                .install(items)
-        });
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
+/// A rayon pool of `threads` threads with room on the stack for typst, as clearance makes them.
+fn rayon_pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .stack_size(32 << 20)
         .build()
-        .expect("rayon pool");
-    let started = Instant::now();
-    let mut latencies: Vec<Duration> = pool
-        .broadcast(|context| {
-            (0..per_thread)
-                .map(|index| work(context.index() * per_thread + index))
-                .collect::<Vec<_>>()
+        .expect("rayon pool")
+}
+
+impl Threads {
+    fn label(self) -> &'static str {
+        match self {
+            Threads::Plain => "plain thread(s)",
+            Threads::SharedPool => "thread(s) of one rayon pool",
+            Threads::OwnPools => "one-thread rayon pools",
+        }
+    }
+
+    /// As `support::latencies_from_threads`, each thread's items run where `self` says.
+    fn latencies(
+        self,
+        threads: usize,
+        per_thread: usize,
+        work: impl Fn(usize) -> Duration + Sync,
+    ) -> (Vec<Duration>, Duration) {
+        let shared = (self == Threads::SharedPool).then(|| rayon_pool(threads));
+        support::latencies_from_threads_within(threads, per_thread, work, |items| {
+            match (self, &shared) {
+                (Threads::SharedPool, Some(pool)) => pool.install(items),
+                (Threads::OwnPools, _) => rayon_pool(1).install(items),
+                _ => items(),
+            }
         })
-        .into_iter()
-        .flatten()
-        .collect();
-    let wall = started.elapsed();
-    latencies.sort();
-    (latencies, wall)
+    }
 }
 
 /// Determinations of a synthetic DOJ file with about `people` people, made by the binary.
@@ -224,20 +222,10 @@ fn main() {
                 continue; // the same as one shared pool of one thread
             }
             let per_thread = single_documents / threads;
-            let (latencies, wall) = match place {
-                Threads::Plain => {
-                    support::latencies_from_threads(threads, per_thread, single_paper)
-                }
-                Threads::SharedPool => latencies_on_pool(threads, per_thread, false, &single_paper),
-                Threads::OwnPools => latencies_on_pool(threads, per_thread, true, &single_paper),
-            };
+            let (latencies, wall) = place.latencies(threads, per_thread, single_paper);
             println!(
                 "single papers as the service renders them, {threads} {}: p50 {:.1} ms, p99 {:.1} ms, {:.0} papers/s",
-                match place {
-                    Threads::Plain => "plain thread(s)",
-                    Threads::SharedPool => "thread(s) of one rayon pool",
-                    Threads::OwnPools => "one-thread rayon pools",
-                },
+                place.label(),
                 support::percentile(&latencies, 0.5).as_secs_f64() * 1e3,
                 support::percentile(&latencies, 0.99).as_secs_f64() * 1e3,
                 latencies.len() as f64 / wall.as_secs_f64(),
