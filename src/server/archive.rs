@@ -25,6 +25,17 @@ pub(crate) struct ClassicLimits {
     pub bytes: u64,
 }
 
+impl ClassicLimits {
+    /// A size or offset as its classic 32-bit field: itself, or the "see ZIP64" mark.
+    fn field(self, value: u64) -> u32 {
+        if value >= self.bytes {
+            u32::MAX
+        } else {
+            value as u32
+        }
+    }
+}
+
 pub(crate) const CLASSIC_LIMITS: ClassicLimits = ClassicLimits {
     entries: 0xFFFF,
     bytes: 0xFFFF_FFFF,
@@ -44,6 +55,9 @@ pub(crate) fn write_zip_within(
     let mut central = Vec::new();
     let mut offset: u64 = 0;
     let paths = regular_files(root)?;
+    // One buffer for every file's checksum (thousands of small files, each read once before
+    // it is sent).
+    let mut piece = vec![0; PIECE_BYTES];
     for path in &paths {
         let name = path
             .strip_prefix(root)
@@ -52,7 +66,7 @@ pub(crate) fn write_zip_within(
             .replace('\\', "/");
         let name_length = u16::try_from(name.len())
             .map_err(|_| std::io::Error::other(format!("{name}: name too long for a zip entry")))?;
-        let (crc, size) = checksum(path)?;
+        let (crc, size) = checksum(path, &mut piece)?;
         let large_file = size >= limits.bytes;
         let far_offset = offset >= limits.bytes;
 
@@ -69,33 +83,28 @@ pub(crate) fn write_zip_within(
         local.extend_from_slice(&0u16.to_le_bytes()); // time
         local.extend_from_slice(&DOS_DATE.to_le_bytes());
         local.extend_from_slice(&crc.to_le_bytes());
-        let size_field = if large_file { u32::MAX } else { size as u32 };
+        let size_field = limits.field(size);
         local.extend_from_slice(&size_field.to_le_bytes()); // compressed
         local.extend_from_slice(&size_field.to_le_bytes()); // uncompressed
         local.extend_from_slice(&name_length.to_le_bytes());
-        let local_extra = if large_file {
-            zip64_extra(&[size, size])
+        // Sizes past the classic fields, as the ZIP64 extra gives them (both sizes: stored).
+        let large_sizes = if large_file {
+            vec![size, size]
         } else {
             Vec::new()
         };
+        let local_extra = zip64_extra(&large_sizes);
         local.extend_from_slice(&(local_extra.len() as u16).to_le_bytes());
         local.extend_from_slice(name.as_bytes());
         local.extend_from_slice(&local_extra);
 
         // The central record repeats the local one from "version needed" to the name length;
         // its ZIP64 extra holds, in the order the format fixes, only the fields marked full.
-        let mut central_extra_fields = Vec::new();
-        if large_file {
-            central_extra_fields.extend([size, size]);
-        }
+        let mut central_extra_fields = large_sizes;
         if far_offset {
             central_extra_fields.push(offset);
         }
-        let central_extra = if central_extra_fields.is_empty() {
-            Vec::new()
-        } else {
-            zip64_extra(&central_extra_fields)
-        };
+        let central_extra = zip64_extra(&central_extra_fields);
         central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         central.extend_from_slice(&version.to_le_bytes()); // made by
         central.extend_from_slice(&local[4..28]);
@@ -104,8 +113,7 @@ pub(crate) fn write_zip_within(
         central.extend_from_slice(&0u16.to_le_bytes()); // disk
         central.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
         central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-        let offset_field = if far_offset { u32::MAX } else { offset as u32 };
-        central.extend_from_slice(&offset_field.to_le_bytes());
+        central.extend_from_slice(&limits.field(offset).to_le_bytes());
         central.extend_from_slice(name.as_bytes());
         central.extend_from_slice(&central_extra);
 
@@ -142,20 +150,13 @@ pub(crate) fn write_zip_within(
     } else {
         entries as u16
     };
-    let classic = |value: u64| {
-        if value >= limits.bytes {
-            u32::MAX
-        } else {
-            value as u32
-        }
-    };
     end.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
     end.extend_from_slice(&0u16.to_le_bytes()); // this disk
     end.extend_from_slice(&0u16.to_le_bytes()); // disk of the central directory
     end.extend_from_slice(&entries_field.to_le_bytes());
     end.extend_from_slice(&entries_field.to_le_bytes());
-    end.extend_from_slice(&classic(central_size).to_le_bytes());
-    end.extend_from_slice(&classic(central_offset).to_le_bytes());
+    end.extend_from_slice(&limits.field(central_size).to_le_bytes());
+    end.extend_from_slice(&limits.field(central_offset).to_le_bytes());
     end.extend_from_slice(&0u16.to_le_bytes()); // comment
     if send(central) {
         send(end);
@@ -183,8 +184,11 @@ fn regular_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-/// A ZIP64 extended information extra field holding `values`.
+/// A ZIP64 extended information extra field holding `values`; none when there are none.
 fn zip64_extra(values: &[u64]) -> Vec<u8> {
+    if values.is_empty() {
+        return Vec::new();
+    }
     let mut extra = Vec::with_capacity(4 + 8 * values.len());
     extra.extend_from_slice(&0x0001u16.to_le_bytes());
     extra.extend_from_slice(&((8 * values.len()) as u16).to_le_bytes());
@@ -194,14 +198,13 @@ fn zip64_extra(values: &[u64]) -> Vec<u8> {
     extra
 }
 
-/// The CRC-32 and length of a file, read in pieces.
-fn checksum(path: &Path) -> std::io::Result<(u32, u64)> {
+/// The CRC-32 and length of a file, read in pieces into `piece`.
+fn checksum(path: &Path, piece: &mut [u8]) -> std::io::Result<(u32, u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = crc32fast::Hasher::new();
-    let mut piece = vec![0; PIECE_BYTES];
     let mut size = 0u64;
     loop {
-        let read = file.read(&mut piece)?;
+        let read = file.read(piece)?;
         if read == 0 {
             return Ok((hasher.finalize(), size));
         }
