@@ -677,18 +677,25 @@ fn a_too_large_upload_gets_the_refusal_page_not_a_reset() {
     assert_nothing_kept(&workspace);
 }
 
-/// Off loopback the service refuses to start without a token.
-#[test]
-fn serve_refuses_a_public_address_without_a_token() {
-    let workspace = Workspace::new();
+/// `clearance serve` with `arguments` (no token in the environment), expected to refuse to
+/// start: its error output.
+fn serve_refusal(workspace: &Workspace, arguments: &[&str]) -> String {
     let output = workspace
         .clearance()
-        .args(["serve", "--addr", "0.0.0.0:0", "--data", "data"])
+        .args(["serve", "--data", "data"])
+        .args(arguments)
         .env_remove("CLEARANCE_TOKEN")
         .output()
         .expect("serve runs");
     assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Off loopback the service refuses to start without a token.
+#[test]
+fn serve_refuses_a_public_address_without_a_token() {
+    let workspace = Workspace::new();
+    let stderr = serve_refusal(&workspace, &["--addr", "0.0.0.0:0"]);
     assert!(stderr.contains("not a loopback address"), "{stderr}");
 }
 
@@ -696,14 +703,10 @@ fn serve_refuses_a_public_address_without_a_token() {
 #[test]
 fn serve_refuses_zero_paper_threads() {
     let workspace = Workspace::new();
-    let output = workspace
-        .clearance()
-        .args(["serve", "--addr", "127.0.0.1:0", "--data", "data"])
-        .args(["--paper-threads", "0"])
-        .output()
-        .expect("serve runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = serve_refusal(
+        &workspace,
+        &["--addr", "127.0.0.1:0", "--paper-threads", "0"],
+    );
     assert!(stderr.contains("--paper-threads"), "{stderr}");
     assert!(!workspace.path("data").exists(), "nothing created");
 }
