@@ -721,23 +721,22 @@ fn templates_check_names_the_template_and_line_of_an_error() {
         .code(3)
         .stderr(predicates::str::contains(format!("case.typ:{line}:")));
 
-    workspace.write(
-        "wording/wording/case-intro.hbs",
-        b"The {{no_such_field}} moves.",
-    );
-    templates_check(&["--templates", "wording"])
-        .code(3)
-        .stderr(predicates::str::contains("wording/case-intro.hbs"));
-
-    // A mistake in wording only a notice dated before the challenge deadline takes (the sample
-    // papers are dated on it) is found too.
-    workspace.write(
-        "before/wording/challenge.hbs",
-        b"The People.{{#if before_deadline}}{{#if any_under_review}} {{no_such_field}}{{/if}}{{/if}}",
-    );
-    templates_check(&["--templates", "before"])
-        .code(3)
-        .stderr(predicates::str::contains("wording/challenge.hbs"));
+    // A mistake in wording, and one only a notice dated before the challenge deadline takes
+    // (the sample papers are dated on it): each found, and named.
+    let wording_mistakes: [(&str, &str, &[u8]); 2] = [
+        ("wording", "case-intro.hbs", b"The {{no_such_field}} moves."),
+        (
+            "before",
+            "challenge.hbs",
+            b"The People.{{#if before_deadline}}{{#if any_under_review}} {{no_such_field}}{{/if}}{{/if}}",
+        ),
+    ];
+    for (folder, file, wording) in wording_mistakes {
+        workspace.write(&format!("{folder}/wording/{file}"), wording);
+        templates_check(&["--templates", folder])
+            .code(3)
+            .stderr(predicates::str::contains(format!("wording/{file}")));
+    }
 }
 
 #[test]
@@ -1144,24 +1143,25 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
             .success();
     };
     let run = |as_of: &str, out: &str| run_on("doj.csv", as_of, out);
+    let notice_text = |out: &str| {
+        workspace
+            .pdf(&format!("{out}/bundles/notice-of-challenge.pdf"))
+            .body_text()
+    };
     let attention = |out: &str| -> Vec<String> {
         serde_json::from_value(workspace.json(&format!("{out}/summary.json"))["attention"].clone())
             .unwrap()
     };
 
     run("2020-03-02", "before");
-    let text = workspace
-        .pdf("before/bundles/notice-of-challenge.pdf")
-        .body_text();
+    let text = notice_text("before");
     assert!(
         text.contains("The People are still reviewing one other conviction identified under section 11361.9; this notice does not state whether the People challenge relief for it. By July 1, 2020, the People will inform the Court and the San Francisco Public Defender whether they challenge relief for it (§ 11361.9, subds. (b), (d)). The Court shall reduce or dismiss under section 11361.8 any conviction identified under section 11361.9 that the People do not challenge by July 1, 2020 (§ 11361.9, subd. (f))."),
         "{text}"
     );
     assert!(attention("before").is_empty());
     run_on("doj-two.csv", "2020-03-02", "before-two");
-    let text = workspace
-        .pdf("before-two/bundles/notice-of-challenge.pdf")
-        .body_text();
+    let text = notice_text("before-two");
     assert!(
         text.contains("The People are still reviewing two other convictions identified under section 11361.9; this notice does not state whether the People challenge relief for them. By July 1, 2020, the People will inform the Court and the San Francisco Public Defender whether they challenge relief for each of them"),
         "{text}"
@@ -1174,9 +1174,7 @@ fn the_notice_of_challenge_and_the_summary_follow_the_challenge_deadline() {
     );
 
     run("2020-07-01", "deadline");
-    let text = workspace
-        .pdf("deadline/bundles/notice-of-challenge.pdf")
-        .body_text();
+    let text = notice_text("deadline");
     assert!(!text.contains("still reviewing"), "{text}");
     assert!(
         text.contains(
