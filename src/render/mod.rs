@@ -15,6 +15,7 @@
 //! `par_iter`, which can nest whole compiles on one stack.
 
 pub mod documents;
+pub mod hinting;
 mod world;
 
 use std::path::{Path, PathBuf};
@@ -201,6 +202,18 @@ const BUILT_IN_FONTS: &[&[u8]] = &[
     include_bytes!("../../fonts/LiberationSerif-Italic.ttf"),
     include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf"),
 ];
+
+/// The built-in fonts as they are embedded: without their hinting (`hinting`), made once. A
+/// font that cannot be read that way is kept whole.
+fn embedded_fonts() -> &'static [Vec<u8>] {
+    static FONTS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    FONTS.get_or_init(|| {
+        BUILT_IN_FONTS
+            .iter()
+            .map(|font| hinting::without_hinting(font).unwrap_or_else(|_| font.to_vec()))
+            .collect()
+    })
+}
 
 /// The characters of `text` that some shipped font cannot draw (whitespace and control
 /// characters aside), each once, in order. Data is checked with this at load, so a name no font
@@ -498,7 +511,7 @@ impl Renderer {
             .map(|file| (format!("/{}", file.name), file.text.clone()))
             .collect();
         sources.push((format!("/{STAMP_FONT_SOURCE}"), stamp_font_source()));
-        let fonts = BUILT_IN_FONTS.iter().map(|bytes| bytes.to_vec()).collect();
+        let fonts = embedded_fonts().to_vec();
         let world = SharedWorld::new(&sources, fonts, today);
 
         let wording = templates.wording()?;

@@ -383,6 +383,39 @@ impl Pdf {
                 );
             }
         }
+        // The shipped fonts are embedded without their hinting (render::hinting): no glyph
+        // program tables, a third off every file.
+        for program in self.truetype_programs() {
+            let face = ttf_parser::RawFace::parse(&program, 0)
+                .unwrap_or_else(|error| panic!("{name}: an embedded font does not parse: {error}"));
+            for tag in [b"fpgm", b"prep", b"cvt "] {
+                assert!(
+                    face.table(ttf_parser::Tag::from_bytes(tag)).is_none(),
+                    "{name}: an embedded font keeps its hinting table {}",
+                    String::from_utf8_lossy(tag)
+                );
+            }
+        }
+    }
+
+    /// Every embedded TrueType font program (`FontFile2`), decompressed.
+    fn truetype_programs(&self) -> Vec<Vec<u8>> {
+        self.document
+            .objects
+            .values()
+            .filter_map(|object| object.as_dict().ok())
+            .filter_map(|descriptor| descriptor.get(b"FontFile2").ok())
+            .map(|file| {
+                let Object::Reference(id) = file else {
+                    panic!("{}: FontFile2 is not a stream reference", self.name)
+                };
+                let stream = self.document.get_object(*id).and_then(Object::as_stream);
+                let stream = stream.unwrap_or_else(|_| panic!("{}: FontFile2", self.name));
+                stream
+                    .decompressed_content()
+                    .unwrap_or_else(|_| stream.content.clone())
+            })
+            .collect()
     }
 
     fn font_is_embedded(&self, font: &Dictionary) -> bool {
