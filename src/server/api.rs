@@ -355,8 +355,17 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             authorize,
         ));
+    // Signing in needs no token (it is where a browser gives it), but is a post like any other.
+    let signin = Router::new()
+        .route(
+            "/signin",
+            get(super::signin::show).post(super::signin::submit),
+        )
+        .route("/signout", axum::routing::post(super::signin::sign_out))
+        .layer(middleware::from_fn(refuse_cross_site));
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(signin)
         .merge(api)
         .layer(middleware::from_fn(problems_only))
         .layer(middleware::from_fn(log_and_secure))
@@ -390,7 +399,14 @@ async fn authorize(
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "));
-        if !given.is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes())) {
+        let signed_in = || state.sessions.signed_in(request.headers());
+        if !given.is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes()))
+            && !signed_in()
+        {
+            // A person at a browser is asked to sign in; a program is told what it lacks.
+            if super::signin::wants_a_page(request.method(), request.uri().path()) {
+                return axum::response::Redirect::to("/signin").into_response();
+            }
             let mut response = problem(StatusCode::UNAUTHORIZED, "a bearer token is required");
             response
                 .headers_mut()
@@ -447,7 +463,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -16,6 +16,7 @@ mod archive;
 pub mod jobs;
 mod page;
 mod papers;
+mod signin;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,6 +72,8 @@ pub(crate) struct AppState {
     pub validation_slots: Arc<tokio::sync::Semaphore>,
     /// What single documents are rendered with.
     pub papers: papers::Papers,
+    /// Browsers signed in with the token (`signin`).
+    pub sessions: signin::Sessions,
 }
 
 /// Starts the workers and serves until the process is stopped. Prints `listening on
@@ -110,6 +113,7 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
         config,
         validation_slots: Arc::new(tokio::sync::Semaphore::new(1)),
         papers,
+        sessions: signin::Sessions::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

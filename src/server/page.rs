@@ -14,7 +14,7 @@ use super::api::{Refusal, accept_upload, output_file, problem, read_rest};
 use super::jobs::JobState;
 
 /// Escapes text for HTML (every value on the page is data).
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
@@ -29,7 +29,7 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn layout(title: &str, body: &str, refresh: bool) -> Html<String> {
+pub(super) fn layout(title: &str, body: &str, refresh: bool) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{}\
@@ -89,6 +89,12 @@ pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
             job.state
         );
     }
+    // With a token, a browser is signed in (`signin`): a shared computer needs a way out.
+    let sign_out = if state.config.token.is_some() {
+        "<form method=\"post\" action=\"/signout\"><button type=\"submit\">Sign out</button></form>"
+    } else {
+        ""
+    };
     layout(
         "New batch",
         &format!(
@@ -104,7 +110,7 @@ pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
              <label for=\"as_of\">As of</label><input id=\"as_of\" name=\"as_of\" type=\"date\" value=\"{today}\" required>\
              <label><input type=\"checkbox\" name=\"redacted_exhibits\" value=\"true\"> Public (redacted) exhibits only</label>\
              <button type=\"submit\">Start</button></form>\
-             <h2>Batches</h2><table><thead><tr><th>Batch</th><th>Created</th><th>County</th><th>State</th></tr></thead><tbody>{batches}</tbody></table>"
+             <h2>Batches</h2><table><thead><tr><th>Batch</th><th>Created</th><th>County</th><th>State</th></tr></thead><tbody>{batches}</tbody></table>{sign_out}"
         ),
         false,
     )

@@ -182,8 +182,11 @@ fn a_clerk_runs_a_batch_in_a_real_browser() {
         .success();
     let downloads = workspace.path("downloads");
     std::fs::create_dir_all(&downloads).expect("downloads folder");
-    // On loopback the page needs no token: a clerk's browser sends none.
-    let server = start_with(&workspace, &[], None);
+    // With a token, as a service off loopback must have: the clerk signs in on the page and
+    // the browser's session cookie carries the rest (the page, its refreshes, the download).
+    // Without one, on loopback, the same pages need no sign-in (the server tests).
+    let token = "browser-token-5d1c";
+    let server = start_with(&workspace, &[], Some(token));
     let driver = driver();
     let created = call(
         &driver,
@@ -211,6 +214,10 @@ fn a_clerk_runs_a_batch_in_a_real_browser() {
     };
 
     session.go(&format!("http://{}/", server.addr));
+    session.wait_for_url("/signin");
+    session.type_into("#token", token);
+    session.click("button[type=submit]");
+    session.wait_for_text("new batch");
     session.type_into("#doj", &workspace.path("doj.csv").display().to_string());
     session.script("document.getElementById('as_of').value = '2020-07-01';");
     session.click("button[type=submit]");

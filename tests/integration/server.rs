@@ -1380,3 +1380,98 @@ fn without_a_token_only_loopback_hosts_are_served() {
         openapi["components"]
     );
 }
+
+/// The `Set-Cookie` of a reply, if any.
+fn set_cookie(reply: &Reply) -> Option<String> {
+    reply.headers.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("set-cookie")
+            .then(|| value.trim().to_string())
+    })
+}
+
+/// With a token, a browser cannot send `Authorization`: a clerk signs in on `/signin` with the
+/// token and gets a session cookie, which the page and its downloads accept until signing out.
+#[test]
+fn a_browser_signs_in_with_the_token_and_out_again() {
+    let workspace = Workspace::new();
+    let server = start_with(&workspace, &[], Some(TOKEN));
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let same_site = ("Sec-Fetch-Site", "same-origin");
+
+    // A page is sent to sign in; the API and unknown paths still answer 401.
+    let page = request(&server, "GET", "/", &[], b"");
+    assert_eq!(page.status, 303);
+    assert!(
+        page.headers.contains("location: /signin"),
+        "{}",
+        page.headers
+    );
+    assert_eq!(request(&server, "GET", "/v1/batches", &[], b"").status, 401);
+    assert_eq!(
+        request(&server, "GET", "/v2/anything", &[], b"").status,
+        401
+    );
+    let signin = request(&server, "GET", "/signin", &[], b"");
+    assert_eq!(signin.status, 200);
+    let text = String::from_utf8_lossy(&signin.body).to_string();
+    assert!(text.contains("type=\"password\"") && text.contains("Access token"));
+
+    // A wrong token: said so, no cookie.
+    let wrong = request(
+        &server,
+        "POST",
+        "/signin",
+        &[form, same_site],
+        b"token=guess",
+    );
+    assert_eq!(wrong.status, 401);
+    assert!(String::from_utf8_lossy(&wrong.body).contains("not the access token"));
+    assert_eq!(set_cookie(&wrong), None);
+    // Another site's page cannot sign a browser in.
+    let body = format!("token={TOKEN}");
+    let cross = [form, ("Sec-Fetch-Site", "cross-site")];
+    let refused = request(&server, "POST", "/signin", &cross, body.as_bytes());
+    assert_eq!(refused.status, 403);
+    assert_eq!(set_cookie(&refused), None);
+
+    // The right token: a session cookie only the server reads, for this site only.
+    let signed = request(
+        &server,
+        "POST",
+        "/signin",
+        &[form, same_site],
+        body.as_bytes(),
+    );
+    assert_eq!(signed.status, 303);
+    let cookie = set_cookie(&signed).expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains(TOKEN), "the cookie is not the token");
+    let session = cookie.split(';').next().expect("name=value").to_string();
+    let with_session = [("Cookie", session.as_str())];
+    let index = request(&server, "GET", "/", &with_session, b"");
+    assert_eq!(index.status, 200);
+    assert!(String::from_utf8_lossy(&index.body).contains("action=\"/signout\""));
+    assert_eq!(
+        request(&server, "GET", "/v1/batches", &with_session, b"").status,
+        200
+    );
+
+    // Signing out ends the session on the server, not only in the browser.
+    let out = request(
+        &server,
+        "POST",
+        "/signout",
+        &[with_session[0], same_site],
+        b"",
+    );
+    assert_eq!(out.status, 303);
+    assert!(set_cookie(&out).expect("cleared").contains("Max-Age=0"));
+    assert_eq!(request(&server, "GET", "/", &with_session, b"").status, 303);
+    assert_eq!(
+        request(&server, "GET", "/v1/batches", &with_session, b"").status,
+        401
+    );
+}
