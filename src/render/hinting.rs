@@ -65,8 +65,9 @@ pub fn without_hinting(font: &[u8]) -> Result<Vec<u8>, HintingError> {
             .expect("four bytes");
         let offset = u32_at(font, record + 8)? as usize;
         let length = u32_at(font, record + 12)? as usize;
-        let data = font
-            .get(offset..offset + length)
+        let data = offset
+            .checked_add(length)
+            .and_then(|end| font.get(offset..end))
             .ok_or(HintingError::Malformed("a table lies outside the file"))?;
         tables.push((tag, data));
     }
@@ -159,16 +160,16 @@ fn glyph_without_instructions(data: &[u8], out: &mut Vec<u8>) -> Result<(), Hint
     }
     let contours = u16_at(data, 0)? as i16;
     if contours >= 0 {
-        // Header, the contours' end points, then the instruction length and the instructions.
+        // Header, the contours' end points, then the instruction length and the instructions,
+        // then the points' flags and coordinates (kept to their last byte: the glyph's own
+        // padding is dropped, as the caller pads again).
         let length_at = 10 + 2 * usize::from(contours as u16);
         let instructions = usize::from(u16_at(data, length_at)?);
         let rest = length_at + 2 + instructions;
-        if rest > data.len() {
-            return Err(HintingError::Malformed("glyph instructions"));
-        }
+        let end = simple_glyph_end(data, contours as u16, rest)?;
         out.extend_from_slice(&data[..length_at]);
         out.extend_from_slice(&0u16.to_be_bytes());
-        out.extend_from_slice(&data[rest..]);
+        out.extend_from_slice(&data[rest..end]);
         return Ok(());
     }
     // A composite glyph: its components, each without WE_HAVE_INSTRUCTIONS, then (dropped) the
@@ -181,6 +182,58 @@ fn glyph_without_instructions(data: &[u8], out: &mut Vec<u8>) -> Result<(), Hint
         out[start..start + 2].copy_from_slice(&(flags & !HAS_INSTRUCTIONS).to_be_bytes());
     }
     Ok(())
+}
+
+/// Where a simple glyph's data ends: after the flags (from `flags_at`) and the coordinates of
+/// its points, whose sizes the flags give.
+fn simple_glyph_end(data: &[u8], contours: u16, flags_at: usize) -> Result<usize, HintingError> {
+    const X_IS_BYTE: u8 = 0x02;
+    const Y_IS_BYTE: u8 = 0x04;
+    const REPEAT: u8 = 0x08;
+    const X_SAME_OR_POSITIVE: u8 = 0x10;
+    const Y_SAME_OR_POSITIVE: u8 = 0x20;
+    let points = if contours == 0 {
+        0
+    } else {
+        usize::from(u16_at(data, 10 + 2 * (usize::from(contours) - 1))?) + 1
+    };
+    let byte = |at: usize| {
+        data.get(at)
+            .copied()
+            .ok_or(HintingError::Malformed("glyph points"))
+    };
+    let (mut at, mut counted, mut coordinates) = (flags_at, 0, 0);
+    while counted < points {
+        let flags = byte(at)?;
+        at += 1;
+        let times = if flags & REPEAT != 0 {
+            at += 1;
+            1 + usize::from(byte(at - 1)?)
+        } else {
+            1
+        };
+        let x = if flags & X_IS_BYTE != 0 {
+            1
+        } else if flags & X_SAME_OR_POSITIVE != 0 {
+            0
+        } else {
+            2
+        };
+        let y = if flags & Y_IS_BYTE != 0 {
+            1
+        } else if flags & Y_SAME_OR_POSITIVE != 0 {
+            0
+        } else {
+            2
+        };
+        coordinates += times * (x + y);
+        counted += times;
+    }
+    let end = at + coordinates;
+    if counted != points || end > data.len() {
+        return Err(HintingError::Malformed("glyph points"));
+    }
+    Ok(end)
 }
 
 /// A composite glyph's flag: instructions follow its last component.
@@ -222,8 +275,9 @@ fn component_records(glyph: &[u8]) -> Result<Vec<std::ops::Range<usize>>, Hintin
 /// An sfnt file of `tables` (already in tag order): directory, word-aligned tables, checksums
 /// and head's checksum adjustment.
 fn assemble_font(tables: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
-    let count = tables.len() as u16;
-    let entry_selector = 15 - count.max(1).leading_zeros() as u16;
+    // At most as many tables as the font read had (a u16 count), so 16 times it fits a u32.
+    let count = tables.len() as u32;
+    let entry_selector = count.max(1).ilog2();
     let search_range = 16 << entry_selector;
     let mut font = Vec::new();
     font.extend_from_slice(&0x0001_0000u32.to_be_bytes());
@@ -233,7 +287,7 @@ fn assemble_font(tables: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
         entry_selector,
         count * 16 - search_range,
     ] {
-        font.extend_from_slice(&value.to_be_bytes());
+        font.extend_from_slice(&(value as u16).to_be_bytes());
     }
     let mut offset = 12 + 16 * tables.len();
     let mut head_offset = None;
@@ -321,9 +375,147 @@ mod tests {
                 Font::new(Bytes::new(stripped.clone()), 0).expect("typst reads it"),
             );
             assert_eq!(old.info(), new.info());
-            // The file's checksum adjustment is right: the whole file sums to the magic number.
-            assert_eq!(checksum(&stripped), 0xB1B0_AFBA);
+            assert_directory_is_sound(&stripped);
+            // maxp: one zone, no twilight points, storage, definitions, stack or instructions.
+            let maxp = after.raw_face().table(ttf_parser::Tag::from_bytes(b"maxp"));
+            let maxp = maxp.expect("maxp");
+            assert_eq!(&maxp[14..28], &[0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         }
+    }
+
+    /// The table directory's search fields and every table's checksum, as the spec has them,
+    /// and the whole file summing to the magic number.
+    fn assert_directory_is_sound(font: &[u8]) {
+        let count = u16_at(font, 4).expect("count");
+        let power = 1u16 << count.ilog2();
+        assert_eq!(u16_at(font, 6).expect("searchRange"), power * 16);
+        assert_eq!(
+            u16_at(font, 8).expect("entrySelector"),
+            power.trailing_zeros() as u16
+        );
+        assert_eq!(
+            u16_at(font, 10).expect("rangeShift"),
+            count * 16 - power * 16
+        );
+        let mut tags = Vec::new();
+        for index in 0..usize::from(count) {
+            let record = 12 + 16 * index;
+            let offset = u32_at(font, record + 8).expect("offset") as usize;
+            let length = u32_at(font, record + 12).expect("length") as usize;
+            assert_eq!(offset % 4, 0, "tables start on a word");
+            let mut data = font[offset..offset + length].to_vec();
+            if &font[record..record + 4] == b"head" {
+                data[8..12].fill(0);
+            }
+            assert_eq!(u32_at(font, record + 4).expect("checksum"), checksum(&data));
+            tags.push(&font[record..record + 4]);
+        }
+        assert!(tags.is_sorted(), "tables in tag order");
+        assert_eq!(checksum(font), 0xB1B0_AFBA);
+    }
+
+    /// A simple glyph of one contour of `points` points, all on-curve with byte coordinates,
+    /// with `instructions` and `padding` bytes.
+    fn simple_glyph(points: u8, instructions: &[u8], padding: usize) -> Vec<u8> {
+        let mut glyph = vec![0, 1, 0, 0, 0, 0, 0, 9, 0, 9]; // one contour, bounding box
+        glyph.extend_from_slice(&u16::from(points - 1).to_be_bytes());
+        glyph.extend_from_slice(&(instructions.len() as u16).to_be_bytes());
+        glyph.extend_from_slice(instructions);
+        // The first flag, then the rest in one repeated flag: on curve, x and y one byte each.
+        glyph.extend_from_slice(&[0x37, 0x3f, points - 2]);
+        glyph.extend(std::iter::repeat_n(3u8, 2 * usize::from(points)));
+        glyph.extend(std::iter::repeat_n(0u8, padding));
+        glyph
+    }
+
+    #[test]
+    fn a_simple_glyph_loses_its_instructions_and_padding_and_keeps_its_points() {
+        let with = simple_glyph(5, &[0xb0, 0x01, 0x2f], 3);
+        let without = simple_glyph(5, &[], 0);
+        let mut out = Vec::new();
+        glyph_without_instructions(&with, &mut out).expect("glyph");
+        assert_eq!(out, without);
+        // A glyph cut short in its coordinates is malformed, not read past its end.
+        let cut = &without[..without.len() - 1];
+        assert!(glyph_without_instructions(cut, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_composite_glyph_of_every_component_size_loses_its_instructions() {
+        const MORE: u16 = 0x0020;
+        // (flags, bytes after flags and glyph id): byte arguments; word arguments; a scale;
+        // x and y scales; a two by two matrix.
+        let components: [(u16, usize); 5] = [
+            (0x0000, 2),
+            (0x0001, 4),
+            (0x0008, 4),
+            (0x0040, 6),
+            (0x0080, 10),
+        ];
+        let mut with = vec![0xff, 0xff, 0, 0, 0, 0, 0, 9, 0, 9];
+        let mut without = with.clone();
+        for (index, (flags, size)) in components.iter().enumerate() {
+            let more = if index + 1 < components.len() {
+                MORE
+            } else {
+                0
+            };
+            let arguments: Vec<u8> = (1..=*size as u8).collect();
+            for (glyph, instructions) in [(&mut with, HAS_INSTRUCTIONS), (&mut without, 0)] {
+                glyph.extend_from_slice(&(flags | more | instructions).to_be_bytes());
+                glyph.extend_from_slice(&(index as u16 + 1).to_be_bytes());
+                glyph.extend_from_slice(&arguments);
+            }
+        }
+        with.extend_from_slice(&[0, 2, 0xb0, 0x01, 0]); // two instruction bytes, then padding
+        let mut out = Vec::new();
+        glyph_without_instructions(&with, &mut out).expect("glyph");
+        assert_eq!(out, without);
+        assert_eq!(component_records(&out).expect("components").len(), 5);
+    }
+
+    /// A font of just the tables `without_hinting` reads (and a `fpgm`), with short loca
+    /// offsets: an empty glyph, then `glyph`.
+    fn short_loca_font(glyph: &[u8]) -> Vec<u8> {
+        let mut head = vec![0u8; 54];
+        head[50..52].copy_from_slice(&0u16.to_be_bytes());
+        let mut maxp = vec![0u8; 32];
+        maxp[..4].copy_from_slice(&0x0001_0000u32.to_be_bytes());
+        maxp[4..6].copy_from_slice(&2u16.to_be_bytes());
+        maxp[14..28].fill(7);
+        let mut glyf = glyph.to_vec();
+        glyf.resize(glyf.len().next_multiple_of(2), 0);
+        let mut loca = Vec::new();
+        for start in [0, 0, glyf.len() / 2] {
+            loca.extend_from_slice(&(start as u16).to_be_bytes());
+        }
+        assemble_font(&[
+            (*b"fpgm", vec![0xb0, 0x00]),
+            (*b"glyf", glyf),
+            (*b"head", head),
+            (*b"loca", loca),
+            (*b"maxp", maxp),
+        ])
+    }
+
+    #[test]
+    fn short_loca_offsets_are_rewritten_in_words() {
+        let font = short_loca_font(&simple_glyph(4, &[1, 2, 3, 4, 5, 6, 7], 0));
+        let stripped = without_hinting(&font).expect("font");
+        assert_directory_is_sound(&stripped);
+        let expected = short_loca_font(&simple_glyph(4, &[], 0));
+        let mut expected_maxp = [0u8; 32];
+        expected_maxp[..4].copy_from_slice(&0x0001_0000u32.to_be_bytes());
+        expected_maxp[4..6].copy_from_slice(&2u16.to_be_bytes());
+        expected_maxp[15] = 1;
+        let face = ttf_parser::RawFace::parse(&stripped, 0).expect("font");
+        let table = |tag: &[u8; 4]| face.table(ttf_parser::Tag::from_bytes(tag));
+        let expected_face = ttf_parser::RawFace::parse(&expected, 0).expect("font");
+        let expected_table = |tag: &[u8; 4]| expected_face.table(ttf_parser::Tag::from_bytes(tag));
+        assert_eq!(table(b"glyf"), expected_table(b"glyf"));
+        assert_eq!(table(b"loca"), expected_table(b"loca"));
+        assert_eq!(table(b"maxp"), Some(&expected_maxp[..]));
+        assert_eq!(table(b"fpgm"), None);
     }
 
     #[test]

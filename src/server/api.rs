@@ -372,7 +372,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Every route but `/healthz` needs the bearer token when one is set.
+/// Every route but `/healthz`, `/signin` and `/signout` needs, when a token is set, the bearer
+/// token or a browser's session cookie (`signin`).
 async fn authorize(
     State(state): State<Arc<AppState>>,
     request: axum::extract::Request,
@@ -400,11 +401,13 @@ async fn authorize(
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "));
         let signed_in = || state.sessions.signed_in(request.headers());
-        if !given.is_some_and(|given| constant_time_equal(given.as_bytes(), token.as_bytes()))
-            && !signed_in()
-        {
+        if !given.is_some_and(|given| token_matches(given, token)) && !signed_in() {
             // A person at a browser is asked to sign in; a program is told what it lacks.
-            if super::signin::wants_a_page(request.method(), request.uri().path()) {
+            if super::signin::wants_a_page(
+                request.method(),
+                request.uri().path(),
+                request.headers(),
+            ) {
                 return axum::response::Redirect::to("/signin").into_response();
             }
             let mut response = problem(StatusCode::UNAUTHORIZED, "a bearer token is required");
@@ -463,7 +466,14 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-pub(super) fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
+/// Whether a token given equals the service's, in time that depends on neither: both are
+/// hashed first, so not even the token's length shows in how long a refusal takes.
+pub(super) fn token_matches(given: &str, token: &str) -> bool {
+    use sha2::Digest as _;
+    constant_time_equal(&sha2::Sha256::digest(given), &sha2::Sha256::digest(token))
+}
+
+fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -498,6 +508,9 @@ async fn log_and_secure(request: axum::extract::Request, next: Next) -> Response
         // the page's own form posts, which the CSRF check would then refuse.
         HeaderValue::from_static("same-origin"),
     );
+    // Criminal-record data: no browser or proxy keeps a copy (after "Sign out", Back shows
+    // nothing of it).
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
         headers.insert("x-request-id", value);
     }

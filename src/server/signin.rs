@@ -85,11 +85,25 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, id)| id)
 }
 
-/// Whether a request that lacks the token is a browser asking for one of the page's pages
-/// (sent to sign in) rather than a program calling the API or a path that does not exist
-/// (answered `401`).
-pub(crate) fn wants_a_page(method: &axum::http::Method, path: &str) -> bool {
-    method == axum::http::Method::GET && (path == "/" || path.starts_with("/batches"))
+/// Whether a request that lacks the token is a person at a browser (sent to sign in) rather
+/// than a program calling the API or a path that does not exist (answered `401`): a page of
+/// the page's own, or any navigation the browser says it is making (a download link, a form
+/// posted after the session ended).
+pub(crate) fn wants_a_page(method: &axum::http::Method, path: &str, headers: &HeaderMap) -> bool {
+    let navigation = headers
+        .get("sec-fetch-mode")
+        .is_some_and(|mode| mode.as_bytes() == b"navigate");
+    navigation
+        || (method == axum::http::Method::GET && (path == "/" || path.starts_with("/batches")))
+}
+
+/// `Secure` when the office's TLS proxy says the browser came over https: the cookie is then
+/// never sent over plain http (the service itself speaks plain http, so it cannot always be).
+fn secure_attribute(headers: &HeaderMap) -> &'static str {
+    let https = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
+    if https { "; Secure" } else { "" }
 }
 
 fn form(message: &str) -> String {
@@ -125,12 +139,13 @@ pub(crate) struct SignIn {
 /// `POST /signin`: the right token starts a session; a wrong one is said so, slowly.
 pub(crate) async fn submit(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     axum::Form(sign_in): axum::Form<SignIn>,
 ) -> Response {
     let Some(token) = &state.config.token else {
         return Redirect::to("/").into_response();
     };
-    if !super::api::constant_time_equal(sign_in.token.trim().as_bytes(), token.as_bytes()) {
+    if !super::api::token_matches(sign_in.token.trim(), token) {
         tokio::time::sleep(WRONG_TOKEN_DELAY).await;
         let page = layout("Sign in", &form("That is not the access token."), false);
         return (StatusCode::UNAUTHORIZED, page).into_response();
@@ -142,8 +157,9 @@ pub(crate) async fn submit(
         );
     };
     let cookie = format!(
-        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        LIFETIME.as_secs()
+        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        LIFETIME.as_secs(),
+        secure_attribute(&headers)
     );
     with_cookie(Redirect::to("/").into_response(), &cookie)
 }
@@ -151,7 +167,10 @@ pub(crate) async fn submit(
 /// `POST /signout`: the session ends here and in the browser.
 pub(crate) async fn sign_out(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     state.sessions.end(&headers);
-    let cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let cookie = format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure_attribute(&headers)
+    );
     with_cookie(Redirect::to("/signin").into_response(), &cookie)
 }
 
@@ -208,14 +227,31 @@ mod tests {
     }
 
     #[test]
-    fn pages_go_to_sign_in_and_the_api_gets_401() {
-        let get = axum::http::Method::GET;
-        assert!(wants_a_page(&get, "/"));
-        assert!(wants_a_page(&get, "/batches/abc"));
-        assert!(!wants_a_page(&get, "/v1/batches"));
-        assert!(!wants_a_page(&get, "/metrics"));
-        assert!(!wants_a_page(&get, "/openapi.json"));
-        assert!(!wants_a_page(&get, "/v2/anything"));
-        assert!(!wants_a_page(&axum::http::Method::POST, "/batches"));
+    fn pages_and_navigations_go_to_sign_in_and_the_api_gets_401() {
+        let (get, post) = (axum::http::Method::GET, axum::http::Method::POST);
+        let none = HeaderMap::new();
+        assert!(wants_a_page(&get, "/", &none));
+        assert!(wants_a_page(&get, "/batches/abc", &none));
+        for path in ["/v1/batches", "/metrics", "/openapi.json", "/v2/anything"] {
+            assert!(!wants_a_page(&get, path, &none), "{path}");
+        }
+        assert!(!wants_a_page(&post, "/batches", &none));
+        // A download link or a form posted from the page after the session ended.
+        let mut navigation = HeaderMap::new();
+        navigation.insert("sec-fetch-mode", HeaderValue::from_static("navigate"));
+        assert!(wants_a_page(
+            &get,
+            "/v1/batches/x/files/bundles/filing.pdf",
+            &navigation
+        ));
+        assert!(wants_a_page(&post, "/batches", &navigation));
+    }
+
+    #[test]
+    fn the_cookie_is_secure_when_the_proxy_says_https() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(secure_attribute(&headers), "");
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("HTTPS"));
+        assert_eq!(secure_attribute(&headers), "; Secure");
     }
 }

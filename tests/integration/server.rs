@@ -1454,6 +1454,12 @@ fn a_browser_signs_in_with_the_token_and_out_again() {
     let index = request(&server, "GET", "/", &with_session, b"");
     assert_eq!(index.status, 200);
     assert!(String::from_utf8_lossy(&index.body).contains("action=\"/signout\""));
+    // No copy of criminal-record pages kept by the browser (Back after signing out).
+    assert!(
+        index.headers.contains("cache-control: no-store"),
+        "{}",
+        index.headers
+    );
     assert_eq!(
         request(&server, "GET", "/v1/batches", &with_session, b"").status,
         200
@@ -1473,5 +1479,24 @@ fn a_browser_signs_in_with_the_token_and_out_again() {
     assert_eq!(
         request(&server, "GET", "/v1/batches", &with_session, b"").status,
         401
+    );
+    // A download link followed after the session ended: the browser says it navigates, and
+    // is sent to sign in rather than shown a 401 document.
+    let navigate = [with_session[0], ("Sec-Fetch-Mode", "navigate")];
+    let link = request(&server, "GET", "/v1/batches", &navigate, b"");
+    assert_eq!(link.status, 303);
+    assert!(
+        link.headers.contains("location: /signin"),
+        "{}",
+        link.headers
+    );
+
+    // Behind the office's TLS proxy the cookie is never sent over plain http.
+    let proxied = [form, same_site, ("X-Forwarded-Proto", "https")];
+    let signed = request(&server, "POST", "/signin", &proxied, body.as_bytes());
+    assert!(
+        set_cookie(&signed)
+            .expect("a session cookie")
+            .ends_with("; Secure")
     );
 }
