@@ -89,12 +89,7 @@ pub(crate) async fn index(State(state): State<Arc<AppState>>) -> Html<String> {
             job.state
         );
     }
-    // With a token, a browser is signed in (`signin`): a shared computer needs a way out.
-    let sign_out = if state.config.token.is_some() {
-        "<form method=\"post\" action=\"/signout\"><button type=\"submit\">Sign out</button></form>"
-    } else {
-        ""
-    };
+    let sign_out = super::signin::sign_out_button(&state);
     layout(
         "New batch",
         &format!(
@@ -233,6 +228,7 @@ pub(crate) async fn batch(State(state): State<Arc<AppState>>, Path(id): Path<Str
             escape(&job.id)
         );
     }
+    body.push_str(super::signin::sign_out_button(&state));
     layout(&format!("Batch {}", job.id), &body, running).into_response()
 }
 
@@ -721,6 +717,7 @@ pub(crate) async fn determinations(
         let _ = write!(body, "<a href=\"{}\">Next</a>", link(page + 1));
     }
     body.push_str("</nav>");
+    body.push_str(super::signin::sign_out_button(&state));
     layout("Determinations", &body, false).into_response()
 }
 

@@ -106,6 +106,16 @@ fn secure_attribute(headers: &HeaderMap) -> &'static str {
     if https { "; Secure" } else { "" }
 }
 
+/// The "Sign out" button every page ends with when the service has a token (a browser is then
+/// signed in, and a shared computer needs a way out); nothing without one.
+pub(crate) fn sign_out_button(state: &AppState) -> &'static str {
+    if state.config.token.is_some() {
+        "<form method=\"post\" action=\"/signout\"><button type=\"submit\">Sign out</button></form>"
+    } else {
+        ""
+    }
+}
+
 fn form(message: &str) -> String {
     let alert = if message.is_empty() {
         String::new()

@@ -224,6 +224,7 @@ fn a_clerk_runs_a_batch_in_a_real_browser() {
     // The batch page refreshes itself until the batch is done.
     let done = session.wait_for_text("Succeeded");
     assert!(done.contains("Dismiss and seal"), "the summary: {done}");
+    assert!(done.contains("Sign out"), "a way out on every page: {done}");
 
     // The review-first table, filtered to one outcome.
     session.click("a[href$='/determinations']");
@@ -271,4 +272,10 @@ fn a_clerk_runs_a_batch_in_a_real_browser() {
         std::fs::read(&downloaded).expect("download"),
         std::fs::read(&served).expect("served")
     );
+
+    // Signing out ends the session: the batch page now asks for the token again.
+    session.click("form[action='/signout'] button");
+    session.wait_for_url("/signin");
+    session.go(&format!("http://{}{batch_page}", server.addr));
+    session.wait_for_url("/signin");
 }
