@@ -446,6 +446,11 @@ async fn refuse_cross_site(request: axum::extract::Request, next: Next) -> Respo
         axum::http::Method::POST | axum::http::Method::DELETE
     );
     if changes && !same_origin(request.headers()) {
+        // A person whose browser was sent here by another site's form gets a page that says
+        // what happened; a program gets the problem document.
+        if super::signin::is_navigation(request.headers()) {
+            return super::page::cross_site_page();
+        }
         return problem(StatusCode::FORBIDDEN, "cross-site posts are refused");
     }
     next.run(request).await

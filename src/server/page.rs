@@ -128,6 +128,17 @@ pub(crate) async fn submit(
     }
 }
 
+/// A form another site's page made the browser post here, refused (`api::refuse_cross_site`).
+pub(super) fn cross_site_page() -> Response {
+    let heading = "Not accepted: this form came from another site";
+    let body = format!(
+        "<h1>{heading}</h1><p role=\"alert\">Your browser was sent here by a page of another \
+         site, which may not start, change or delete anything in clearance. Nothing was done.</p>\
+         <p><a href=\"/\">Go to clearance's own page</a></p>"
+    );
+    (StatusCode::FORBIDDEN, layout(heading, &body, false)).into_response()
+}
+
 /// A refused upload as a page: what is wrong, every bad row located (file, line, column,
 /// field), and the way back to the form.
 fn refusal_page(refusal: &Refusal) -> Response {

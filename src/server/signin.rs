@@ -90,11 +90,16 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
 /// the page's own, or any navigation the browser says it is making (a download link, a form
 /// posted after the session ended).
 pub(crate) fn wants_a_page(method: &axum::http::Method, path: &str, headers: &HeaderMap) -> bool {
-    let navigation = headers
-        .get("sec-fetch-mode")
-        .is_some_and(|mode| mode.as_bytes() == b"navigate");
-    navigation
+    is_navigation(headers)
         || (method == axum::http::Method::GET && (path == "/" || path.starts_with("/batches")))
+}
+
+/// Whether the browser says the request is a navigation (a link followed, a form posted): a
+/// person will see the answer, so it should be a page.
+pub(crate) fn is_navigation(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-mode")
+        .is_some_and(|mode| mode.as_bytes() == b"navigate")
 }
 
 /// `Secure` when the office's TLS proxy says the browser came over https: the cookie is then

@@ -987,6 +987,26 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
         b"",
     );
     assert_eq!(cross_site.status, 403);
+    assert!(cross_site.headers.contains("application/problem+json"));
+    // A person sent here by another site's form sees a page saying so.
+    let navigated = request(
+        &server,
+        "POST",
+        &format!("/batches/{id}/delete"),
+        &[
+            AUTH,
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Sec-Fetch-Mode", "navigate"),
+        ],
+        b"",
+    );
+    assert_eq!(navigated.status, 403);
+    assert!(
+        navigated.headers.contains("text/html"),
+        "{}",
+        navigated.headers
+    );
+    assert!(String::from_utf8_lossy(&navigated.body).contains("came from another site"));
     assert!(workspace.path(&format!("data/jobs/{id}")).exists());
     let deleted = request(
         &server,
