@@ -20,7 +20,8 @@ use super::page::{escape, layout};
 const COOKIE: &str = "clearance_session";
 /// How long a session lasts: a working day.
 const LIFETIME: Duration = Duration::from_hours(12);
-/// How long a wrong token is answered after, so that guessing is slow.
+/// How long a wrong token on the form is answered after: nothing to a person who mistyped,
+/// a brake on a script guessing through the form (the token itself must be long and random).
 const WRONG_TOKEN_DELAY: Duration = Duration::from_secs(1);
 
 /// The sessions signed in, by their random id (hex), with when each ends.
