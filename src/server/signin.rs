@@ -139,9 +139,9 @@ fn form(message: &str) -> String {
     )
 }
 
-/// `GET /signin`: the form (or, with no token to ask for, the page itself).
-pub(crate) async fn show(State(state): State<Arc<AppState>>) -> Response {
-    if state.config.token.is_none() {
+/// `GET /signin`: the form (or, with no token to ask for or a session already, the page).
+pub(crate) async fn show(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if state.config.token.is_none() || state.sessions.signed_in(&headers) {
         return Redirect::to("/").into_response();
     }
     layout("Sign in", &form(""), false).into_response()

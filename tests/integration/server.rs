@@ -1484,6 +1484,11 @@ fn a_browser_signs_in_with_the_token_and_out_again() {
         request(&server, "GET", "/v1/batches", &with_session, b"").status,
         200
     );
+    // Signed in already, the sign-in page goes on to the page.
+    assert_eq!(
+        request(&server, "GET", "/signin", &with_session, b"").status,
+        303
+    );
 
     // Signing out ends the session on the server, not only in the browser.
     let out = request(
