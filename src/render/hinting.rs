@@ -85,37 +85,20 @@ pub fn without_hinting(font: &[u8]) -> Result<Vec<u8>, HintingError> {
     ) else {
         return Err(HintingError::NotTrueType);
     };
-    let long_offsets = match u16_at(head, 50)? {
-        0 => false,
-        1 => true,
-        _ => return Err(HintingError::Malformed("head: unknown loca format")),
-    };
-    let glyph_count = usize::from(u16_at(maxp, 4)?);
-    let glyph_start = |glyph: usize| -> Result<usize, HintingError> {
-        Ok(if long_offsets {
-            u32_at(loca, 4 * glyph)? as usize
-        } else {
-            2 * usize::from(u16_at(loca, 2 * glyph)?)
-        })
-    };
-
+    let glyphs = Glyphs::read(head, maxp, loca, glyf)?;
     let mut new_glyf = Vec::with_capacity(glyf.len());
-    let mut starts = Vec::with_capacity(glyph_count + 1);
-    for glyph in 0..glyph_count {
-        let (start, end) = (glyph_start(glyph)?, glyph_start(glyph + 1)?);
-        let data = glyf
-            .get(start..end)
-            .ok_or(HintingError::Malformed("loca points outside glyf"))?;
+    let mut starts = Vec::with_capacity(glyphs.data.len() + 1);
+    for data in &glyphs.data {
         starts.push(new_glyf.len());
         glyph_without_instructions(data, &mut new_glyf)?;
         // Short offsets count words; long ones are kept word-aligned as well.
-        let alignment = if long_offsets { 4 } else { 2 };
+        let alignment = if glyphs.long_offsets { 4 } else { 2 };
         new_glyf.resize(new_glyf.len().next_multiple_of(alignment), 0);
     }
     starts.push(new_glyf.len());
     let mut new_loca = Vec::with_capacity(loca.len());
     for &start in &starts {
-        if long_offsets {
+        if glyphs.long_offsets {
             let start = u32::try_from(start).map_err(|_| HintingError::Malformed("glyf"))?;
             new_loca.extend_from_slice(&start.to_be_bytes());
         } else {
@@ -151,6 +134,38 @@ pub fn without_hinting(font: &[u8]) -> Result<Vec<u8>, HintingError> {
         })
         .collect();
     Ok(assemble_font(&kept))
+}
+
+/// A font's glyphs as `loca` cuts `glyf`.
+struct Glyphs<'a> {
+    /// Whether `loca` holds 32-bit byte offsets (else 16-bit word offsets).
+    long_offsets: bool,
+    /// Each glyph's bytes, in glyph id order (empty for a glyph with no outline).
+    data: Vec<&'a [u8]>,
+}
+
+impl<'a> Glyphs<'a> {
+    fn read(head: &[u8], maxp: &[u8], loca: &[u8], glyf: &'a [u8]) -> Result<Self, HintingError> {
+        let long_offsets = match u16_at(head, 50)? {
+            0 => false,
+            1 => true,
+            _ => return Err(HintingError::Malformed("head: unknown loca format")),
+        };
+        let start = |glyph: usize| -> Result<usize, HintingError> {
+            Ok(if long_offsets {
+                u32_at(loca, 4 * glyph)? as usize
+            } else {
+                2 * usize::from(u16_at(loca, 2 * glyph)?)
+            })
+        };
+        let data = (0..usize::from(u16_at(maxp, 4)?))
+            .map(|glyph| {
+                glyf.get(start(glyph)?..start(glyph + 1)?)
+                    .ok_or(HintingError::Malformed("loca points outside glyf"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Glyphs { long_offsets, data })
+    }
 }
 
 /// Writes `data`, one glyph, to `out` without its instructions.
@@ -523,19 +538,15 @@ mod tests {
         let stripped = without_hinting(super::super::BUILT_IN_FONTS[0]).expect("font");
         let face = ttf_parser::RawFace::parse(&stripped, 0).expect("font");
         let table = |tag: &[u8; 4]| face.table(ttf_parser::Tag::from_bytes(tag)).expect("table");
-        let (glyf, loca) = (table(b"glyf"), table(b"loca"));
-        let long = u16_at(table(b"head"), 50).expect("head") == 1;
-        let glyphs = usize::from(u16_at(table(b"maxp"), 4).expect("maxp"));
-        let start = |glyph: usize| {
-            if long {
-                u32_at(loca, 4 * glyph).expect("loca") as usize
-            } else {
-                2 * usize::from(u16_at(loca, 2 * glyph).expect("loca"))
-            }
-        };
+        let glyphs = Glyphs::read(
+            table(b"head"),
+            table(b"maxp"),
+            table(b"loca"),
+            table(b"glyf"),
+        )
+        .expect("glyphs");
         let (mut simple, mut composite) = (0, 0);
-        for glyph in 0..glyphs {
-            let data = &glyf[start(glyph)..start(glyph + 1)];
+        for (glyph, data) in glyphs.data.iter().enumerate() {
             if data.is_empty() {
                 continue;
             }
