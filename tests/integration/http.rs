@@ -14,6 +14,14 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    /// The value of the first header called `name` (any case), trimmed.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|line| {
+            let (field, value) = line.split_once(':')?;
+            field.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
     pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| panic!("JSON body: {}", String::from_utf8_lossy(&self.body)))

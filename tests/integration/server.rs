@@ -909,11 +909,9 @@ fn the_page_runs_a_shipped_policy_and_deletes_after_confirmation() {
         String::from_utf8_lossy(&posted.body)
     );
     let id = posted
-        .headers
-        .lines()
-        .find_map(|line| line.strip_prefix("location: /batches/"))
+        .header("location")
+        .and_then(|location| location.strip_prefix("/batches/"))
         .expect("redirect to the batch page")
-        .trim()
         .to_string();
     let batch = wait_for(&server, &id, &["succeeded", "failed"]);
     assert_eq!(batch["state"], "succeeded", "{batch}");
@@ -1401,15 +1399,6 @@ fn without_a_token_only_loopback_hosts_are_served() {
     );
 }
 
-/// The `Set-Cookie` of a reply, if any.
-fn set_cookie(reply: &Reply) -> Option<String> {
-    reply.headers.lines().find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.eq_ignore_ascii_case("set-cookie")
-            .then(|| value.trim().to_string())
-    })
-}
-
 /// With a token, a browser cannot send `Authorization`: a clerk signs in on `/signin` with the
 /// token and gets a session cookie, which the page and its downloads accept until signing out.
 #[test]
@@ -1422,11 +1411,7 @@ fn a_browser_signs_in_with_the_token_and_out_again() {
     // A page is sent to sign in; the API and unknown paths still answer 401.
     let page = request(&server, "GET", "/", &[], b"");
     assert_eq!(page.status, 303);
-    assert!(
-        page.headers.contains("location: /signin"),
-        "{}",
-        page.headers
-    );
+    assert_eq!(page.header("location"), Some("/signin"));
     assert_eq!(request(&server, "GET", "/v1/batches", &[], b"").status, 401);
     assert_eq!(
         request(&server, "GET", "/v2/anything", &[], b"").status,
@@ -1447,13 +1432,13 @@ fn a_browser_signs_in_with_the_token_and_out_again() {
     );
     assert_eq!(wrong.status, 401);
     assert!(String::from_utf8_lossy(&wrong.body).contains("not the access token"));
-    assert_eq!(set_cookie(&wrong), None);
+    assert_eq!(wrong.header("set-cookie"), None);
     // Another site's page cannot sign a browser in.
     let body = format!("token={TOKEN}");
     let cross = [form, ("Sec-Fetch-Site", "cross-site")];
     let refused = request(&server, "POST", "/signin", &cross, body.as_bytes());
     assert_eq!(refused.status, 403);
-    assert_eq!(set_cookie(&refused), None);
+    assert_eq!(refused.header("set-cookie"), None);
 
     // The right token: a session cookie only the server reads, for this site only.
     let signed = request(
@@ -1464,7 +1449,7 @@ fn a_browser_signs_in_with_the_token_and_out_again() {
         body.as_bytes(),
     );
     assert_eq!(signed.status, 303);
-    let cookie = set_cookie(&signed).expect("a session cookie");
+    let cookie = signed.header("set-cookie").expect("a session cookie");
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
@@ -1499,7 +1484,11 @@ fn a_browser_signs_in_with_the_token_and_out_again() {
         b"",
     );
     assert_eq!(out.status, 303);
-    assert!(set_cookie(&out).expect("cleared").contains("Max-Age=0"));
+    assert!(
+        out.header("set-cookie")
+            .expect("cleared")
+            .contains("Max-Age=0")
+    );
     assert_eq!(request(&server, "GET", "/", &with_session, b"").status, 303);
     assert_eq!(
         request(&server, "GET", "/v1/batches", &with_session, b"").status,
@@ -1510,17 +1499,14 @@ fn a_browser_signs_in_with_the_token_and_out_again() {
     let navigate = [with_session[0], ("Sec-Fetch-Mode", "navigate")];
     let link = request(&server, "GET", "/v1/batches", &navigate, b"");
     assert_eq!(link.status, 303);
-    assert!(
-        link.headers.contains("location: /signin"),
-        "{}",
-        link.headers
-    );
+    assert_eq!(link.header("location"), Some("/signin"));
 
     // Behind the office's TLS proxy the cookie is never sent over plain http.
     let proxied = [form, same_site, ("X-Forwarded-Proto", "https")];
     let signed = request(&server, "POST", "/signin", &proxied, body.as_bytes());
     assert!(
-        set_cookie(&signed)
+        signed
+            .header("set-cookie")
             .expect("a session cookie")
             .ends_with("; Secure")
     );
