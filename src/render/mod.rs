@@ -222,9 +222,11 @@ pub fn characters_no_font_can_draw(text: &str) -> Vec<char> {
     use std::sync::OnceLock;
     static COVERAGES: OnceLock<Vec<typst::text::Coverage>> = OnceLock::new();
     let coverages = COVERAGES.get_or_init(|| {
-        BUILT_IN_FONTS
+        embedded_fonts()
             .iter()
-            .flat_map(|data| typst::text::Font::iter(typst::foundations::Bytes::new(*data)))
+            .flat_map(|data| {
+                typst::text::Font::iter(typst::foundations::Bytes::new(data.as_slice()))
+            })
             .map(|font| font.info().coverage.clone())
             .collect()
     });
